@@ -1,0 +1,52 @@
+/*
+ * The greylist record: what the database stores under every key, and
+ * its on-disk codec.  Records are encoded field by field in network byte
+ * order behind a version byte, never as a struct dump, and are accepted
+ * on read only at their exact size.
+ *
+ * Keys are byte strings without a terminating NUL, as in OpenBSD:
+ *	GREY		"ip\nhelo\nfrom\nto"
+ *	WHITE, TRAPPED	"ip"			(pcount >= 0, pcount == -1)
+ *	SPAMTRAP	"user@domain"		(pcount == -2, lower case)
+ * Keys starting with a NUL byte are the suite's own metadata and are
+ * never listed.
+ */
+#ifndef SPAMD_GDATA_H
+#define SPAMD_GDATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GD_VERSION	1
+#define GD_RECSIZE	33	/* version + 3 x int64 + 2 x int32 */
+
+#define GD_TRAPPED	-1	/* pcount of a TRAPPED address */
+#define GD_SPAMTRAP	-2	/* pcount of a SPAMTRAP address */
+
+/* Largest key: ip, helo, from and to with separators. */
+#define GD_FIELD_MAX	512	/* buffer for helo, from or to, with NUL */
+#define GD_KEY_MAX	(64 + 3 * GD_FIELD_MAX)
+
+struct gdata {
+	int64_t	first;		/* when the entry was first seen */
+	int64_t	pass;		/* when it passed (or will pass) */
+	int64_t	expire;		/* when it goes away */
+	int32_t	bcount;		/* times blocked */
+	int32_t	pcount;		/* times passed; GD_TRAPPED; GD_SPAMTRAP */
+};
+
+enum gd_type {
+	GD_GREY,
+	GD_WHITE,
+	GD_TRAPPED_T,
+	GD_SPAMTRAP_T,
+	GD_META
+};
+
+void		gd_encode(const struct gdata *, uint8_t buf[GD_RECSIZE]);
+/* 0 on success, -1 when len or version is wrong. */
+int		gd_decode(const void *buf, size_t len, struct gdata *);
+/* What kind of entry a key and its record are. */
+enum gd_type	gd_type(const char *key, size_t keylen, const struct gdata *);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * Berkeley DB 5.3 backend of the store: a hash database "spamd.db"
+ * inside a transactional environment that lives in the directory named
+ * by -f (default /var/db/spamd).  spamd, spamdb and spamlogd all open
+ * the same environment; DB_REGISTER | DB_RECOVER recovers it when a
+ * process died holding it.
+ */
+#ifndef SPAMD_GDB_H
+#define SPAMD_GDB_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+#define PATH_SPAMD_DB	"/var/db/spamd"
+
+#define GDB_RDONLY	0x01	/* open for reading only */
+#define GDB_CREATE	0x02	/* create the directory and database */
+
+/*
+ * Open the database at path.  On failure returns NULL and writes a
+ * message naming the problem (missing, not spamd's, permission, ...)
+ * into err.
+ */
+struct store	*gdb_open(const char *path, int flags, char *err, size_t errlen);
+
+#endif

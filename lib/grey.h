@@ -1,0 +1,70 @@
+/*
+ * Greylisting policy: what happens to the database when a tuple is
+ * seen, and what the periodic scan removes.  It works on the store
+ * interface and takes the time as an argument so that tests can run it
+ * with an injected clock.
+ */
+#ifndef SPAMD_GREY_H
+#define SPAMD_GREY_H
+
+#include <time.h>
+
+#include "gdata.h"
+#include "store.h"
+
+#define PASSTIME	(25 * 60)		/* 25 minutes */
+#define GREYEXP		(4 * 60 * 60)		/* 4 hours */
+#define WHITEEXP	(36 * 24 * 60 * 60)	/* 36 days */
+#define TRAPEXP		(24 * 60 * 60)		/* 24 hours */
+
+struct grey_conf {
+	time_t	passtime;
+	time_t	greyexp;
+	time_t	whiteexp;
+	time_t	trapexp;
+};
+
+enum grey_result {
+	GREY_FAIL = -1,		/* storage error, logged */
+	GREY_NEW,		/* first sighting of the tuple */
+	GREY_EARLY,		/* retry before passtime (or already passed) */
+	GREY_PASSED,		/* retry after passtime: ip is now WHITE */
+	GREY_WHITE,		/* ip already WHITE: nothing new */
+	GREY_TRAPPED		/* ip is TRAPPED: never promoted */
+};
+
+/*
+ * Record a sighting of (ip, helo, from, to) at time now.  On
+ * GREY_PASSED the new WHITE record of ip is stored in *white (may be
+ * NULL).  Retries STORE_RETRY transactions by itself.
+ */
+enum grey_result grey_tuple(struct store *, const struct grey_conf *,
+		    time_t now, const char *ip, const char *helo,
+		    const char *from, const char *to, struct gdata *white);
+
+/* What a scan did, so the caller can keep the firewall in step. */
+struct grey_scan_cb {
+	/* an expired WHITE ip was deleted */
+	void	(*white_gone)(const char *ip, void *arg);
+	/* a passed tuple promoted ip to WHITE with this record */
+	void	(*white_new)(const char *ip, const struct gdata *, void *arg);
+	void	*arg;
+};
+
+struct grey_scan_stats {
+	unsigned long	seen, deleted, promoted, bogus;
+};
+
+/*
+ * Delete every GREY, WHITE and TRAPPED entry whose expire <= now
+ * (SPAMTRAP never expires) and promote GREY tuples whose pass <= now
+ * that were not promoted yet.  Returns 0, or -1 on a storage error.
+ */
+int		grey_scan(struct store *, const struct grey_conf *, time_t now,
+		    const struct grey_scan_cb *, struct grey_scan_stats *);
+
+/* Build the key "ip\nhelo\nfrom\nto"; returns its length or -1. */
+int		grey_key(char *buf, size_t len, const char *ip,
+		    const char *helo, const char *from, const char *to);
+
+#endif

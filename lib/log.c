@@ -1,0 +1,116 @@
+/*
+ * Logging: syslog with facility LOG_MAIL, mirrored to stderr under -d.
+ * errno is preserved across every call so callers may log and then test it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int	 log_debugmode;
+static int	 log_verbose;
+static const char *log_proc;
+
+void
+log_init(int debug, const char *ident)
+{
+	log_debugmode = debug;
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	tzset();
+}
+
+void
+log_procname(const char *name)
+{
+	log_proc = name;
+}
+
+void
+log_setverbose(int v)
+{
+	log_verbose = v;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+static void
+vlog(int pri, const char *fmt, va_list ap, int witherr)
+{
+	char	 msg[2048];
+	int	 saved = errno;
+	size_t	 len;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (witherr) {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
+	}
+	if (log_debugmode) {
+		if (log_proc != NULL)
+			fprintf(stderr, "%s: %s\n", log_proc, msg);
+		else
+			fprintf(stderr, "%s\n", msg);
+		fflush(stderr);
+	}
+	syslog(pri, "%s", msg);
+	errno = saved;
+}
+
+#define LOGFN(name, pri, witherr)			\
+void							\
+name(const char *fmt, ...)				\
+{							\
+	va_list ap;					\
+	va_start(ap, fmt);				\
+	vlog(pri, fmt, ap, witherr);			\
+	va_end(ap);					\
+}
+
+LOGFN(log_warn, LOG_WARNING, 1)
+LOGFN(log_warnx, LOG_WARNING, 0)
+LOGFN(log_notice, LOG_NOTICE, 0)
+LOGFN(log_info, LOG_INFO, 0)
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap, 1);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}

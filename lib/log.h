@@ -1,0 +1,25 @@
+/*
+ * Logging shared by every program of the suite: syslog (facility mail)
+ * always, and stderr as well in debug mode.  Shaped after relayd's log.c.
+ */
+#ifndef SPAMD_LOG_H
+#define SPAMD_LOG_H
+
+#include <stdarg.h>
+
+void	log_init(int debug, const char *ident);
+void	log_procname(const char *name);	/* tag for lines: "spamd[grey]" */
+void	log_setverbose(int);
+int	log_getverbose(void);
+
+/* log_warn appends strerror(errno); the x variants do not. */
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* log_debug prints only when verbose is set. */
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

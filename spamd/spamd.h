@@ -1,0 +1,59 @@
+/*
+ * spamd: what the processes of the daemon share.  main (spamd.c) parses
+ * options into `conf', opens the listening sockets and the database and
+ * forks the SMTP engine (engine.c, smtp.c) from the greylister
+ * (greyproc.c); the two talk over a socketpair of grey_msg records.
+ */
+#ifndef SPAMD_SPAMD_H
+#define SPAMD_SPAMD_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <netdb.h>
+#include <time.h>
+
+#include "grey.h"
+#include "store.h"
+
+#define SPAMD_PORT	8025
+#define SPAMD_USER	"_spamd"
+#define MAXCON		800	/* default -c */
+#define MAXTIME		400	/* idle seconds before a connection is dropped */
+#define MAXBADCMD	20	/* unrecognised commands before the final reply */
+#define MAXBODYLINES	10	/* body lines read from a blacklisted sender */
+#define GREY_STUTTER	10	/* default -S */
+#define STUTTER		1	/* default -s */
+#define SCAN_INTERVAL	60	/* seconds between database scans */
+#define SPAMD_NAME	"spamd IP-based SPAM blocker"
+
+struct spamd_conf {
+	int		 debug;		/* -d */
+	int		 verbose;	/* -v */
+	int		 greylist;	/* 0 with -b */
+	int		 nreply;	/* 450 (-4) or 550 (-5) */
+	int		 maxcon;	/* -c */
+	int		 maxblack;	/* -B */
+	int		 port;		/* -p */
+	const char	*listen_addr;	/* -l, NULL: every address */
+	char		 hostname[HOST_NAME_MAX + 1];	/* -h */
+	char		 name[256];	/* -n */
+	int		 stutter;	/* -s: seconds between bytes */
+	int		 grey_stutter;	/* -S: stutter greylisted for this long */
+	int		 window;	/* -w: SO_RCVBUF at DATA, 0 = leave */
+	const char	*lowprio_mx;	/* -M */
+	const char	*dbpath;	/* -f */
+	struct grey_conf gc;		/* -G */
+};
+
+extern struct spamd_conf conf;
+
+/* engine.c: the SMTP engine; never returns. */
+void	engine_run(const int *listenfds, int nlisten, int greyfd)
+	    __attribute__((noreturn));
+
+/* greyproc.c: the greylister; never returns. */
+void	greyproc_run(struct store *, int greyfd, pid_t engine)
+	    __attribute__((noreturn));
+
+#endif
