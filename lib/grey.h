@@ -48,6 +48,8 @@ struct grey_scan_cb {
 	void	(*white_gone)(const char *ip, void *arg);
 	/* a passed tuple promoted ip to WHITE with this record */
 	void	(*white_new)(const char *ip, const struct gdata *, void *arg);
+	/* every WHITE ip that stays, so the firewall can check its set */
+	void	(*white_live)(const char *ip, const struct gdata *, void *arg);
 	void	*arg;
 };
 

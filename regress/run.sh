@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs every test of the suite and ends with "N passed, N failed".
+# Runs every test of the suite and ends with the line "N passed, N failed".
 #
 # A test is a program: regress/unit/t_* (C unit tests) and regress/t-*
 # (scripts driving the real programs).  Each prints TAP-like lines:
@@ -50,5 +50,6 @@ for t in regress/unit/t_* regress/t-*; do
 done
 
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
-echo "$pass passed, $fail failed, $skip skipped"
+[ "$skip" -gt 0 ] && echo "$skip skipped (see the skip lines above for why)"
+echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,387 @@
+/*
+ * The Berkeley DB 5.3 store: a hash database "spamd.db" inside a
+ * transactional environment in the directory named by -f.  spamd,
+ * spamdb and spamlogd open the same environment; with DB_REGISTER,
+ * DB_RECOVER runs recovery only when a process died while holding it,
+ * so a killed writer never leaves the others a broken database.
+ *
+ * Commits are written to the log without fsync (DB_TXN_WRITE_NOSYNC):
+ * a killed process loses nothing it committed, and a greylist update
+ * costs no disk flush.  A power failure may lose the last few.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <db.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gdb.h"
+#include "log.h"
+
+#define GDB_FILE	"spamd.db"
+#define GDB_META	"\0spamd"
+#define GDB_META_LEN	6
+#define GDB_MAGIC	"spamd greylist database 1"
+#define GDB_CKP_EVERY	1000	/* commits between checkpoints */
+
+struct gdb {
+	DB_ENV		*env;
+	DB		*db;
+	DB_TXN		*txn;
+	int		 rdonly;
+	unsigned int	 ncommit;
+	char		 path[1024];
+};
+
+static int
+gdb_err(struct gdb *g, int ret, const char *what)
+{
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		return STORE_RETRY;
+	log_warnx("database %s: %s: %s", g->path, what, db_strerror(ret));
+	return STORE_ERR;
+}
+
+static int
+gdb_begin(void *h)
+{
+	struct gdb	*g = h;
+	int		 ret;
+
+	if (g->txn != NULL)
+		return STORE_ERR;
+	if ((ret = g->env->txn_begin(g->env, NULL, &g->txn, 0)) != 0) {
+		g->txn = NULL;
+		return gdb_err(g, ret, "begin transaction");
+	}
+	return STORE_OK;
+}
+
+static int
+gdb_commit(void *h)
+{
+	struct gdb	*g = h;
+	int		 ret;
+
+	if (g->txn == NULL)
+		return STORE_ERR;
+	ret = g->txn->commit(g->txn, 0);
+	g->txn = NULL;
+	if (ret != 0)
+		return gdb_err(g, ret, "commit");
+	if (!g->rdonly && ++g->ncommit % GDB_CKP_EVERY == 0)
+		(void)g->env->txn_checkpoint(g->env, 0, 0, 0);
+	return STORE_OK;
+}
+
+static void
+gdb_abort(void *h)
+{
+	struct gdb	*g = h;
+	int		 ret;
+
+	if (g->txn == NULL)
+		return;
+	if ((ret = g->txn->abort(g->txn)) != 0)
+		log_warnx("database %s: abort: %s", g->path,
+		    db_strerror(ret));
+	g->txn = NULL;
+}
+
+static void
+gdb_dbt(DBT *d, const void *p, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)p;
+	d->size = (u_int32_t)len;
+}
+
+static int
+gdb_get(void *h, const char *key, size_t keylen, struct gdata *gd)
+{
+	struct gdb	*g = h;
+	uint8_t		 buf[GD_RECSIZE + 1];
+	DBT		 k, d;
+	int		 ret;
+
+	gdb_dbt(&k, key, keylen);
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.ulen = sizeof(buf);
+	d.flags = DB_DBT_USERMEM;
+	ret = g->db->get(g->db, g->txn, &k, &d, g->txn && !g->rdonly ?
+	    DB_RMW : 0);
+	if (ret == DB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (ret == DB_BUFFER_SMALL) {
+		log_warnx("database %s: oversized record (%u bytes) for "
+		    "%.*s", g->path, d.size, (int)keylen, key);
+		return STORE_NOTFOUND;
+	}
+	if (ret != 0)
+		return gdb_err(g, ret, "get");
+	if (gd_decode(buf, d.size, gd) == -1) {
+		log_warnx("database %s: bad record (%u bytes) for %.*s",
+		    g->path, d.size, (int)keylen, key);
+		return STORE_NOTFOUND;
+	}
+	return STORE_OK;
+}
+
+static int
+gdb_put(void *h, const char *key, size_t keylen, const struct gdata *gd)
+{
+	struct gdb	*g = h;
+	uint8_t		 buf[GD_RECSIZE];
+	DBT		 k, d;
+	int		 ret;
+
+	if (keylen == 0 || keylen > GD_KEY_MAX)
+		return STORE_ERR;
+	gd_encode(gd, buf);
+	gdb_dbt(&k, key, keylen);
+	gdb_dbt(&d, buf, sizeof(buf));
+	if ((ret = g->db->put(g->db, g->txn, &k, &d, 0)) != 0)
+		return gdb_err(g, ret, "put");
+	return STORE_OK;
+}
+
+static int
+gdb_del(void *h, const char *key, size_t keylen)
+{
+	struct gdb	*g = h;
+	DBT		 k;
+	int		 ret;
+
+	gdb_dbt(&k, key, keylen);
+	ret = g->db->del(g->db, g->txn, &k, 0);
+	if (ret == DB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (ret != 0)
+		return gdb_err(g, ret, "delete");
+	return STORE_OK;
+}
+
+/*
+ * One pass of a cursor that holds no transaction: with
+ * DB_READ_COMMITTED it keeps a read lock on the current page only, so
+ * writers in other processes are held up for one page at a time.  The
+ * callback must not write through this store.
+ */
+static int
+gdb_walk(void *h, store_walk_cb cb, void *arg)
+{
+	struct gdb	*g = h;
+	struct gdata	 gd;
+	DBC		*c;
+	DBT		 k, d;
+	int		 ret, rv = STORE_OK;
+
+	if ((ret = g->db->cursor(g->db, NULL, &c, DB_READ_COMMITTED)) != 0)
+		return gdb_err(g, ret, "cursor");
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	while ((ret = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		if (k.size == 0 || ((char *)k.data)[0] == '\0')
+			continue;
+		if (gd_decode(d.data, d.size, &gd) == -1) {
+			log_warnx("database %s: bogus record (%u bytes) for "
+			    "%.*s", g->path, d.size, (int)k.size,
+			    (char *)k.data);
+			continue;
+		}
+		if (cb(k.data, k.size, &gd, arg) != 0)
+			break;
+	}
+	if (ret != 0 && ret != DB_NOTFOUND)
+		rv = gdb_err(g, ret, "walk");
+	if ((ret = c->close(c)) != 0 && rv == STORE_OK)
+		rv = gdb_err(g, ret, "cursor close");
+	return rv;
+}
+
+static void
+gdb_close(void *h)
+{
+	struct gdb	*g = h;
+
+	gdb_abort(g);
+	if (g->db != NULL)
+		g->db->close(g->db, 0);
+	if (g->env != NULL) {
+		if (!g->rdonly)
+			(void)g->env->txn_checkpoint(g->env, 0, 0, 0);
+		g->env->close(g->env, 0);
+	}
+	free(g);
+}
+
+static const struct store_ops gdb_ops = {
+	gdb_begin, gdb_commit, gdb_abort, gdb_get, gdb_put, gdb_del,
+	gdb_walk, gdb_close
+};
+
+static void
+gdb_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env;
+	log_debug("%s: %s", pfx ? pfx : "db", msg);
+}
+
+/* The meta record tells spamd's database from any other hash file. */
+static int
+gdb_meta(struct gdb *g, int create, char *err, size_t errlen)
+{
+	char	 buf[64];
+	DBT	 k, d;
+	DB_TXN	*t;
+	int	 ret;
+
+	gdb_dbt(&k, GDB_META, GDB_META_LEN);
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.ulen = sizeof(buf);
+	d.flags = DB_DBT_USERMEM;
+	ret = g->db->get(g->db, NULL, &k, &d, 0);
+	if (ret == 0 && d.size == strlen(GDB_MAGIC) &&
+	    memcmp(buf, GDB_MAGIC, d.size) == 0)
+		return 0;
+	if (ret == 0 || ret == DB_BUFFER_SMALL) {
+		snprintf(err, errlen, "database %s: not a spamd database "
+		    "(wrong marker record)", g->path);
+		return -1;
+	}
+	if (ret != DB_NOTFOUND) {
+		snprintf(err, errlen, "database %s: %s", g->path,
+		    db_strerror(ret));
+		return -1;
+	}
+	if (!create) {
+		snprintf(err, errlen, "database %s: not a spamd database "
+		    "(no marker record)", g->path);
+		return -1;
+	}
+	/* A fresh file holds nothing; anything else is someone else's. */
+	{
+		DBC	*c;
+		DBT	 ck, cd;
+
+		if ((ret = g->db->cursor(g->db, NULL, &c, 0)) == 0) {
+			memset(&ck, 0, sizeof(ck));
+			memset(&cd, 0, sizeof(cd));
+			ret = c->get(c, &ck, &cd, DB_FIRST);
+			c->close(c);
+			if (ret == 0) {
+				snprintf(err, errlen, "database %s: not a "
+				    "spamd database (records but no marker)",
+				    g->path);
+				return -1;
+			}
+		}
+	}
+	gdb_dbt(&d, GDB_MAGIC, strlen(GDB_MAGIC));
+	if ((ret = g->env->txn_begin(g->env, NULL, &t, 0)) != 0 ||
+	    (ret = g->db->put(g->db, t, &k, &d, 0)) != 0 ||
+	    (ret = t->commit(t, 0)) != 0) {
+		snprintf(err, errlen, "database %s: write marker: %s",
+		    g->path, db_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+struct store *
+gdb_open(const char *path, int flags, char *err, size_t errlen)
+{
+	struct store	*st;
+	struct gdb	*g;
+	struct stat	 sb;
+	char		 file[1100];
+	u_int32_t	 eflags, dflags;
+	int		 ret;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (st = calloc(1, sizeof(*st))) == NULL) {
+		free(g);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	strlcpy(g->path, path, sizeof(g->path));
+	g->rdonly = (flags & GDB_RDONLY) != 0;
+
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT && (flags & GDB_CREATE)) {
+			if (mkdir(path, 0750) == -1) {
+				snprintf(err, errlen, "create database "
+				    "directory %s: %s", path,
+				    strerror(errno));
+				goto fail;
+			}
+		} else {
+			snprintf(err, errlen, "database %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+	} else if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "database %s: not a directory (spamd "
+		    "keeps a Berkeley DB environment in a directory)", path);
+		goto fail;
+	}
+	snprintf(file, sizeof(file), "%s/%s", path, GDB_FILE);
+	if (!(flags & GDB_CREATE) && stat(file, &sb) == -1) {
+		snprintf(err, errlen, "database %s: %s: %s", path, GDB_FILE,
+		    strerror(errno));
+		goto fail;
+	}
+
+	if ((ret = db_env_create(&g->env, 0)) != 0) {
+		snprintf(err, errlen, "db_env_create: %s", db_strerror(ret));
+		goto fail;
+	}
+	g->env->set_errcall(g->env, gdb_errcall);
+	g->env->set_errpfx(g->env, path);
+	g->env->set_lk_detect(g->env, DB_LOCK_DEFAULT);
+	g->env->set_flags(g->env, DB_TXN_WRITE_NOSYNC, 1);
+	g->env->log_set_config(g->env, DB_LOG_AUTO_REMOVE, 1);
+	g->env->set_cachesize(g->env, 0, 32 * 1024 * 1024, 1);
+	eflags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+	    DB_INIT_TXN | DB_REGISTER | DB_RECOVER;
+	if ((ret = g->env->open(g->env, path, eflags, 0640)) != 0) {
+		snprintf(err, errlen, "database %s: open environment: %s",
+		    path, ret == EACCES ? "permission denied" :
+		    db_strerror(ret));
+		goto fail;
+	}
+	if ((ret = db_create(&g->db, g->env, 0)) != 0) {
+		snprintf(err, errlen, "db_create: %s", db_strerror(ret));
+		goto fail;
+	}
+	dflags = DB_AUTO_COMMIT;
+	if (flags & GDB_CREATE)
+		dflags |= DB_CREATE;
+	if (g->rdonly)
+		dflags = DB_RDONLY;
+	if ((ret = g->db->open(g->db, NULL, GDB_FILE, NULL, DB_HASH, dflags,
+	    0640)) != 0) {
+		snprintf(err, errlen, "database %s: %s: %s", path, GDB_FILE,
+		    ret == EINVAL ? "not a Berkeley DB hash file" :
+		    ret == EACCES ? "permission denied" : db_strerror(ret));
+		goto fail;
+	}
+	if (gdb_meta(g, !g->rdonly, err, errlen) == -1)
+		goto fail;
+	st->ops = &gdb_ops;
+	st->h = g;
+	return st;
+fail:
+	if (g->db != NULL)
+		g->db->close(g->db, 0);
+	if (g->env != NULL)
+		g->env->close(g->env, 0);
+	free(g);
+	free(st);
+	return NULL;
+}

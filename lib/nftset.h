@@ -1,0 +1,90 @@
+/*
+ * The nftables whitelist sets: one IPv4 and one IPv6 set of an inet
+ * table, changed over one netlink socket with libnftnl batches (never by
+ * running nft).  Open the handle while privileged; it keeps working after
+ * the process has dropped every capability but CAP_NET_ADMIN.
+ *
+ * Every change is one kernel transaction, applied whole or not at all.
+ * Functions return 0, or -1 with errno set and a log line naming the set.
+ * errno ENOENT means the table or a set is missing: the caller may go on
+ * and retry later (nftset_check says what is missing).  EPERM means
+ * CAP_NET_ADMIN is missing.
+ */
+#ifndef SPAMD_NFTSET_H
+#define SPAMD_NFTSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define NFTSET_TABLE	"spamd"		/* family inet */
+#define NFTSET_SET4	"spamd-white"
+#define NFTSET_SET6	"spamd-white6"
+
+struct nftset;
+
+struct nftset_elem {
+	struct addr	addr;
+	uint64_t	timeout_ms;	/* 0: the set's default (none) */
+};
+
+/* Table and set names; NULL picks the defaults above.  NULL on error. */
+struct nftset	*nftset_open(const char *table, const char *set4,
+		    const char *set6);
+void		 nftset_close(struct nftset *);
+
+/*
+ * Do the table and both sets exist, with address keys and the timeout
+ * flag?  On failure err holds what is wrong and how to fix it; nothing
+ * is logged.
+ */
+int		 nftset_check(struct nftset *, char *err, size_t errlen);
+
+/*
+ * Add one element, or refresh its timeout: in one batch the element is
+ * added, deleted and added again with its timeout, so the new timeout
+ * holds whether the element existed or not, on any kernel.
+ */
+int		 nftset_add(struct nftset *, const struct addr *,
+		    uint64_t timeout_ms);
+/* Delete one element; an absent element is not an error. */
+int		 nftset_del(struct nftset *, const struct addr *);
+
+/*
+ * Batches: queue any number of adds and deletes (meaning as above,
+ * applied in order), then send them as one transaction.  nftset_begin
+ * discards whatever is queued; so does nftset_commit, whatever its
+ * outcome.  nftset_add, nftset_del and nftset_replace refuse (EBUSY)
+ * while something is queued.
+ */
+void		 nftset_begin(struct nftset *);
+int		 nftset_queue_add(struct nftset *, const struct addr *,
+		    uint64_t timeout_ms);
+int		 nftset_queue_del(struct nftset *, const struct addr *);
+int		 nftset_commit(struct nftset *);
+
+/*
+ * Make both sets hold exactly these elements: one transaction flushes
+ * both and adds all of them.  Addresses should be unique; for a
+ * duplicate, which timeout holds depends on the kernel.
+ */
+int		 nftset_replace(struct nftset *, const struct nftset_elem *,
+		    size_t);
+
+/*
+ * Dump the set of family af (AF_INET, AF_INET6; AF_UNSPEC: both),
+ * calling cb per element with its timeout and the time left, both 0
+ * for an element without timeout.  A non-zero return from cb stops the
+ * calls; nftset_list then returns 0.  errno EINTR: the set changed
+ * during the dump; try again.
+ */
+int		 nftset_list(struct nftset *, int af,
+		    int (*cb)(const struct addr *, uint64_t timeout_ms,
+		    uint64_t expires_ms, void *), void *arg);
+
+/* Is the element in its set?  0 and its times, or -1 with ENOENT. */
+int		 nftset_lookup(struct nftset *, const struct addr *,
+		    uint64_t *timeout_ms, uint64_t *expires_ms);
+
+#endif

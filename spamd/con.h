@@ -1,0 +1,46 @@
+/*
+ * One client connection of the SMTP engine.  Kept small (tens of
+ * thousands may sit in the tarpit at once): the input line, the tuple
+ * fields and the reply live in the smtp session, allocated only when the
+ * client first sends something, and the banner is a shared prefix plus
+ * the connection's own time stamp.
+ */
+#ifndef SPAMD_CON_H
+#define SPAMD_CON_H
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include "addr.h"
+#include "smtp.h"
+
+/* Connection flags. */
+#define CF_REG		0x0001	/* fd is in the epoll set */
+#define CF_OUT		0x0002	/* output pending: input waits */
+#define CF_BANNER	0x0004	/* the output is the banner */
+#define CF_CLOSE	0x0008	/* close once the output is written */
+#define CF_STUTQ	0x0010	/* on the stutter queue */
+#define CF_BLACK	0x0020	/* blacklisted (counted in the engine) */
+#define CF_NOSTUTTER	0x0040	/* over maxblack: never stuttered */
+#define CF_RDHUP	0x0080	/* the peer has shut down its sending */
+
+struct con {
+	TAILQ_ENTRY(con)	 stq;	/* stutter queue, by due */
+	TAILQ_ENTRY(con)	 idq;	/* idle queue, by lastio */
+	struct smtp_sess	*sess;	/* NULL until the client speaks */
+	const struct bl_hit	*bl;	/* blacklists, or NULL */
+	int64_t			 due;	/* ms: next stutter byte */
+	int64_t			 lastio;	/* ms: last I/O */
+	int64_t			 start;	/* ms: accepted */
+	struct addr		 addr;	/* client */
+	struct addr		 dst;	/* original dst, af 0: none */
+	int			 fd;
+	uint32_t		 ev;	/* epoll events asked for */
+	uint16_t		 opos;	/* bytes of the output written */
+	uint16_t		 flags;	/* CF_* */
+	uint16_t		 dport;	/* original destination port */
+	char			 tail[SMTP_TIMELEN]; /* banner time stamp */
+};
+
+#endif

@@ -1,0 +1,905 @@
+/*
+ * The SMTP engine: one epoll loop over the listening sockets, the
+ * clients and the socket to the greylister.  smtp.c decides what to
+ * say; this file decides when.  Tarpitting is nothing but deadlines:
+ * every stuttering connection waits the same interval between bytes, so
+ * a FIFO ordered by insertion is ordered by deadline, and so is the FIFO
+ * of connections ordered by last activity (for the idle timeout).  The
+ * cost of a timer tick therefore does not grow with the number of
+ * connections.  Deadlines are CLOCK_MONOTONIC milliseconds.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "con.h"
+#include "log.h"
+#include "smtp.h"
+#include "spamd.h"
+
+/*
+ * From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
+ * which do not mix well with <netinet/in.h>.
+ */
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST		80
+#endif
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST	80
+#endif
+
+#define MAXLISTEN	8
+#define SPAREFDS	32	/* epoll, listeners, greylister, syslog... */
+#define PAUSE_MS	1000	/* accept back-off when out of fds */
+#define ACCEPT_BURST	64	/* accepts per wake-up */
+#define MAXEVENTS	256
+#define NAG_MS		10000	/* log repeated trouble every 10 s */
+
+TAILQ_HEAD(conq, con);
+
+static int		 epfd = -1;
+static int		 lfds[MAXLISTEN];
+static int		 nlfds;
+static int		 listening;	/* listeners in the epoll set */
+static int64_t		 paused;	/* ms: no accepts until, or 0 */
+static int		 gfd = -1;	/* to the greylister, -1 with -b */
+static int		 nclients;
+static int		 nblack;	/* blacklisted clients connected */
+static struct conq	 stutq = TAILQ_HEAD_INITIALIZER(stutq);
+static struct conq	 idleq = TAILQ_HEAD_INITIALIZER(idleq);
+static char		 banner[HOST_NAME_MAX + 320];
+static size_t		 bannerlen;
+static int64_t		 now;		/* ms, set every loop turn */
+static volatile sig_atomic_t quit;
+
+static void	sighandler(int);
+static int64_t	mono_ms(void);
+static int	nag(int64_t *);
+static void	setup_nofile(void);
+static void	listen_update(void);
+static void	lst_accept(int);
+static void	grey_event(uint32_t);
+static void	grey_send(struct con *);
+static int	bl_lookup(struct con *);
+static void	con_new(int, const struct sockaddr *, socklen_t);
+static void	con_origdst(struct con *);
+static const char *con_ip(const struct con *, char *);
+static int	con_setev(struct con *, uint32_t);
+static int	con_stuttering(const struct con *);
+static void	con_touch(struct con *);
+static void	stut_queue(struct con *, int64_t);
+static void	stut_remove(struct con *);
+static int	out_iov(const struct con *, struct iovec *);
+static int	con_outwait(struct con *);
+static int	con_flush(struct con *);
+static void	con_byte(struct con *, int64_t);
+static void	con_begin_output(struct con *);
+static void	con_written(struct con *);
+static void	con_process(struct con *);
+static void	con_read(struct con *);
+static void	con_event(struct con *, uint32_t);
+static void	con_close(struct con *, const char *);
+static void	run_timers(void);
+static int	next_timeout(void);
+static void	shutdown_engine(void) __attribute__((noreturn));
+
+static void
+sighandler(int sig)
+{
+	quit = sig;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether to log a complaint that may repeat many times a second. */
+static int
+nag(int64_t *last)
+{
+	if (*last != 0 && now - *last < NAG_MS)
+		return 0;
+	*last = now;
+	return 1;
+}
+
+/*
+ * Every client is a descriptor: take all the kernel allows, and keep
+ * maxcon within it so that accept never hits EMFILE in normal running.
+ */
+static void
+setup_nofile(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 cur;
+	int		 newmax;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit RLIMIT_NOFILE");
+	if (rl.rlim_cur < rl.rlim_max) {
+		cur = rl.rlim_cur;
+		/* An infinite hard limit still stops at fs.nr_open. */
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 :
+		    rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn("setrlimit RLIMIT_NOFILE %llu",
+			    (unsigned long long)rl.rlim_cur);
+			rl.rlim_cur = cur;
+		}
+	}
+	if ((rlim_t)conf.maxcon + SPAREFDS > rl.rlim_cur) {
+		newmax = rl.rlim_cur > SPAREFDS + 1 ?
+		    (int)(rl.rlim_cur - SPAREFDS) : 1;
+		log_warnx("maxcon %d needs %d file descriptors but the limit "
+		    "is %llu: using maxcon %d", conf.maxcon,
+		    conf.maxcon + SPAREFDS, (unsigned long long)rl.rlim_cur,
+		    newmax);
+		conf.maxcon = newmax;
+	}
+}
+
+/*
+ * Listen only while there is room: when full (or out of descriptors)
+ * the listeners leave the epoll set and new clients wait in the
+ * kernel's accept queue instead of being accepted and dropped.
+ */
+static void
+listen_update(void)
+{
+	struct epoll_event	 ev;
+	int			 want, i;
+
+	want = nclients < conf.maxcon && paused == 0 && !quit;
+	if (want == listening)
+		return;
+	for (i = 0; i < nlfds; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = &lfds[i];
+		if (epoll_ctl(epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		    lfds[i], &ev) == 0)
+			continue;
+		if (!want)
+			fatal("epoll_ctl: remove listener");
+		/* Out of epoll watches (ENOSPC, ENOMEM): retry later. */
+		log_warn("epoll_ctl: add listener");
+		while (--i >= 0)
+			if (epoll_ctl(epfd, EPOLL_CTL_DEL, lfds[i], NULL) == -1)
+				fatal("epoll_ctl: remove listener");
+		paused = now + PAUSE_MS;
+		return;
+	}
+	listening = want;
+	if (!want && paused == 0 && !quit)
+		log_debug("%d connections: not accepting more", nclients);
+}
+
+static void
+lst_accept(int lfd)
+{
+	static int64_t		 lastnag;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 fd, i;
+
+	for (i = 0; i < ACCEPT_BURST && nclients < conf.maxcon; i++) {
+		sslen = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			con_new(fd, (struct sockaddr *)&ss, sslen);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+			return;
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+		case EPERM:
+		case ETIMEDOUT:
+		case EHOSTUNREACH:
+		case ENETUNREACH:
+		case ENETDOWN:
+		case EHOSTDOWN:
+		case ENONET:
+		case EOPNOTSUPP:
+			/* That client's trouble, not ours. */
+			log_debug("accept: %s", strerror(errno));
+			continue;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			/*
+			 * Out of descriptors or memory: the listener would
+			 * stay readable and the loop would spin, so stop
+			 * listening for a while, or until a client leaves.
+			 */
+			if (nag(&lastnag))
+				log_warn("accept (%d clients): pausing "
+				    "accepts", nclients);
+			paused = now + PAUSE_MS;
+			listen_update();
+			return;
+		default:
+			if (nag(&lastnag))
+				log_warn("accept");
+			return;
+		}
+	}
+}
+
+/*
+ * The greylister sends nothing; readability means it has gone away (or
+ * a bug).  Without it no tuple can be recorded: exit, it restarts us.
+ */
+static void
+grey_event(uint32_t ev)
+{
+	char	 buf[64];
+	ssize_t	 n;
+	int	 i;
+
+	for (i = 0; i < 16; i++) {
+		n = recv(gfd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0)
+			fatalx("greylister has exited");
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				fatal("recv from greylister");
+			if (ev & (EPOLLHUP | EPOLLERR))
+				fatalx("greylister has hung up");
+			return;
+		}
+		log_warnx("unexpected %zd bytes from the greylister", n);
+	}
+}
+
+/* One record per accepted RCPT; never block the engine on it. */
+static void
+grey_send(struct con *c)
+{
+	static int64_t		 lastnag;
+	static unsigned long	 dropped;
+	struct grey_msg		 m;
+	char			 ip[INET6_ADDRSTRLEN];
+	char			 dst[INET6_ADDRSTRLEN];
+
+	if (gfd == -1)
+		return;
+	dst[0] = '\0';
+	if (c->dst.af != 0)
+		addr_str(&c->dst, dst, sizeof(dst));
+	smtp_tuple(c->sess, con_ip(c, ip), dst, &m);
+	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != -1)
+		return;
+	switch (errno) {
+	case EAGAIN:
+	case ENOBUFS:
+		dropped++;
+		if (nag(&lastnag))
+			log_warnx("greylister is not keeping up: %lu tuples "
+			    "dropped so far (latest %s %s -> %s)", dropped,
+			    m.ip, m.from, m.to);
+		break;
+	case EPIPE:
+	case ECONNRESET:
+		fatalx("greylister has exited");
+	default:
+		if (nag(&lastnag))
+			log_warn("send to greylister");
+	}
+}
+
+/*
+ * Blacklists are loaded later through the configuration socket; until
+ * then nobody is listed.  Sets c->bl to what the lookup found.
+ */
+static int
+bl_lookup(struct con *c)
+{
+	c->bl = NULL;
+	return c->bl != NULL;
+}
+
+static void
+con_new(int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	static time_t	 lastt = -1;
+	static char	 lasttail[SMTP_TIMELEN];
+	struct con	*c;
+	char		 ip[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	time_t		 t;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("connection");
+		if (close(fd) == -1)
+			log_warn("close");
+		return;
+	}
+	c->fd = fd;
+	if (addr_from_sa(&c->addr, sa, salen) == -1) {
+		log_warnx("connection of address family %d refused",
+		    sa->sa_family);
+		if (close(fd) == -1)
+			log_warn("close");
+		free(c);
+		return;
+	}
+	c->start = c->lastio = now;
+	con_origdst(c);
+	/* ctime once per second, not once per client. */
+	if ((t = time(NULL)) != lastt) {
+		smtp_banner_time(lasttail, t);
+		lastt = t;
+	}
+	memcpy(c->tail, lasttail, SMTP_TIMELEN);
+
+	nclients++;
+	TAILQ_INSERT_TAIL(&idleq, c, idq);
+	if (bl_lookup(c)) {
+		c->flags |= CF_BLACK;
+		if (++nblack > conf.maxblack)
+			c->flags |= CF_NOSTUTTER;
+	}
+	con_ip(c, ip);
+	log_info("%s: connected (%d/%d)%s%s", ip, nclients, nblack,
+	    c->bl != NULL ? ", lists: " : "",
+	    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
+	if (c->dst.af != 0)
+		log_debug("%s: original destination %s port %u", ip,
+		    addr_str(&c->dst, dst, sizeof(dst)), c->dport);
+	c->flags |= CF_OUT | CF_BANNER;
+	con_begin_output(c);
+	if (nclients >= conf.maxcon)
+		listen_update();
+}
+
+/*
+ * Where the client meant to go: the NAT original destination when
+ * nftables redirected it (IPv4, then IPv6), else the socket's own
+ * address (TPROXY, or no firewall at all).
+ */
+static void
+con_origdst(struct con *c)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+
+	memset(&ss, 0, sizeof(ss));
+	/* The kernel wants the exact size of the address it returns. */
+	len = sizeof(*sin);
+	if (c->addr.af == AF_INET &&
+	    getsockopt(c->fd, SOL_IP, SO_ORIGINAL_DST, sin, &len) == 0)
+		goto found;
+	len = sizeof(*sin6);
+	if (c->addr.af == AF_INET6 &&
+	    getsockopt(c->fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, sin6, &len) == 0)
+		goto found;
+	len = sizeof(ss);
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == -1) {
+		log_warn("getsockname");
+		return;
+	}
+ found:
+	if (addr_from_sa(&c->dst, (struct sockaddr *)&ss, len) == -1) {
+		memset(&c->dst, 0, sizeof(c->dst));
+		return;
+	}
+	c->dport = ntohs(ss.ss_family == AF_INET ? sin->sin_port :
+	    sin6->sin6_port);
+}
+
+static const char *
+con_ip(const struct con *c, char *buf)
+{
+	return addr_str(&c->addr, buf, INET6_ADDRSTRLEN);
+}
+
+/*
+ * Ask epoll for ev on c.  On failure the connection is closed and -1
+ * returned: callers must not touch c after -1.
+ */
+static int
+con_setev(struct con *c, uint32_t ev)
+{
+	struct epoll_event	 e;
+
+	if ((c->flags & CF_REG) && c->ev == ev)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.events = ev;
+	e.data.ptr = c;
+	if (epoll_ctl(epfd, (c->flags & CF_REG) ? EPOLL_CTL_MOD :
+	    EPOLL_CTL_ADD, c->fd, &e) == -1) {
+		log_warn("epoll_ctl");
+		con_close(c, "epoll_ctl failed");
+		return -1;
+	}
+	c->flags |= CF_REG;
+	c->ev = ev;
+	return 0;
+}
+
+/*
+ * Stutter blacklisted clients (and, in -b mode, every client) for the
+ * whole dialogue unless too many of them are connected; greylisted
+ * clients only for their first grey_stutter seconds.
+ */
+static int
+con_stuttering(const struct con *c)
+{
+	if (conf.stutter == 0 || (c->flags & CF_NOSTUTTER))
+		return 0;
+	if ((c->flags & CF_BLACK) || !conf.greylist)
+		return 1;
+	return now - c->start < (int64_t)conf.grey_stutter * 1000;
+}
+
+static void
+con_touch(struct con *c)
+{
+	c->lastio = now;
+	TAILQ_REMOVE(&idleq, c, idq);
+	TAILQ_INSERT_TAIL(&idleq, c, idq);
+}
+
+/*
+ * Every due is "some earlier due or now, plus the one stutter
+ * interval", so appending keeps the queue sorted; the clamp only guards
+ * that invariant.
+ */
+static void
+stut_queue(struct con *c, int64_t due)
+{
+	struct con	*last;
+
+	if ((last = TAILQ_LAST(&stutq, conq)) != NULL && due < last->due)
+		due = last->due;
+	c->due = due;
+	TAILQ_INSERT_TAIL(&stutq, c, stq);
+	c->flags |= CF_STUTQ;
+}
+
+static void
+stut_remove(struct con *c)
+{
+	if (c->flags & CF_STUTQ) {
+		TAILQ_REMOVE(&stutq, c, stq);
+		c->flags &= ~CF_STUTQ;
+	}
+}
+
+/* The unsent output as at most two pieces. */
+static int
+out_iov(const struct con *c, struct iovec *iov)
+{
+	const struct smtp_reply	*r;
+	size_t			 pos = c->opos;
+	int			 n = 0;
+
+	if (!(c->flags & CF_BANNER)) {
+		r = &c->sess->out;
+		iov[0].iov_base = r->buf + pos;
+		iov[0].iov_len = r->len - pos;
+		return iov[0].iov_len > 0;
+	}
+	if (pos < bannerlen) {
+		iov[n].iov_base = banner + pos;
+		iov[n++].iov_len = bannerlen - pos;
+		pos = bannerlen;
+	}
+	pos -= bannerlen;
+	if (pos < SMTP_TIMELEN) {
+		iov[n].iov_base = (char *)c->tail + pos;
+		iov[n++].iov_len = SMTP_TIMELEN - pos;
+	}
+	return n;
+}
+
+/* Output is blocked by the kernel: wait for room. */
+static int
+con_outwait(struct con *c)
+{
+	return con_setev(c, EPOLLOUT | ((c->flags & CF_RDHUP) ? 0 :
+	    EPOLLRDHUP));
+}
+
+/*
+ * Write all pending output.  1: all written; 0: the rest waits for
+ * EPOLLOUT; -1: the connection was closed.
+ */
+static int
+con_flush(struct con *c)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov[2];
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	if ((msg.msg_iovlen = out_iov(c, iov)) == 0)
+		return 1;
+	if ((n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return con_outwait(c);
+		con_close(c, strerror(errno));
+		return -1;
+	}
+	c->opos += n;
+	con_touch(c);
+	if (out_iov(c, iov) == 0)
+		return 1;
+	return con_outwait(c);
+}
+
+/*
+ * One stuttered byte; base is the deadline it was due at (or now), so
+ * that bytes keep their rhythm even when the loop runs late.
+ */
+static void
+con_byte(struct con *c, int64_t base)
+{
+	struct iovec	 iov[2];
+	int64_t		 due;
+	ssize_t		 n;
+
+	if (out_iov(c, iov) == 0) {
+		con_written(c);
+		return;
+	}
+	if ((n = send(c->fd, iov[0].iov_base, 1,
+	    MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			con_outwait(c);
+		else
+			con_close(c, strerror(errno));
+		return;
+	}
+	c->opos++;
+	con_touch(c);
+	if (out_iov(c, iov) == 0) {
+		con_written(c);
+		return;
+	}
+	due = base + (int64_t)conf.stutter * 1000;
+	stut_queue(c, due > now ? due : now);
+	con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
+}
+
+/*
+ * A reply (or the banner) is ready.  Stuttered, its first byte goes one
+ * interval later; meanwhile only a hang-up is of interest.
+ */
+static void
+con_begin_output(struct con *c)
+{
+	c->opos = 0;
+	c->flags |= CF_OUT;
+	if (con_stuttering(c)) {
+		stut_queue(c, now + (int64_t)conf.stutter * 1000);
+		con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
+		return;
+	}
+	if (con_flush(c) == 1)
+		con_written(c);
+}
+
+/* All output is out: close, or go on with the dialogue. */
+static void
+con_written(struct con *c)
+{
+	c->flags &= ~(CF_OUT | CF_BANNER);
+	if (c->flags & CF_CLOSE)
+		con_close(c, NULL);
+	else
+		con_process(c);
+}
+
+/*
+ * Run the dialogue on what is buffered, one reply at a time: pipelined
+ * commands wait in the buffer (or in the kernel) until the previous
+ * reply is out.  Unstuttered replies are written at once, so this loops
+ * rather than recursing through con_written().
+ */
+static void
+con_process(struct con *c)
+{
+	char	 ip[INET6_ADDRSTRLEN];
+	int	 r;
+
+	for (;;) {
+		if (c->sess == NULL) {
+			con_setev(c, EPOLLIN);
+			return;
+		}
+		if ((r = smtp_next(c->sess, con_ip(c, ip), c->bl)) == -1) {
+			log_warn("%s: reply", ip);
+			con_close(c, "out of memory");
+			return;
+		}
+		if (r & SMTP_R_TUPLE)
+			grey_send(c);
+		if ((r & SMTP_R_WINDOW) && conf.window > 0 &&
+		    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &conf.window,
+		    sizeof(conf.window)) == -1)
+			log_debug("%s: setsockopt SO_RCVBUF %d: %s", ip,
+			    conf.window, strerror(errno));
+		if (!(r & SMTP_R_REPLY)) {
+			con_setev(c, EPOLLIN);
+			return;
+		}
+		if (r & SMTP_R_CLOSE)
+			c->flags |= CF_CLOSE;
+		c->opos = 0;
+		c->flags |= CF_OUT;
+		if (con_stuttering(c)) {
+			stut_queue(c, now + (int64_t)conf.stutter * 1000);
+			con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
+			return;
+		}
+		if (con_flush(c) != 1)
+			return;
+		c->flags &= ~CF_OUT;
+		if (c->flags & CF_CLOSE) {
+			con_close(c, NULL);
+			return;
+		}
+	}
+}
+
+static void
+con_read(struct con *c)
+{
+	ssize_t	 n;
+
+	if (c->sess == NULL && (c->sess = smtp_sess_new()) == NULL) {
+		log_warn("session");
+		con_close(c, "out of memory");
+		return;
+	}
+	if (smtp_room(c->sess) == 0) {
+		/* Cannot happen: smtp_next() never leaves a full buffer. */
+		con_process(c);
+		return;
+	}
+	n = read(c->fd, c->sess->ibuf + c->sess->ilen, smtp_room(c->sess));
+	if (n == 0) {
+		con_close(c, "closed by peer");
+		return;
+	}
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		con_close(c, strerror(errno));
+		return;
+	}
+	c->sess->ilen += n;
+	con_touch(c);
+	con_process(c);
+}
+
+static void
+con_event(struct con *c, uint32_t ev)
+{
+	if (ev & (EPOLLERR | EPOLLHUP)) {
+		con_close(c, (ev & EPOLLERR) ? "connection error" :
+		    "hung up");
+		return;
+	}
+	if (c->flags & CF_OUT) {
+		if ((ev & EPOLLRDHUP) && !(c->flags & CF_RDHUP)) {
+			/*
+			 * The peer sent FIN.  It may still read (a half
+			 * close), so the reply goes on; if it is gone for
+			 * good, the next byte draws a reset and EPOLLERR.
+			 * Stop asking, or level triggering would spin.
+			 */
+			c->flags |= CF_RDHUP;
+			if (con_setev(c, c->ev & ~EPOLLRDHUP) == -1)
+				return;
+		}
+		if ((ev & EPOLLOUT) && (c->ev & EPOLLOUT)) {
+			if (con_stuttering(c))
+				con_byte(c, now);
+			else if (con_flush(c) == 1)
+				con_written(c);
+		}
+		return;
+	}
+	if (ev & EPOLLIN)
+		con_read(c);
+}
+
+static void
+con_close(struct con *c, const char *why)
+{
+	char	 ip[INET6_ADDRSTRLEN];
+
+	con_ip(c, ip);
+	if (why != NULL)
+		log_debug("%s: %s", ip, why);
+	log_info("%s: disconnected after %lld seconds.%s%s", ip,
+	    (long long)((now - c->start) / 1000),
+	    c->bl != NULL ? " lists: " : "",
+	    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
+	stut_remove(c);
+	TAILQ_REMOVE(&idleq, c, idq);
+	if (c->flags & CF_BLACK)
+		nblack--;
+	nclients--;
+	/* Closing the only reference also takes it out of the epoll set. */
+	if (close(c->fd) == -1)
+		log_warn("%s: close", ip);
+	smtp_sess_free(c->sess);
+	free(c);
+	/* A free slot and a free descriptor: accept again. */
+	paused = 0;
+	listen_update();
+}
+
+static void
+run_timers(void)
+{
+	struct con	*c;
+
+	while ((c = TAILQ_FIRST(&stutq)) != NULL && c->due <= now) {
+		stut_remove(c);
+		if (con_stuttering(c))
+			con_byte(c, c->due);
+		else if (con_flush(c) == 1)
+			con_written(c);
+	}
+	while ((c = TAILQ_FIRST(&idleq)) != NULL &&
+	    c->lastio + (int64_t)MAXTIME * 1000 <= now)
+		con_close(c, "idle timeout");
+	if (paused != 0 && paused <= now) {
+		paused = 0;
+		listen_update();
+	}
+}
+
+/* Milliseconds until the earliest deadline, -1 if there is none. */
+static int
+next_timeout(void)
+{
+	struct con	*c;
+	int64_t		 t = INT64_MAX;
+
+	if ((c = TAILQ_FIRST(&stutq)) != NULL)
+		t = c->due;
+	if ((c = TAILQ_FIRST(&idleq)) != NULL &&
+	    c->lastio + (int64_t)MAXTIME * 1000 < t)
+		t = c->lastio + (int64_t)MAXTIME * 1000;
+	if (paused != 0 && paused < t)
+		t = paused;
+	if (t == INT64_MAX)
+		return -1;
+	if (t <= now)
+		return 0;
+	return t - now > INT_MAX ? INT_MAX : (int)(t - now);
+}
+
+static void
+shutdown_engine(void)
+{
+	struct con	*c;
+	int		 i, n = nclients;
+
+	for (i = 0; i < nlfds; i++)
+		if (close(lfds[i]) == -1)
+			log_warn("close listener");
+	nlfds = 0;
+	/* Quietly: a line per client would flood the log at shutdown. */
+	while ((c = TAILQ_FIRST(&idleq)) != NULL) {
+		stut_remove(c);
+		TAILQ_REMOVE(&idleq, c, idq);
+		if (close(c->fd) == -1)
+			log_warn("close");
+		smtp_sess_free(c->sess);
+		free(c);
+	}
+	log_info("exiting on signal %d, %d connections dropped", (int)quit,
+	    n);
+	exit(0);
+}
+
+void
+engine_run(const int *listenfds, int nlisten, int greyfd)
+{
+	struct epoll_event	 evs[MAXEVENTS], ev;
+	struct sigaction	 sa;
+	sigset_t		 block, waitmask;
+	int			 i, n;
+	void			*p;
+
+	if (nlisten < 1 || nlisten > MAXLISTEN)
+		fatalx("engine: %d listening sockets", nlisten);
+	nlfds = nlisten;
+	memcpy(lfds, listenfds, nlisten * sizeof(*lfds));
+	gfd = greyfd;
+	now = mono_ms();
+
+	/* Signals are let in only while waiting, so none is missed. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sighandler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction SIGPIPE");
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
+		fatal("sigprocmask");
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+
+	setup_nofile();
+	if ((n = smtp_banner_prefix(banner, sizeof(banner))) == -1)
+		fatalx("banner too long");
+	bannerlen = n;
+
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	if (gfd != -1) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.ptr = &gfd;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, gfd, &ev) == -1)
+			fatal("epoll_ctl greylister");
+	}
+	listen_update();
+	log_info("listening for incoming connections (maxcon %d, "
+	    "stutter %ds, greylisted %ds)", conf.maxcon, conf.stutter,
+	    conf.grey_stutter);
+
+	for (;;) {
+		if (quit)
+			shutdown_engine();
+		n = epoll_pwait(epfd, evs, MAXEVENTS, next_timeout(),
+		    &waitmask);
+		if (n == -1 && errno != EINTR)
+			fatal("epoll_pwait");
+		now = mono_ms();
+		for (i = 0; i < n; i++) {
+			p = evs[i].data.ptr;
+			if (p == &gfd)
+				grey_event(evs[i].events);
+			else if (p >= (void *)lfds &&
+			    p < (void *)(lfds + nlfds)) {
+				if (listening)
+					lst_accept(*(int *)p);
+			} else
+				con_event(p, evs[i].events);
+		}
+		run_timers();
+	}
+}

@@ -1,0 +1,285 @@
+/*
+ * The greylister: the process that owns the database and the firewall
+ * sets.  It reads fixed-size tuple records from the SMTP engine, applies
+ * the greylisting policy (lib/grey.c) at once, so a passing retry is
+ * whitelisted within milliseconds, and scans the database periodically
+ * to expire entries.  It never parses SMTP.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "firewall.h"
+#include "greymsg.h"
+#include "log.h"
+#include "spamd.h"
+
+#define MSGS_PER_WAKEUP	256	/* bound one burst so scans are not starved */
+
+static volatile sig_atomic_t	gp_quit;
+static volatile sig_atomic_t	gp_child;
+
+static void	gp_signal(int);
+static int	gp_field_ok(const char *, size_t);
+static void	gp_tuple(struct store *, const struct grey_msg *);
+static int	gp_read(struct store *, int);
+static void	gp_scan(struct store *);
+static void	gp_white_gone(const char *, void *);
+static void	gp_white_new(const char *, const struct gdata *, void *);
+static time_t	gp_scan_interval(void);
+
+static void
+gp_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		gp_child = 1;
+	else
+		gp_quit = 1;
+}
+
+/* A string field must end inside its buffer. */
+static int
+gp_field_ok(const char *f, size_t len)
+{
+	return memchr(f, '\0', len) != NULL;
+}
+
+static void
+gp_tuple(struct store *st, const struct grey_msg *m)
+{
+	struct gdata		 white;
+	enum grey_result	 r;
+	char			 ip[INET6_ADDRSTRLEN];
+	time_t			 now;
+
+	if (m->version != GREYMSG_VERSION || m->type != GM_TUPLE) {
+		log_warnx("greylister: dropped record of version %u type %u",
+		    m->version, m->type);
+		return;
+	}
+	if (!gp_field_ok(m->ip, sizeof(m->ip)) ||
+	    !gp_field_ok(m->dst, sizeof(m->dst)) ||
+	    !gp_field_ok(m->helo, sizeof(m->helo)) ||
+	    !gp_field_ok(m->from, sizeof(m->from)) ||
+	    !gp_field_ok(m->to, sizeof(m->to))) {
+		log_warnx("greylister: dropped record with an unterminated "
+		    "field");
+		return;
+	}
+	if (addr_canon(m->ip, ip, sizeof(ip)) == -1) {
+		log_warnx("greylister: dropped record with bad address");
+		return;
+	}
+	if (strchr(m->helo, '\n') != NULL || strchr(m->from, '\n') != NULL ||
+	    strchr(m->to, '\n') != NULL) {
+		log_warnx("greylister: dropped record for %s with a newline "
+		    "in a field", ip);
+		return;
+	}
+
+	now = time(NULL);
+	r = grey_tuple(st, &conf.gc, now, ip, m->helo, m->from, m->to,
+	    &white);
+	switch (r) {
+	case GREY_FAIL:
+		log_warnx("can't update %s in the database for %s -> %s",
+		    ip, m->from, m->to);
+		break;
+	case GREY_NEW:
+		log_debug("new entry %s from %s to %s, helo %s",
+		    ip, m->from, m->to, m->helo);
+		break;
+	case GREY_EARLY:
+		log_debug("retry of %s from %s to %s, not passed yet",
+		    ip, m->from, m->to);
+		break;
+	case GREY_PASSED:
+		log_info("whitelisting %s: %s -> %s passed", ip, m->from,
+		    m->to);
+		fw_white_add(ip, white.expire, now);
+		break;
+	case GREY_WHITE:
+		/* Already WHITE but still redirected: the set lost it. */
+		log_debug("%s is already whitelisted", ip);
+		break;
+	case GREY_TRAPPED:
+		log_debug("%s is trapped, not whitelisted", ip);
+		break;
+	}
+}
+
+/*
+ * Read what the engine sent.  Returns -1 when the engine has gone away.
+ * A record of the wrong size is logged and dropped: the buffer is one
+ * byte larger than a record so that an oversized one shows as such.
+ */
+static int
+gp_read(struct store *st, int fd)
+{
+	union {
+		struct grey_msg	m;
+		char		raw[sizeof(struct grey_msg) + 1];
+	}	 buf;
+	ssize_t	 n;
+	int	 i;
+
+	for (i = 0; i < MSGS_PER_WAKEUP; i++) {
+		n = recv(fd, &buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			log_warn("greylister: recv");
+			return -1;
+		}
+		if (n == 0)
+			return -1;
+		if ((size_t)n != sizeof(struct grey_msg)) {
+			log_warnx("greylister: dropped record of %zd bytes "
+			    "(expected %zu)", n, sizeof(struct grey_msg));
+			continue;
+		}
+		gp_tuple(st, &buf.m);
+	}
+	return 0;
+}
+
+static void
+gp_white_gone(const char *ip, void *arg)
+{
+	(void)arg;
+	log_debug("deleting expired whitelist entry %s", ip);
+	fw_white_del(ip);
+}
+
+static void
+gp_white_new(const char *ip, const struct gdata *gd, void *arg)
+{
+	time_t	*now = arg;
+
+	log_info("whitelisting %s", ip);
+	fw_white_add(ip, gd->expire, *now);
+}
+
+static void
+gp_scan(struct store *st)
+{
+	struct grey_scan_cb	cb;
+	struct grey_scan_stats	stats;
+	time_t			now;
+
+	now = time(NULL);
+	memset(&cb, 0, sizeof(cb));
+	memset(&stats, 0, sizeof(stats));
+	cb.white_gone = gp_white_gone;
+	cb.white_new = gp_white_new;
+	cb.arg = &now;
+	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1)
+		log_notice("scan of %s failed", conf.dbpath);
+	else if (stats.deleted || stats.promoted || stats.bogus)
+		log_debug("scan: %lu entries, %lu expired, %lu promoted, "
+		    "%lu bogus", stats.seen, stats.deleted, stats.promoted,
+		    stats.bogus);
+}
+
+/*
+ * Scan every minute as OpenBSD does, more often when the configured
+ * lifetimes are shorter than that, so entries never outlive them much.
+ */
+static time_t
+gp_scan_interval(void)
+{
+	time_t	 t = SCAN_INTERVAL;
+
+	if (conf.gc.greyexp / 4 < t)
+		t = conf.gc.greyexp / 4;
+	if (conf.gc.whiteexp / 4 < t)
+		t = conf.gc.whiteexp / 4;
+	return t < 1 ? 1 : t;
+}
+
+void
+greyproc_run(struct store *st, int fd, pid_t engine)
+{
+	struct sigaction sa;
+	struct pollfd	 pfd;
+	struct timespec	 ts;
+	time_t		 next_scan, interval, now;
+	int		 status, timeout;
+	pid_t		 pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = gp_signal;	/* no SA_RESTART: poll returns */
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGCHLD, &sa, NULL) == -1)
+		fatal("sigaction");
+
+	fw_init();
+	fw_reconcile(st);
+
+	interval = gp_scan_interval();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	next_scan = ts.tv_sec + interval;
+	log_info("greylisting: passtime %llds, greyexp %llds, whiteexp "
+	    "%llds, database %s", (long long)conf.gc.passtime,
+	    (long long)conf.gc.greyexp, (long long)conf.gc.whiteexp,
+	    conf.dbpath);
+
+	for (;;) {
+		if (gp_quit) {
+			log_info("exiting on signal");
+			kill(engine, SIGTERM);
+			waitpid(engine, NULL, 0);
+			st->ops->close(st->h);
+			exit(0);
+		}
+		if (gp_child) {
+			gp_child = 0;
+			pid = waitpid(engine, &status, WNOHANG);
+			if (pid == engine) {
+				log_warnx("smtp engine exited (status %d), "
+				    "exiting", status);
+				st->ops->close(st->h);
+				exit(1);
+			}
+		}
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = ts.tv_sec;
+		if (now >= next_scan) {
+			gp_scan(st);
+			fw_retry(st);
+			next_scan = now + interval;
+		}
+		timeout = (int)(next_scan - now) * 1000;
+
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("greylister: poll");
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (gp_read(st, fd) == -1) {
+				log_warnx("smtp engine went away, exiting");
+				kill(engine, SIGTERM);
+				waitpid(engine, NULL, 0);
+				st->ops->close(st->h);
+				exit(1);
+			}
+		}
+	}
+}

@@ -1,0 +1,422 @@
+/*
+ * spamd: greylisting and tarpitting SMTP daemon.
+ *
+ * main() parses the options, opens what needs privilege (listening
+ * sockets, the database, the netlink socket) and splits into two
+ * processes: the SMTP engine (engine.c), which talks to the network as
+ * _spamd with no capabilities inside an empty chroot, and the greylister
+ * (greyproc.c), which owns the database and the nft sets and keeps only
+ * CAP_NET_ADMIN.  They talk over a SOCK_SEQPACKET socketpair.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gdb.h"
+#include "log.h"
+#include "spamd.h"
+#include "util.h"
+
+#define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
+#define MAXLISTEN	2
+
+struct spamd_conf conf;
+
+static void	usage(void) __attribute__((noreturn));
+static long long numopt(const char *, const char *, long long, long long);
+static void	parse_grey(const char *);
+static int	open_listener(int, const struct sockaddr *, socklen_t);
+static int	open_listeners(int *);
+static void	make_dbdir(const char *, const struct passwd *);
+static struct store *open_db(const char *, const struct passwd *);
+static void	make_chroot(void);
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: spamd [-45bdv] [-B maxblack] [-c maxcon] [-f dbpath]\n"
+	    "\t[-G passtime:greyexp:whiteexp] [-h hostname] [-l address]\n"
+	    "\t[-M address] [-n name] [-p port] [-S secs] [-s secs] "
+	    "[-w window]\n");
+	exit(1);
+}
+
+/* strtonum with a message that names the option. */
+static long long
+numopt(const char *opt, const char *arg, long long min, long long max)
+{
+	const char	*errstr;
+	long long	 v;
+
+	v = strtonum(arg, min, max, &errstr);
+	if (errstr != NULL)
+		errx(1, "-%s %s: value is %s (allowed %lld to %lld)",
+		    opt, arg, errstr, min, max);
+	return v;
+}
+
+/* -G passtime:greyexp:whiteexp, minutes:hours:hours or with units. */
+static void
+parse_grey(const char *arg)
+{
+	char	 buf[128], *p, *f[3];
+	int	 n;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		errx(1, "-G %s: too long", arg);
+	p = buf;
+	for (n = 0; n < 3; n++) {
+		if ((f[n] = strsep(&p, ":")) == NULL)
+			break;
+	}
+	if (n != 3 || p != NULL)
+		errx(1, "-G %s: expected passtime:greyexp:whiteexp", arg);
+	if (duration_parse(f[0], 60, &conf.gc.passtime) == -1)
+		errx(1, "-G %s: bad passtime \"%s\"", arg, f[0]);
+	if (duration_parse(f[1], 60 * 60, &conf.gc.greyexp) == -1)
+		errx(1, "-G %s: bad greyexp \"%s\"", arg, f[1]);
+	if (duration_parse(f[2], 60 * 60, &conf.gc.whiteexp) == -1)
+		errx(1, "-G %s: bad whiteexp \"%s\"", arg, f[2]);
+	if (conf.gc.greyexp <= conf.gc.passtime)
+		errx(1, "-G %s: greyexp must be longer than passtime, "
+		    "or no tuple could ever pass", arg);
+	if (conf.gc.whiteexp <= 0)
+		errx(1, "-G %s: whiteexp must not be zero", arg);
+}
+
+static int
+open_listener(int af, const struct sockaddr *sa, socklen_t salen)
+{
+	int	 fd, one = 1, zero = 0;
+
+	if ((fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1)
+		err(1, "setsockopt SO_REUSEADDR");
+	/* Default: one dual-stack socket serves IPv4 and IPv6 alike. */
+	if (af == AF_INET6 && conf.listen_addr == NULL &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+	    sizeof(zero)) == -1)
+		err(1, "setsockopt IPV6_V6ONLY");
+	if (bind(fd, sa, salen) == -1 || listen(fd, SOMAXCONN) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+open_listeners(int *fds)
+{
+	struct addrinfo	 hints, *res;
+	struct sockaddr_in6 sin6;
+	struct sockaddr_in sin;
+	char		 port[16];
+	int		 error, fd;
+
+	snprintf(port, sizeof(port), "%d", conf.port);
+	if (conf.listen_addr != NULL) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+		error = getaddrinfo(conf.listen_addr, port, &hints, &res);
+		if (error != 0)
+			errx(1, "-l %s: not a numeric address: %s",
+			    conf.listen_addr, gai_strerror(error));
+		fd = open_listener(res->ai_family, res->ai_addr,
+		    res->ai_addrlen);
+		if (fd == -1)
+			err(1, "listen on %s port %s", conf.listen_addr, port);
+		freeaddrinfo(res);
+		fds[0] = fd;
+		return 1;
+	}
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_any;
+	sin6.sin6_port = htons(conf.port);
+	fd = open_listener(AF_INET6, (struct sockaddr *)&sin6, sizeof(sin6));
+	if (fd != -1) {
+		fds[0] = fd;
+		return 1;
+	}
+	if (errno != EAFNOSUPPORT)
+		err(1, "listen on [::] port %s", port);
+	/* A kernel without IPv6: fall back to IPv4 alone. */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	sin.sin_port = htons(conf.port);
+	fd = open_listener(AF_INET, (struct sockaddr *)&sin, sizeof(sin));
+	if (fd == -1)
+		err(1, "listen on 0.0.0.0 port %s", port);
+	fds[0] = fd;
+	return 1;
+}
+
+/* The database directory belongs to the user the greylister runs as. */
+static void
+make_dbdir(const char *path, const struct passwd *pw)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		if (errno != ENOENT)
+			err(1, "database %s", path);
+		if (mkdir(path, 0750) == -1)
+			err(1, "create database directory %s", path);
+		if (stat(path, &st) == -1)
+			err(1, "database %s", path);
+	}
+	if (!S_ISDIR(st.st_mode))
+		errx(1, "database %s: not a directory (spamd keeps a "
+		    "Berkeley DB environment there)", path);
+	if (pw != NULL && (st.st_uid != pw->pw_uid ||
+	    st.st_gid != pw->pw_gid) &&
+	    chown(path, pw->pw_uid, pw->pw_gid) == -1)
+		err(1, "chown %s to %s", path, pw->pw_name);
+}
+
+/*
+ * Open the database as the user who will use it, so every file of the
+ * environment is theirs, and before daemonising, so that a database that
+ * cannot be opened is reported on the terminal.
+ */
+static struct store *
+open_db(const char *path, const struct passwd *pw)
+{
+	struct store	*st;
+	char		 errbuf[512];
+
+	make_dbdir(path, pw);
+	if (pw != NULL && (setegid(pw->pw_gid) == -1 ||
+	    seteuid(pw->pw_uid) == -1))
+		err(1, "seteuid %s", pw->pw_name);
+	st = gdb_open(path, GDB_CREATE, errbuf, sizeof(errbuf));
+	if (pw != NULL && (seteuid(0) == -1 || setegid(0) == -1))
+		err(1, "seteuid 0");
+	if (st == NULL)
+		errx(1, "%s", errbuf);
+	return st;
+}
+
+static void
+make_chroot(void)
+{
+	struct stat	 st;
+
+	if (mkdir(PATH_CHROOT, 0755) == -1 && errno != EEXIST)
+		err(1, "mkdir %s", PATH_CHROOT);
+	if (stat(PATH_CHROOT, &st) == -1)
+		err(1, "%s", PATH_CHROOT);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		errx(1, "%s must be a directory owned by root and writable "
+		    "by nobody else", PATH_CHROOT);
+}
+
+extern char **environ;
+
+int
+main(int argc, char *argv[])
+{
+	struct passwd	*pw = NULL;
+	struct store	*st = NULL;
+	struct rlimit	 rl;
+	int		 ch, lfd[MAXLISTEN], nlisten, sp[2], maxcon_max;
+	int		 bflag = 0, i;
+	long long	 maxblack = -1;
+	pid_t		 pid;
+
+	setproctitle_init(argc, argv, environ);
+	memset(&conf, 0, sizeof(conf));
+	conf.greylist = 1;
+	conf.nreply = 450;
+	conf.maxcon = MAXCON;
+	conf.port = SPAMD_PORT;
+	conf.stutter = STUTTER;
+	conf.grey_stutter = GREY_STUTTER;
+	conf.dbpath = PATH_SPAMD_DB;
+	conf.gc.passtime = PASSTIME;
+	conf.gc.greyexp = GREYEXP;
+	conf.gc.whiteexp = WHITEEXP;
+	conf.gc.trapexp = TRAPEXP;
+	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
+	if (gethostname(conf.hostname, sizeof(conf.hostname)) == -1)
+		err(1, "gethostname");
+
+	/* The ceiling for -c: what this process may open, less spares. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		err(1, "getrlimit");
+	maxcon_max = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > INT_MAX ?
+	    INT_MAX - 64 : (int)rl.rlim_max - 64;
+	if (maxcon_max < 10)
+		errx(1, "file descriptor limit %llu is too low",
+		    (unsigned long long)rl.rlim_max);
+	if (conf.maxcon > maxcon_max)
+		conf.maxcon = maxcon_max;
+
+	while ((ch = getopt(argc, argv, "45bB:c:df:G:h:l:M:n:p:S:s:vw:")) !=
+	    -1) {
+		switch (ch) {
+		case '4':
+			conf.nreply = 450;
+			break;
+		case '5':
+			conf.nreply = 550;
+			break;
+		case 'b':
+			bflag = 1;
+			break;
+		case 'B':
+			maxblack = numopt("B", optarg, 0, INT_MAX);
+			break;
+		case 'c':
+			conf.maxcon = numopt("c", optarg, 1, maxcon_max);
+			break;
+		case 'd':
+			conf.debug = 1;
+			break;
+		case 'f':
+			conf.dbpath = optarg;
+			break;
+		case 'G':
+			parse_grey(optarg);
+			break;
+		case 'h':
+			if (strlcpy(conf.hostname, optarg,
+			    sizeof(conf.hostname)) >= sizeof(conf.hostname))
+				errx(1, "-h %s: hostname too long", optarg);
+			break;
+		case 'l':
+			conf.listen_addr = optarg;
+			break;
+		case 'M':
+			conf.lowprio_mx = optarg;
+			break;
+		case 'n':
+			if (strlcpy(conf.name, optarg, sizeof(conf.name)) >=
+			    sizeof(conf.name))
+				errx(1, "-n %s: name too long", optarg);
+			break;
+		case 'p':
+			conf.port = numopt("p", optarg, 1, 65535);
+			break;
+		case 'S':
+			conf.grey_stutter = numopt("S", optarg, 0, 90);
+			break;
+		case 's':
+			conf.stutter = numopt("s", optarg, 0, 10);
+			break;
+		case 'v':
+			conf.verbose = 1;
+			break;
+		case 'w':
+			conf.window = numopt("w", optarg, 1, INT_MAX);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	if (argc != 0)
+		usage();
+
+	if (bflag) {
+		conf.greylist = 0;
+		conf.maxblack = conf.maxcon;
+	} else if (maxblack > conf.maxcon) {
+		errx(1, "-B %lld: maxblack must not exceed maxcon (%d)",
+		    maxblack, conf.maxcon);
+	} else if (maxblack >= 0) {
+		conf.maxblack = (int)maxblack;
+	} else
+		conf.maxblack = conf.maxcon > 100 ? conf.maxcon - 100 : 0;
+	if (conf.lowprio_mx != NULL) {
+		struct addrinfo hints, *res;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_flags = AI_NUMERICHOST;
+		if (getaddrinfo(conf.lowprio_mx, NULL, &hints, &res) != 0)
+			errx(1, "-M %s: not a numeric address",
+			    conf.lowprio_mx);
+		freeaddrinfo(res);
+	}
+
+	log_init(conf.debug, "spamd");
+	log_setverbose(conf.verbose);
+
+	if (geteuid() == 0) {
+		if ((pw = getpwnam(SPAMD_USER)) == NULL)
+			errx(1, "no such user %s (create it: useradd "
+			    "--system --no-create-home --shell "
+			    "/usr/sbin/nologin %s)", SPAMD_USER, SPAMD_USER);
+		make_chroot();
+	} else
+		log_warnx("not started as root: no privilege separation");
+
+	nlisten = open_listeners(lfd);
+	if (conf.greylist)
+		st = open_db(conf.dbpath, pw);
+
+	if (!conf.debug && daemon(0, 0) == -1)
+		err(1, "daemon");
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+
+	if (!conf.greylist) {
+		/* Blacklist-only: one process, the engine alone. */
+		if (pw != NULL)
+			priv_drop(pw, PATH_CHROOT, 0);
+		log_procname("smtp");
+		engine_run(lfd, nlisten, -1);
+	}
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	switch (pid = fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		close(sp[0]);
+		if (pw != NULL)
+			priv_drop(pw, PATH_CHROOT, 0);
+		log_procname("smtp");
+		setproctitle("smtp engine");
+		engine_run(lfd, nlisten, sp[1]);
+		/* NOTREACHED */
+	}
+	close(sp[1]);
+	for (i = 0; i < nlisten; i++)
+		close(lfd[i]);
+	if (pw != NULL)
+		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
+	log_procname("grey");
+	setproctitle("[priv] greylister");
+	greyproc_run(st, sp[0], pid);
+	/* NOTREACHED */
+}
