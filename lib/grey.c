@@ -4,8 +4,10 @@
  *
  * Differences from OpenBSD, on purpose: a retry after passtime promotes
  * its ip to WHITE at once, in the same transaction, instead of at the
- * next scan; the scan still promotes passed tuples it finds, so nothing
- * is lost if the firewall was unreachable at the time.
+ * next scan, and the passed tuple is deleted then (OpenBSD keeps it
+ * until greyexp, re-adding the ip at every scan, so an admin's
+ * `spamdb -d ip' did not stick).  The scan still promotes passed tuples
+ * it finds, such as those written by an older version or by sync.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,15 +92,21 @@ grey_tuple_once(struct store *st, const struct grey_conf *gc, time_t now,
 	}
 	if (r == GREY_NEW && ipstate == GD_TRAPPED_T)
 		r = GREY_TRAPPED;
-	if ((rv = o->put(st->h, key, keylen, &gd)) != STORE_OK)
-		goto err;
 	if (r == GREY_PASSED) {
+		/*
+		 * The tuple has done its job: it goes, so that deleting the
+		 * WHITE entry (spamdb -d) is not undone by the next scan.
+		 */
 		grey_white(gc, now, &gd, &wd);
 		if ((rv = o->put(st->h, ip, strlen(ip), &wd)) != STORE_OK)
 			goto err;
+		rv = o->del(st->h, key, keylen);
+		if (rv != STORE_OK && rv != STORE_NOTFOUND)
+			goto err;
 		if (white != NULL)
 			*white = wd;
-	}
+	} else if ((rv = o->put(st->h, key, keylen, &gd)) != STORE_OK)
+		goto err;
 	if ((rv = o->commit(st->h)) != STORE_OK)
 		goto err;
 	return r;
@@ -251,8 +259,10 @@ scan_apply(struct store *st, struct scan_ctx *sc, struct scan_change *c)
 	if (rv != STORE_OK && rv != STORE_NOTFOUND)
 		return rv;
 	grey_white(sc->gc, sc->now, &c->gd, &c->wd);
-	rv = o->put(st->h, c->key, iplen, &c->wd);
-	return rv == STORE_OK ? 1 : rv;
+	if ((rv = o->put(st->h, c->key, iplen, &c->wd)) != STORE_OK)
+		return rv;
+	rv = o->del(st->h, c->key, c->keylen);
+	return rv == STORE_OK || rv == STORE_NOTFOUND ? 1 : rv;
 }
 
 static void

@@ -1,22 +1,32 @@
 /*
  * The greylister's view of the firewall: the nft whitelist sets.  Every
  * call logs its own failures; none of them is fatal, because greylisting
- * into the database goes on while the sets are missing.
+ * into the database goes on while the sets are missing, and the sets are
+ * reconciled with the database again at the next scan.
  */
 #ifndef SPAMD_FIREWALL_H
 #define SPAMD_FIREWALL_H
 
 #include <time.h>
 
+#include "gdata.h"
 #include "store.h"
 
-void	fw_init(void);
-/* Make the sets hold exactly the WHITE entries of the database. */
-void	fw_reconcile(struct store *);
+/* Open the netlink socket: call while privileged.  Names may be NULL. */
+void	fw_init(const char *table, const char *set4, const char *set6);
+/* Make the sets hold exactly the live WHITE entries of the database. */
+void	fw_reconcile(struct store *, time_t now);
 /* Whitelist ip until expire (wall clock). */
 void	fw_white_add(const char *ip, time_t expire, time_t now);
 void	fw_white_del(const char *ip);
-/* Called after each scan: reconcile again if the sets were missing. */
-void	fw_retry(struct store *);
+/*
+ * Around each database scan: fw_scan_live() for every WHITE entry that
+ * stays; fw_scan_end() then drops elements whose entry went away behind
+ * our back (spamdb -d) and refreshes changed timeouts (spamlogd), or
+ * reconciles everything if the sets were missing.
+ */
+void	fw_scan_begin(void);
+void	fw_scan_live(const char *ip, const struct gdata *, time_t now);
+void	fw_scan_end(struct store *, time_t now);
 
 #endif

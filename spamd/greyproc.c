@@ -35,6 +35,7 @@ static int	gp_read(struct store *, int);
 static void	gp_scan(struct store *);
 static void	gp_white_gone(const char *, void *);
 static void	gp_white_new(const char *, const struct gdata *, void *);
+static void	gp_white_live(const char *, const struct gdata *, void *);
 static time_t	gp_scan_interval(void);
 
 static void
@@ -109,7 +110,9 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 		break;
 	case GREY_WHITE:
 		/* Already WHITE but still redirected: the set lost it. */
-		log_debug("%s is already whitelisted", ip);
+		log_debug("%s is already whitelisted, refreshing its "
+		    "element", ip);
+		fw_white_add(ip, white.expire, now);
 		break;
 	case GREY_TRAPPED:
 		log_debug("%s is trapped, not whitelisted", ip);
@@ -170,6 +173,14 @@ gp_white_new(const char *ip, const struct gdata *gd, void *arg)
 }
 
 static void
+gp_white_live(const char *ip, const struct gdata *gd, void *arg)
+{
+	time_t	*now = arg;
+
+	fw_scan_live(ip, gd, *now);
+}
+
+static void
 gp_scan(struct store *st)
 {
 	struct grey_scan_cb	cb;
@@ -181,10 +192,16 @@ gp_scan(struct store *st)
 	memset(&stats, 0, sizeof(stats));
 	cb.white_gone = gp_white_gone;
 	cb.white_new = gp_white_new;
+	cb.white_live = gp_white_live;
 	cb.arg = &now;
-	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1)
+	fw_scan_begin();
+	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1) {
 		log_notice("scan of %s failed", conf.dbpath);
-	else if (stats.deleted || stats.promoted || stats.bogus)
+		fw_scan_end(NULL, now);
+		return;
+	}
+	fw_scan_end(st, now);
+	if (stats.deleted || stats.promoted || stats.bogus)
 		log_debug("scan: %lu entries, %lu expired, %lu promoted, "
 		    "%lu bogus", stats.seen, stats.deleted, stats.promoted,
 		    stats.bogus);
@@ -225,8 +242,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 	    sigaction(SIGCHLD, &sa, NULL) == -1)
 		fatal("sigaction");
 
-	fw_init();
-	fw_reconcile(st);
+	fw_reconcile(st, time(NULL));
 
 	interval = gp_scan_interval();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -259,7 +275,6 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 		now = ts.tv_sec;
 		if (now >= next_scan) {
 			gp_scan(st);
-			fw_retry(st);
 			next_scan = now + interval;
 		}
 		timeout = (int)(next_scan - now) * 1000;

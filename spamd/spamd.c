@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "firewall.h"
 #include "gdb.h"
 #include "log.h"
 #include "spamd.h"
@@ -42,6 +43,9 @@ struct spamd_conf conf;
 static void	usage(void) __attribute__((noreturn));
 static long long numopt(const char *, const char *, long long, long long);
 static void	parse_grey(const char *);
+static void	parse_sets(const char *);
+
+static char	*nft_table, *nft_set4, *nft_set6;	/* -N */
 static int	open_listener(int, const struct sockaddr *, socklen_t);
 static int	open_listeners(int *);
 static void	make_dbdir(const char *, const struct passwd *);
@@ -54,8 +58,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: spamd [-45bdv] [-B maxblack] [-c maxcon] [-f dbpath]\n"
 	    "\t[-G passtime:greyexp:whiteexp] [-h hostname] [-l address]\n"
-	    "\t[-M address] [-n name] [-p port] [-S secs] [-s secs] "
-	    "[-w window]\n");
+	    "\t[-M address] [-N table:set:set6] [-n name] [-p port] "
+	    "[-S secs]\n\t[-s secs] [-w window]\n");
 	exit(1);
 }
 
@@ -71,6 +75,37 @@ numopt(const char *opt, const char *arg, long long min, long long max)
 		errx(1, "-%s %s: value is %s (allowed %lld to %lld)",
 		    opt, arg, errstr, min, max);
 	return v;
+}
+
+/*
+ * -N table:set:set6, the nft inet table and whitelist sets; an empty
+ * field keeps its default (spamd:spamd-white:spamd-white6).
+ */
+static void
+parse_sets(const char *arg)
+{
+	char	*s, *f[3];
+	size_t	 i;
+
+	if ((s = strdup(arg)) == NULL)
+		err(1, NULL);
+	for (i = 0; i < 3; i++) {
+		f[i] = strsep(&s, ":");
+		if (f[i] != NULL && strlen(f[i]) >= 256)
+			errx(1, "-N %s: name too long", arg);
+		if (f[i] != NULL && strspn(f[i], "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(f[i]))
+			errx(1, "-N %s: names may hold letters, digits, "
+			    "'_', '-' and '.' only", arg);
+	}
+	if (s != NULL)
+		errx(1, "-N %s: expected table:set:set6", arg);
+	if (f[0] != NULL && *f[0] != '\0')
+		nft_table = f[0];
+	if (f[1] != NULL && *f[1] != '\0')
+		nft_set4 = f[1];
+	if (f[2] != NULL && *f[2] != '\0')
+		nft_set6 = f[2];
 }
 
 /* -G passtime:greyexp:whiteexp, minutes:hours:hours or with units. */
@@ -280,7 +315,7 @@ main(int argc, char *argv[])
 	if (conf.maxcon > maxcon_max)
 		conf.maxcon = maxcon_max;
 
-	while ((ch = getopt(argc, argv, "45bB:c:df:G:h:l:M:n:p:S:s:vw:")) !=
+	while ((ch = getopt(argc, argv, "45bB:c:df:G:h:l:M:N:n:p:S:s:vw:")) !=
 	    -1) {
 		switch (ch) {
 		case '4':
@@ -317,6 +352,9 @@ main(int argc, char *argv[])
 			break;
 		case 'M':
 			conf.lowprio_mx = optarg;
+			break;
+		case 'N':
+			parse_sets(optarg);
 			break;
 		case 'n':
 			if (strlcpy(conf.name, optarg, sizeof(conf.name)) >=
@@ -413,6 +451,7 @@ main(int argc, char *argv[])
 	close(sp[1]);
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
+	fw_init(nft_table, nft_set4, nft_set6);
 	if (pw != NULL)
 		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
 	log_procname("grey");

@@ -107,7 +107,7 @@ main(void)
 	ok(st != NULL, "reopened read-only");
 	if (st == NULL)
 		return tap_done();
-	ok(count(st) == 2, "both records survive a close");
+	ok(count(st) == 1, "WHITE record survives a close, passed tuple gone");
 	ok(st->ops->get(st->h, "192.0.2.1", 9, &gd) == STORE_OK &&
 	    gd.expire == 1100 + 86400, "WHITE record read back");
 	st->ops->close(st->h);
@@ -154,7 +154,7 @@ main(void)
 	ok(st != NULL, "database with a bad record opens");
 	if (st == NULL)
 		return tap_done();
-	ok(count(st) == 2, "bad record skipped by the walk");
+	ok(count(st) == 1, "bad record skipped by the walk");
 	ok(st->ops->get(st->h, "192.0.2.66", 10, &gd) == STORE_NOTFOUND,
 	    "bad record not returned by get");
 	st->ops->close(st->h);
@@ -172,7 +172,7 @@ main(void)
 	}
 	ok(n == 2, "two concurrent writers finished");
 	st = open_rw(path);
-	ok(st != NULL && count(st) == 602, "all 600 concurrent tuples there");
+	ok(st != NULL && count(st) == 601, "all 600 concurrent tuples there");
 	if (st != NULL)
 		st->ops->close(st->h);
 
@@ -217,7 +217,7 @@ main(void)
 	ok(st != NULL, "reopened after a writer was killed: %s",
 	    st ? "" : err);
 	if (st != NULL) {
-		i = count(st) - 602;
+		i = count(st) - 601;
 		ok(n > 0 && i >= n, "all %d committed tuples survived (%d)",
 		    n, i);
 		st->ops->close(st->h);
