@@ -332,8 +332,13 @@ gdb_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	snprintf(file, sizeof(file), "%s/%s", path, GDB_FILE);
 	if (!(flags & GDB_CREATE) && stat(file, &sb) == -1) {
-		snprintf(err, errlen, "database %s: %s: %s", path, GDB_FILE,
-		    strerror(errno));
+		if (errno == ENOENT)
+			snprintf(err, errlen, "database %s: no %s in it (spamd "
+			    "creates the database when it first starts)",
+			    path, GDB_FILE);
+		else
+			snprintf(err, errlen, "database %s: %s: %s", path,
+			    GDB_FILE, strerror(errno));
 		goto fail;
 	}
 
