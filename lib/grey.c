@@ -9,6 +9,7 @@
  * `spamdb -d ip' did not stick).  The scan still promotes passed tuples
  * it finds, such as those written by an older version or by sync.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,105 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
 	return GREY_FAIL;
 }
 
+int
+grey_trapkey(char *buf, size_t len, const char *to)
+{
+	size_t	 n, i;
+
+	if (*to == '<')
+		to++;
+	n = strlen(to);
+	if (n > 0 && to[n - 1] == '>')
+		n--;
+	if (n == 0 || n >= len)
+		return -1;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)to[i]);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int
+grey_spamtrap(struct store *st, const char *to)
+{
+	struct gdata	 gd;
+	char		 key[GD_FIELD_MAX];
+	int		 n, rv;
+
+	if ((n = grey_trapkey(key, sizeof(key), to)) == -1)
+		return 0;
+	rv = st->ops->get(st->h, key, (size_t)n, &gd);
+	if (rv == STORE_NOTFOUND)
+		return 0;
+	if (rv != STORE_OK)
+		return -1;
+	return gd.pcount == GD_SPAMTRAP;
+}
+
+enum grey_result
+grey_trap(struct store *st, const struct grey_conf *gc, time_t now,
+    const char *ip, struct gdata *rec, int *was_white)
+{
+	const struct store_ops	*o = st->ops;
+	struct gdata		 gd;
+	int			 i, rv;
+
+	for (i = 0; i < GREY_RETRIES; i++) {
+		*was_white = 0;
+		if ((rv = o->begin(st->h)) != STORE_OK)
+			goto fail;
+		rv = o->get(st->h, ip, strlen(ip), &gd);
+		if (rv == STORE_OK && gd.expire > now &&
+		    gd.pcount == GD_TRAPPED) {
+			gd.bcount++;
+		} else if (rv == STORE_OK || rv == STORE_NOTFOUND) {
+			if (rv == STORE_OK && gd.expire > now &&
+			    gd.pcount >= 0)
+				*was_white = 1;
+			memset(&gd, 0, sizeof(gd));
+			gd.first = now;
+			gd.pass = gd.expire = now + gc->trapexp;
+			gd.bcount = 1;
+			gd.pcount = GD_TRAPPED;
+		} else
+			goto again;
+		if ((rv = o->put(st->h, ip, strlen(ip), &gd)) != STORE_OK)
+			goto again;
+		if ((rv = o->commit(st->h)) == STORE_OK) {
+			*rec = gd;
+			return GREY_TRAPPED;
+		}
+		if (rv != STORE_RETRY)
+			goto fail;
+		continue;
+again:
+		o->abort(st->h);
+		if (rv != STORE_RETRY)
+			goto fail;
+	}
+fail:
+	log_warnx("can't trap %s in the database", ip);
+	return GREY_FAIL;
+}
+
+int
+grey_known(struct store *st, time_t now, const char *ip, const char *helo,
+    const char *from, const char *to)
+{
+	struct gdata	 gd;
+	char		 key[GD_KEY_MAX];
+	int		 n, rv;
+
+	if ((n = grey_key(key, sizeof(key), ip, helo, from, to)) == -1)
+		return 0;
+	rv = st->ops->get(st->h, key, (size_t)n, &gd);
+	if (rv == STORE_NOTFOUND)
+		return 0;
+	if (rv != STORE_OK)
+		return -1;
+	return gd.expire > now;
+}
+
 /*
  * The scan first walks the store and collects what to change, then
  * applies the changes in transactions of SCAN_BATCH, so that the walk
@@ -210,12 +310,15 @@ scan_visit(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 			goto oom;
 		return 0;
 	}
-	if (t == GD_WHITE) {
-		if (keylen < sizeof(ip) && sc->cb && sc->cb->white_live) {
-			memcpy(ip, key, keylen);
-			ip[keylen] = '\0';
+	if (t == GD_WHITE || t == GD_TRAPPED_T) {
+		if (keylen >= sizeof(ip) || sc->cb == NULL)
+			return 0;
+		memcpy(ip, key, keylen);
+		ip[keylen] = '\0';
+		if (t == GD_WHITE && sc->cb->white_live)
 			sc->cb->white_live(ip, gd, sc->cb->arg);
-		}
+		if (t == GD_TRAPPED_T && sc->cb->trap_live)
+			sc->cb->trap_live(ip, gd, sc->cb->arg);
 		return 0;
 	}
 	if (t == GD_GREY && gd->pcount >= 0 && gd->pass <= sc->now) {

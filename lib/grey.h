@@ -42,6 +42,29 @@ enum grey_result grey_tuple(struct store *, const struct grey_conf *,
 		    time_t now, const char *ip, const char *helo,
 		    const char *from, const char *to, struct gdata *white);
 
+/*
+ * Greytrapping.  grey_trapkey() turns a recipient as the client sent
+ * it ("<User@Example.ORG>") into the key of a SPAMTRAP entry
+ * ("user@example.org"); returns its length or -1.  grey_spamtrap() says
+ * whether it is one: 1, 0, or -1 on a storage error.
+ */
+int		grey_trapkey(char *buf, size_t len, const char *to);
+int		grey_spamtrap(struct store *, const char *to);
+
+/*
+ * Trap ip: TRAPPED until now + trapexp.  An ip trapped already keeps its
+ * expiry (as OpenBSD: more trap hits do not extend it); a WHITE ip loses
+ * its whitelisting, *was_white says so.  The record is stored in *rec.
+ * Returns GREY_TRAPPED or GREY_FAIL.
+ */
+enum grey_result grey_trap(struct store *, const struct grey_conf *,
+		    time_t now, const char *ip, struct gdata *rec,
+		    int *was_white);
+
+/* Is the tuple in the store and not expired?  1, 0, or -1 on error. */
+int		grey_known(struct store *, time_t now, const char *ip,
+		    const char *helo, const char *from, const char *to);
+
 /* What a scan did, so the caller can keep the firewall in step. */
 struct grey_scan_cb {
 	/* an expired WHITE ip was deleted */
@@ -50,6 +73,8 @@ struct grey_scan_cb {
 	void	(*white_new)(const char *ip, const struct gdata *, void *arg);
 	/* every WHITE ip that stays, so the firewall can check its set */
 	void	(*white_live)(const char *ip, const struct gdata *, void *arg);
+	/* every TRAPPED ip that stays, for the engine's greytrap list */
+	void	(*trap_live)(const char *ip, const struct gdata *, void *arg);
 	void	*arg;
 };
 

@@ -167,9 +167,13 @@ void
 fw_reconcile(struct store *st, time_t now)
 {
 	struct fw_collect	 fc;
+	char			 err[512];
 	size_t			 i;
 
 	if (fw_ns == NULL)
+		return;
+	/* Still missing: said so already, stay quiet until it is there. */
+	if (fw_warned && nftset_check(fw_ns, err, sizeof(err)) == -1)
 		return;
 	memset(&fc, 0, sizeof(fc));
 	fc.now = now;

@@ -1,8 +1,13 @@
 /*
- * Records from the SMTP engine to the greylister.  They travel over a
- * SOCK_SEQPACKET socketpair, one record per message, always of exactly
- * this size; the greylister refuses any other size, an unknown type, an
+ * Records between the SMTP engine and the greylister.  They travel over
+ * a SOCK_SEQPACKET socketpair, one record per message, always of exactly
+ * this size; the receiver refuses any other size, an unknown type, an
  * unterminated string or an address that does not parse, and logs it.
+ *
+ * Engine to greylister: GM_TUPLE.  Greylister to engine: the greytrap
+ * list, as GM_TRAP_ADD of one ip as soon as it is trapped, and after
+ * each scan that changed it the whole list between GM_TRAP_BEGIN and
+ * GM_TRAP_END, which replaces what the engine had.
  */
 #ifndef SPAMD_GREYMSG_H
 #define SPAMD_GREYMSG_H
@@ -15,13 +20,17 @@
 #define GREYMSG_VERSION	1
 
 enum greymsg_type {
-	GM_TUPLE = 1		/* a RCPT was accepted: greylist the tuple */
+	GM_TUPLE = 1,		/* a RCPT was accepted: greylist the tuple */
+	GM_TRAP_ADD,		/* ip is trapped until expire */
+	GM_TRAP_BEGIN,		/* a full greytrap list follows */
+	GM_TRAP_END		/* ... and is complete */
 };
 
 struct grey_msg {
 	uint8_t	version;		/* GREYMSG_VERSION */
 	uint8_t	type;			/* enum greymsg_type */
-	uint8_t	pad[2];
+	uint8_t	pad[6];
+	int64_t	expire;			/* GM_TRAP_ADD: wall clock */
 	char	ip[INET6_ADDRSTRLEN];	/* client address, canonical text */
 	char	dst[INET6_ADDRSTRLEN];	/* original destination, "" unknown */
 	char	helo[GD_FIELD_MAX];

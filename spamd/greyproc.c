@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "firewall.h"
 #include "greymsg.h"
+#include "trapdom.h"
 #include "log.h"
 #include "spamd.h"
 
@@ -27,6 +28,24 @@
 
 static volatile sig_atomic_t	gp_quit;
 static volatile sig_atomic_t	gp_child;
+static volatile sig_atomic_t	gp_hup;
+static int			gp_fd;		/* to the engine */
+static time_t			gp_start;	/* for -M's grace minute */
+
+/* The greytrap list as last sent: count and a hash, to send changes. */
+struct traps {
+	unsigned long	n;
+	uint64_t	hash;
+	struct grey_msg	*v;
+	size_t		cap;
+};
+static struct traps		gp_sent, gp_scan_traps;
+
+static void	gp_trap_send(int, const char *, int64_t);
+static void	gp_trap_live(const char *, const struct gdata *, void *);
+static void	gp_traps_flush(void);
+static const char *gp_trap_reason(struct store *, const struct grey_msg *,
+		    const char *, time_t, char *, size_t);
 
 static void	gp_signal(int);
 static int	gp_field_ok(const char *, size_t);
@@ -43,6 +62,8 @@ gp_signal(int sig)
 {
 	if (sig == SIGCHLD)
 		gp_child = 1;
+	else if (sig == SIGHUP)
+		gp_hup = 1;
 	else
 		gp_quit = 1;
 }
@@ -57,10 +78,12 @@ gp_field_ok(const char *f, size_t len)
 static void
 gp_tuple(struct store *st, const struct grey_msg *m)
 {
-	struct gdata		 white;
+	struct gdata		 white, trapped;
 	enum grey_result	 r;
-	char			 ip[INET6_ADDRSTRLEN];
+	const char		*reason;
+	char			 ip[INET6_ADDRSTRLEN], why[128];
 	time_t			 now;
+	int			 was_white;
 
 	if (m->version != GREYMSG_VERSION || m->type != GM_TUPLE) {
 		log_warnx("greylister: dropped record of version %u type %u",
@@ -88,6 +111,18 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 	}
 
 	now = time(NULL);
+	if ((reason = gp_trap_reason(st, m, ip, now, why, sizeof(why))) !=
+	    NULL) {
+		if (grey_trap(st, &conf.gc, now, ip, &trapped, &was_white) ==
+		    GREY_FAIL)
+			return;
+		log_info("trapping %s for tuple %s %s %s: %s", ip, m->helo,
+		    m->from, m->to, reason);
+		if (was_white)
+			fw_white_del(ip);
+		gp_trap_send(GM_TRAP_ADD, ip, trapped.expire);
+		return;
+	}
 	r = grey_tuple(st, &conf.gc, now, ip, m->helo, m->from, m->to,
 	    &white);
 	switch (r) {
@@ -118,6 +153,103 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 		log_debug("%s is trapped, not whitelisted", ip);
 		break;
 	}
+}
+
+/*
+ * Why this tuple traps its sender, or NULL: its recipient is a
+ * SPAMTRAP, or outside the allowed domains, or it is new and came to
+ * the low-priority MX address (-M) after the first minute, when no
+ * honest sender tries that MX before the primary one.
+ */
+static const char *
+gp_trap_reason(struct store *st, const struct grey_msg *m, const char *ip,
+    time_t now, char *buf, size_t len)
+{
+	char	 dst[INET6_ADDRSTRLEN];
+
+	if (grey_spamtrap(st, m->to) == 1)
+		return "recipient is a spamtrap";
+	if (trapdom_trap(m->to))
+		return "recipient outside the allowed domains";
+	if (conf.lowprio_mx != NULL && m->dst[0] != '\0' &&
+	    addr_canon(m->dst, dst, sizeof(dst)) == 0 &&
+	    strcmp(dst, conf.lowprio_mx) == 0 && now - gp_start > 60 &&
+	    grey_known(st, now, ip, m->helo, m->from, m->to) == 0) {
+		snprintf(buf, len, "tried the low-priority MX %s first", dst);
+		return buf;
+	}
+	return NULL;
+}
+
+/* To the engine; blocking, as the engine never blocks on us. */
+static void
+gp_trap_send(int type, const char *ip, int64_t expire)
+{
+	struct grey_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.version = GREYMSG_VERSION;
+	m.type = (uint8_t)type;
+	m.expire = expire;
+	if (ip != NULL)
+		strlcpy(m.ip, ip, sizeof(m.ip));
+	while (send(gp_fd, &m, sizeof(m), MSG_NOSIGNAL) == -1) {
+		if (errno == EINTR)
+			continue;
+		log_warn("greylister: send to the engine");
+		return;
+	}
+}
+
+static void
+gp_trap_live(const char *ip, const struct gdata *gd, void *arg)
+{
+	struct traps	*t = &gp_scan_traps;
+	struct grey_msg	*v;
+	const char	*p;
+	uint64_t	 h = 1469598103934665603ULL;
+
+	(void)arg;
+	if (t->n == t->cap) {
+		size_t	ncap = t->cap ? t->cap * 2 : 64;
+
+		if ((v = reallocarray(t->v, ncap, sizeof(*v))) == NULL) {
+			log_warn("greytrap list");
+			return;
+		}
+		t->v = v;
+		t->cap = ncap;
+	}
+	v = &t->v[t->n++];
+	memset(v, 0, sizeof(*v));
+	v->version = GREYMSG_VERSION;
+	v->type = GM_TRAP_ADD;
+	v->expire = gd->expire;
+	strlcpy(v->ip, ip, sizeof(v->ip));
+	/* Order-independent: the walk is in hash order. */
+	for (p = ip; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	t->hash += h ^ (uint64_t)gd->expire;
+}
+
+/* After a scan: send the greytrap list if it changed. */
+static void
+gp_traps_flush(void)
+{
+	struct traps	*t = &gp_scan_traps;
+	size_t		 i;
+
+	if (t->n != gp_sent.n || t->hash != gp_sent.hash) {
+		gp_trap_send(GM_TRAP_BEGIN, NULL, 0);
+		for (i = 0; i < t->n; i++)
+			gp_trap_send(GM_TRAP_ADD, t->v[i].ip, t->v[i].expire);
+		gp_trap_send(GM_TRAP_END, NULL, 0);
+		log_debug("greytrap list: %lu addresses", t->n);
+		gp_sent.n = t->n;
+		gp_sent.hash = t->hash;
+	}
+	t->n = 0;
+	t->hash = 0;
 }
 
 /*
@@ -193,14 +325,18 @@ gp_scan(struct store *st)
 	cb.white_gone = gp_white_gone;
 	cb.white_new = gp_white_new;
 	cb.white_live = gp_white_live;
+	cb.trap_live = gp_trap_live;
 	cb.arg = &now;
 	fw_scan_begin();
 	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1) {
 		log_notice("scan of %s failed", conf.dbpath);
 		fw_scan_end(NULL, now);
+		gp_scan_traps.n = 0;
+		gp_scan_traps.hash = 0;
 		return;
 	}
 	fw_scan_end(st, now);
+	gp_traps_flush();
 	if (stats.deleted || stats.promoted || stats.bogus)
 		log_debug("scan: %lu entries, %lu expired, %lu promoted, "
 		    "%lu bogus", stats.seen, stats.deleted, stats.promoted,
@@ -242,7 +378,11 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 	    sigaction(SIGCHLD, &sa, NULL) == -1)
 		fatal("sigaction");
 
+	gp_fd = fd;
+	gp_start = time(NULL);
+	trapdom_init(conf.alloweddomains);
 	fw_reconcile(st, time(NULL));
+	gp_scan(st);		/* expire what went stale, send the traps */
 
 	interval = gp_scan_interval();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -259,6 +399,12 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			waitpid(engine, NULL, 0);
 			st->ops->close(st->h);
 			exit(0);
+		}
+		if (gp_hup) {
+			gp_hup = 0;
+			log_info("SIGHUP: reading %s again",
+			    conf.alloweddomains);
+			trapdom_reload();
 		}
 		if (gp_child) {
 			gp_child = 0;

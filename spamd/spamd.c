@@ -29,10 +29,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "firewall.h"
 #include "gdb.h"
 #include "log.h"
 #include "spamd.h"
+#include "trapdom.h"
 #include "util.h"
 
 #define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
@@ -56,10 +58,11 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: spamd [-45bdv] [-B maxblack] [-c maxcon] [-f dbpath]\n"
-	    "\t[-G passtime:greyexp:whiteexp] [-h hostname] [-l address]\n"
-	    "\t[-M address] [-N table:set:set6] [-n name] [-p port] "
-	    "[-S secs]\n\t[-s secs] [-w window]\n");
+	    "usage: spamd [-45bdv] [-A alloweddomains] [-B maxblack] [-c maxcon]\n"
+	    "\t[-f dbpath] [-G passtime:greyexp:whiteexp[:trapexp]]\n"
+	    "\t[-h hostname] [-l address]"
+	    " [-M address] [-N table:set:set6]\n"
+	    "\t[-n name] [-p port] [-S secs] [-s secs] [-w window]\n");
 	exit(1);
 }
 
@@ -112,18 +115,23 @@ parse_sets(const char *arg)
 static void
 parse_grey(const char *arg)
 {
-	char	 buf[128], *p, *f[3];
+	char	 buf[128], *p, *f[4];
 	int	 n;
 
 	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
 		errx(1, "-G %s: too long", arg);
 	p = buf;
-	for (n = 0; n < 3; n++) {
+	for (n = 0; n < 4; n++) {
 		if ((f[n] = strsep(&p, ":")) == NULL)
 			break;
 	}
-	if (n != 3 || p != NULL)
-		errx(1, "-G %s: expected passtime:greyexp:whiteexp", arg);
+	if (n < 3 || p != NULL)
+		errx(1, "-G %s: expected passtime:greyexp:whiteexp[:trapexp]",
+		    arg);
+	/* trapexp counts in hours, as greyexp and whiteexp. */
+	if (n == 4 && (duration_parse(f[3], 60 * 60, &conf.gc.trapexp) == -1 ||
+	    conf.gc.trapexp <= 0))
+		errx(1, "-G %s: bad trapexp \"%s\"", arg, f[3]);
 	if (duration_parse(f[0], 60, &conf.gc.passtime) == -1)
 		errx(1, "-G %s: bad passtime \"%s\"", arg, f[0]);
 	if (duration_parse(f[1], 60 * 60, &conf.gc.greyexp) == -1)
@@ -296,6 +304,7 @@ main(int argc, char *argv[])
 	conf.stutter = STUTTER;
 	conf.grey_stutter = GREY_STUTTER;
 	conf.dbpath = PATH_SPAMD_DB;
+	conf.alloweddomains = PATH_ALLOWEDDOMAINS;
 	conf.gc.passtime = PASSTIME;
 	conf.gc.greyexp = GREYEXP;
 	conf.gc.whiteexp = WHITEEXP;
@@ -315,7 +324,7 @@ main(int argc, char *argv[])
 	if (conf.maxcon > maxcon_max)
 		conf.maxcon = maxcon_max;
 
-	while ((ch = getopt(argc, argv, "45bB:c:df:G:h:l:M:N:n:p:S:s:vw:")) !=
+	while ((ch = getopt(argc, argv, "45A:bB:c:df:G:h:l:M:N:n:p:S:s:vw:")) !=
 	    -1) {
 		switch (ch) {
 		case '4':
@@ -323,6 +332,9 @@ main(int argc, char *argv[])
 			break;
 		case '5':
 			conf.nreply = 550;
+			break;
+		case 'A':
+			conf.alloweddomains = optarg;
 			break;
 		case 'b':
 			bflag = 1;
@@ -395,14 +407,13 @@ main(int argc, char *argv[])
 	} else
 		conf.maxblack = conf.maxcon > 100 ? conf.maxcon - 100 : 0;
 	if (conf.lowprio_mx != NULL) {
-		struct addrinfo hints, *res;
+		static char	mx[INET6_ADDRSTRLEN];
 
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_flags = AI_NUMERICHOST;
-		if (getaddrinfo(conf.lowprio_mx, NULL, &hints, &res) != 0)
+		/* Canonical, as the engine reports destinations. */
+		if (addr_canon(conf.lowprio_mx, mx, sizeof(mx)) == -1)
 			errx(1, "-M %s: not a numeric address",
 			    conf.lowprio_mx);
-		freeaddrinfo(res);
+		conf.lowprio_mx = mx;
 	}
 
 	log_init(conf.debug, "spamd");

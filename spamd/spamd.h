@@ -43,6 +43,7 @@ struct spamd_conf {
 	int		 window;	/* -w: SO_RCVBUF at DATA, 0 = leave */
 	const char	*lowprio_mx;	/* -M */
 	const char	*dbpath;	/* -f */
+	const char	*alloweddomains; /* -A */
 	struct grey_conf gc;		/* -G */
 };
 

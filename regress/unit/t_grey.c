@@ -48,7 +48,7 @@ int
 main(void)
 {
 	struct store		*st = store_mem_open();
-	struct grey_scan_cb	 cb = { gone, wnew, live, NULL };
+	struct grey_scan_cb	 cb = { gone, wnew, live, NULL, NULL };
 	struct grey_scan_stats	 ss;
 	struct gdata		 gd, w;
 	const char		*ip = "192.0.2.1";
@@ -137,6 +137,47 @@ main(void)
 	grey_scan(st, &gc, t0 + 999999, NULL, &ss);
 	ok(get(st, "trap@example.org", &gd) == STORE_OK, "SPAMTRAP never expires");
 	ok(get(st, "192.0.2.9", &gd) == STORE_NOTFOUND, "TRAPPED expires");
+
+	/* Greytrapping. */
+	ok(grey_trapkey(key, sizeof(key), "<Trap@Example.ORG>") == 16 &&
+	    strcmp(key, "trap@example.org") == 0,
+	    "trap key: brackets stripped, lower case");
+	ok(grey_trapkey(key, sizeof(key), "<>") == -1, "empty address no key");
+	ok(grey_spamtrap(st, "<TRAP@example.org>") == 1,
+	    "spamtrap found case-insensitively");
+	ok(grey_spamtrap(st, "<user@example.org>") == 0, "other address no trap");
+	{
+		struct gdata	 tr;
+		int		 was_white = 0;
+
+		grey_tuple(st, &gc, t0, "192.0.2.20", "h", "<a@b>", "<c@d>",
+		    NULL);
+		grey_tuple(st, &gc, t0 + 100, "192.0.2.20", "h", "<a@b>",
+		    "<c@d>", NULL);
+		ok(get(st, "192.0.2.20", &gd) == STORE_OK && gd.pcount == 0,
+		    "ip WHITE before the trap");
+		r = grey_trap(st, &gc, t0 + 200, "192.0.2.20", &tr, &was_white);
+		ok(r == GREY_TRAPPED && was_white == 1,
+		    "trapping a WHITE ip says it was WHITE");
+		ok(get(st, "192.0.2.20", &gd) == STORE_OK &&
+		    gd.pcount == GD_TRAPPED && gd.expire == t0 + 200 + 7200 &&
+		    gd.bcount == 1, "TRAPPED for trapexp");
+		r = grey_trap(st, &gc, t0 + 300, "192.0.2.20", &tr, &was_white);
+		ok(r == GREY_TRAPPED && was_white == 0 &&
+		    tr.expire == t0 + 200 + 7200 && tr.bcount == 2,
+		    "a second hit counts but keeps the expiry");
+		grey_tuple(st, &gc, t0 + 300, "192.0.2.20", "h2", "<a@b>",
+		    "<c@d>", NULL);
+		r = grey_tuple(st, &gc, t0 + 400, "192.0.2.20", "h2", "<a@b>",
+		    "<c@d>", NULL);
+		ok(r == GREY_TRAPPED, "clean tuple of a trapped ip never passes");
+		ok(get(st, "192.0.2.20", &gd) == STORE_OK &&
+		    gd.pcount == GD_TRAPPED, "still TRAPPED");
+		ok(grey_known(st, t0 + 400, "192.0.2.20", "h2", "<a@b>",
+		    "<c@d>") == 1, "known tuple");
+		ok(grey_known(st, t0 + 400, "192.0.2.20", "h3", "<a@b>",
+		    "<c@d>") == 0, "unknown tuple");
+	}
 
 	ok(grey_key(key, 10, ip, "h", "f", "t") == -1, "overlong key refused");
 	st->ops->close(st->h);

@@ -1,0 +1,132 @@
+/*
+ * The greytrap list of the SMTP engine: a sorted array searched in
+ * O(log n) at each connection.  Single additions insert in place (traps
+ * come one by one, seconds apart); a full list from the greylister is
+ * built aside and swapped in at its end.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "greytrap.h"
+#include "log.h"
+
+struct trap {
+	struct addr	addr;
+	int64_t		expire;
+};
+
+struct traplist {
+	struct trap	*v;
+	size_t		 n, cap;
+};
+
+static struct traplist	 cur, next;
+static int		 building;
+
+static int
+trap_cmp(const struct addr *a, const struct addr *b)
+{
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	return memcmp(a->a, b->a, (size_t)addr_len(a));
+}
+
+/* Index of a, or where it goes. */
+static size_t
+trap_find(const struct traplist *l, const struct addr *a, int *found)
+{
+	size_t	lo = 0, hi = l->n, mid;
+	int	c;
+
+	*found = 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = trap_cmp(&l->v[mid].addr, a);
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+trap_insert(struct traplist *l, const struct addr *a, int64_t expire)
+{
+	struct trap	*v;
+	size_t		 i;
+	int		 found;
+
+	i = trap_find(l, a, &found);
+	if (found) {
+		l->v[i].expire = expire;
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t	ncap = l->cap ? l->cap * 2 : 64;
+
+		if ((v = reallocarray(l->v, ncap, sizeof(*v))) == NULL) {
+			log_warn("greytrap list");
+			return -1;
+		}
+		l->v = v;
+		l->cap = ncap;
+	}
+	memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof(*l->v));
+	l->v[i].addr = *a;
+	l->v[i].expire = expire;
+	l->n++;
+	return 0;
+}
+
+int
+greytrap_msg(const struct grey_msg *m)
+{
+	struct addr	 a;
+
+	switch (m->type) {
+	case GM_TRAP_BEGIN:
+		next.n = 0;
+		building = 1;
+		return 0;
+	case GM_TRAP_END:
+		if (!building)
+			return -1;
+		free(cur.v);
+		cur = next;
+		memset(&next, 0, sizeof(next));
+		building = 0;
+		log_debug("greytrap list: %zu addresses", cur.n);
+		return 0;
+	case GM_TRAP_ADD:
+		if (memchr(m->ip, '\0', sizeof(m->ip)) == NULL ||
+		    addr_parse(&a, m->ip) == -1)
+			return -1;
+		if (building)
+			return trap_insert(&next, &a, m->expire);
+		/* Also into the list being built would be a duplicate. */
+		return trap_insert(&cur, &a, m->expire);
+	default:
+		return -1;
+	}
+}
+
+int
+greytrap_lookup(const struct addr *a, time_t now)
+{
+	size_t	i;
+	int	found;
+
+	i = trap_find(&cur, a, &found);
+	return found && cur.v[i].expire > now;
+}
+
+size_t
+greytrap_count(void)
+{
+	return cur.n;
+}
