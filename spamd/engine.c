@@ -28,6 +28,7 @@
 
 #include "addr.h"
 #include "con.h"
+#include "greytrap.h"
 #include "log.h"
 #include "smtp.h"
 #include "spamd.h"
@@ -252,18 +253,22 @@ lst_accept(int lfd)
 }
 
 /*
- * The greylister sends nothing; readability means it has gone away (or
- * a bug).  Without it no tuple can be recorded: exit, it restarts us.
+ * The greylister sends the greytrap list (greytrap.c).  A record of the
+ * wrong size is logged and dropped; end of file means it has gone away,
+ * and without it no tuple can be recorded: exit.
  */
 static void
 grey_event(uint32_t ev)
 {
-	char	 buf[64];
+	union {
+		struct grey_msg	m;
+		char		raw[sizeof(struct grey_msg) + 1];
+	}	 buf;
 	ssize_t	 n;
 	int	 i;
 
-	for (i = 0; i < 16; i++) {
-		n = recv(gfd, buf, sizeof(buf), MSG_DONTWAIT);
+	for (i = 0; i < 256; i++) {
+		n = recv(gfd, &buf, sizeof(buf), MSG_DONTWAIT);
 		if (n == 0)
 			fatalx("greylister has exited");
 		if (n == -1) {
@@ -273,7 +278,11 @@ grey_event(uint32_t ev)
 				fatalx("greylister has hung up");
 			return;
 		}
-		log_warnx("unexpected %zd bytes from the greylister", n);
+		if ((size_t)n != sizeof(struct grey_msg) ||
+		    buf.m.version != GREYMSG_VERSION ||
+		    greytrap_msg(&buf.m) == -1)
+			log_warnx("dropped a malformed record of %zd bytes "
+			    "from the greylister", n);
 	}
 }
 
@@ -324,6 +333,22 @@ bl_lookup(struct con *c)
 	return c->bl != NULL;
 }
 
+/*
+ * Hosts the greylister trapped get the internal list spamd-greytrap
+ * from their next connection on, when no loaded list matched already.
+ */
+static int
+trap_lookup(struct con *c)
+{
+	static const char *const	 msgs[] = { GREYTRAP_MSG };
+	static const struct bl_hit	 hit = { msgs, 1, GREYTRAP_NAME };
+
+	if (!greytrap_lookup(&c->addr, time(NULL)))
+		return 0;
+	c->bl = &hit;
+	return 1;
+}
+
 static void
 con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 {
@@ -359,7 +384,7 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 
 	nclients++;
 	TAILQ_INSERT_TAIL(&idleq, c, idq);
-	if (bl_lookup(c)) {
+	if (bl_lookup(c) || trap_lookup(c)) {
 		c->flags |= CF_BLACK;
 		if (++nblack > conf.maxblack)
 			c->flags |= CF_NOSTUTTER;
