@@ -158,8 +158,9 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 /*
  * Why this tuple traps its sender, or NULL: its recipient is a
  * SPAMTRAP, or outside the allowed domains, or it is new and came to
- * the low-priority MX address (-M) after the first minute, when no
- * honest sender tries that MX before the primary one.
+ * the low-priority MX address (-M), which no honest sender tries before
+ * the primary one.  In the first minute after start (or passtime, if
+ * shorter) we may not have seen the tuple at the primary yet.
  */
 static const char *
 gp_trap_reason(struct store *st, const struct grey_msg *m, const char *ip,
@@ -173,7 +174,8 @@ gp_trap_reason(struct store *st, const struct grey_msg *m, const char *ip,
 		return "recipient outside the allowed domains";
 	if (conf.lowprio_mx != NULL && m->dst[0] != '\0' &&
 	    addr_canon(m->dst, dst, sizeof(dst)) == 0 &&
-	    strcmp(dst, conf.lowprio_mx) == 0 && now - gp_start > 60 &&
+	    strcmp(dst, conf.lowprio_mx) == 0 &&
+	    now - gp_start > (conf.gc.passtime < 60 ? conf.gc.passtime : 60) &&
 	    grey_known(st, now, ip, m->helo, m->from, m->to) == 0) {
 		snprintf(buf, len, "tried the low-priority MX %s first", dst);
 		return buf;
