@@ -1,0 +1,244 @@
+#!/bin/bash
+# make demo: spamd at work in a throwaway lab of network namespaces,
+# narrated step by step.  A sender running Postfix, a gateway running
+# nftables and spamd, a mail server running a second Postfix; a message
+# is greylisted, retried, whitelisted in the nft set and delivered, and
+# a tarpitted connection gets its banner one byte per second.  Everything
+# it starts is stopped and removed at the end, also on ^C.  Needs root.
+# About a minute.
+cd "$(dirname "$0")/.." || exit 1
+. regress/lib/lab.sh
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo: needs root (network namespaces, nftables)" >&2
+	exit 1
+fi
+for f in "$LAB_SPAMD" "$LAB_SPAMDB"; do
+	if [ ! -x "$f" ]; then
+		echo "demo: $f is not built: run make demo" >&2
+		exit 1
+	fi
+done
+
+if [ -t 1 ]; then
+	B=$(printf '\033[1m') N=$(printf '\033[0m')
+else
+	B='' N=''
+fi
+T0=$(date +%s.%N)
+PASS=5		# spamd's pass time, seconds (25 minutes by default)
+TARPIT=192.0.2.66	# a second address of the sender, for the tarpit
+
+# elapsed: seconds since the start, "  12.3s"
+elapsed() {
+	awk -v t0="$T0" -v t="$(date +%s.%N)" 'BEGIN { printf "%6.1fs", t - t0 }'
+}
+step() {
+	printf '\n%s%s  == %s%s\n' "$B" "$(elapsed)" "$*" "$N"
+}
+say() {
+	printf '%s  %s\n' "$(elapsed)" "$*"
+}
+# show HOST CMD...: print the command as typed on HOST, run it there
+show() {
+	local h=$1
+	shift
+	printf '%s  %s%s# %s%s\n' "$(elapsed)" "$B" "$h" "$*" "$N"
+	lab_in "$h" "$@" 2>&1 | sed 's/^/           /'
+}
+die() {
+	printf '%s  %sdemo failed: %s%s\n' "$(elapsed)" "$B" "$*" "$N"
+	lab_nfail=$((lab_nfail + 1))
+	exit 1
+}
+
+# Log lines as they come: spamd's, the sender's delivery attempts and
+# the MTA's deliveries, each shortened and labelled.
+declare -A seen
+follow_one() {
+	local f=$1 tag=$2 filter=$3 n
+	[ -f "$f" ] || return 0
+	n=$(wc -l <"$f")
+	if [ "$n" -gt "${seen[$f]:-0}" ]; then
+		sed -n "$((${seen[$f]:-0} + 1)),${n}p" "$f" |
+		    grep -E -- "$filter" |
+		    sed -E -e 's/^[A-Z][a-z]{2} +[0-9]+ [0-9:]+ [^ ]+ //' \
+			-e 's/\[[0-9]+\]:/:/' -e 's/, delays=[^,]*//' \
+			-e 's/, dsn=[^,]*//' |
+		    while IFS= read -r l; do
+			printf '%s  %-7s| %s\n' "$(elapsed)" "$tag" "$l"
+		    done
+		seen[$f]=$n
+	fi
+}
+follow_all() {
+	follow_one "$LAB_SPAMD_LOG" spamd \
+	    ': connected|GREY|whitelisting|new entry|disconnected|nft table'
+	follow_one "$LAB_DIR/snd/maillog" sender 'postfix/smtp\[.*status='
+	follow_one "$LAB_DIR/mx/maillog" mx \
+	    'smtpd\[.*: connect from|status=sent'
+}
+# follow_until SECS CMD...: print log lines until CMD succeeds
+follow_until() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		follow_all
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.3
+	done
+	follow_all
+	return 0
+}
+skip_logs() {
+	local f
+	for f in "$LAB_SPAMD_LOG" "$LAB_DIR/snd/maillog" "$LAB_DIR/mx/maillog"; do
+		[ -f "$f" ] && seen[$f]=$(wc -l <"$f")
+	done
+}
+
+# At the end, or on ^C: stop and remove everything, and say so.
+DONE=
+demo_exit() {
+	local rc=$?
+	trap '' INT TERM HUP
+	trap - EXIT
+	[ -n "$DONE" ] || [ "$rc" -ne 130 ] || step "Interrupted"
+	step "Cleaning up: spamd, both Postfix instances, the namespaces"
+	if lab_teardown; then
+		say "nothing of the demo is left ($(ip netns list | grep -c "^$LAB_P-") namespaces named $LAB_P-*)"
+	else
+		rc=1
+	fi
+	if [ -n "$DONE" ] && [ "$rc" -eq 0 ]; then
+		step "Done"
+	elif [ "$rc" -eq 0 ]; then
+		rc=1
+	fi
+	exit "$rc"
+}
+
+lab_init demo demo
+trap demo_exit EXIT
+LAB_QUIET=1
+cat <<EOF
+${B}spamd demo${N}: greylisting and tarpitting with nftables, in network
+namespaces of this machine.  Nothing outside them is changed (apart from
+creating the user _spamd if it is missing); everything is removed at the
+end, also if you press ^C.
+EOF
+
+step "The user spamd runs as, and its empty chroot"
+lab_user || die "cannot create user _spamd"
+say "$(getent passwd _spamd)"
+
+step "Three hosts, each a network namespace ($LAB_P-snd, $LAB_P-gw, $LAB_P-mta)"
+lab_net || die "cannot build the namespaces"
+ip -n "$LAB_P-snd" addr add $TARPIT/24 dev s-gw || die "address $TARPIT"
+cat <<EOF
+         snd (sender)           gw (gateway: nftables + spamd)         mta (mail server)
+      192.0.2.10, .66 --------- 192.0.2.1 | 198.51.100.1 --------- 198.51.100.25
+      2001:db8:1::10            2001:db8:1::1 | 2001:db8:2::1      2001:db8:2::25
+       Postfix (sender)            spamd on port 8025               Postfix (MX for mx.test)
+EOF
+
+step "Load etc/spamd.nft in the gateway: SMTP from hosts not whitelisted goes to spamd"
+lab_nft || die "nft -f etc/spamd.nft failed"
+show gw nft list chain inet spamd prerouting
+show gw nft list set inet spamd spamd-white
+
+step "Start the mail server (Postfix, mx.test, delivers to a Maildir)"
+lab_mx 2>"$LAB_DIR/err" || die "Postfix on mta: $(tail -n 3 "$LAB_DIR/err")"
+say "listening on 198.51.100.25 port 25"
+
+step "Start the sender's Postfix: relays to [198.51.100.25], retries deferred mail every few seconds"
+lab_sender "[$LAB_MTA4]:25" 2>"$LAB_DIR/err" ||
+    die "Postfix on snd: $(tail -n 3 "$LAB_DIR/err")"
+say "minimal_backoff_time = 3s, queue_run_delay = 2s (the defaults are 300s and 300s)"
+
+step "Start spamd in the gateway"
+say "spamd -d -v -h mx.test -G ${PASS}s:1h:1h -f $LAB_DIR/db"
+say "  -G ${PASS}s:1h:1h  pass time ${PASS} s instead of 25 minutes, so that this demo is short"
+say "  (-S 10, the default: greylisted clients get their replies one byte per second"
+say "   for the first 10 seconds of each connection)"
+lab_spamd -h mx.test -G "${PASS}s:1h:1h" ||
+    die "spamd does not start: $(tail -n 3 "$LAB_SPAMD_LOG")"
+skip_logs
+follow_all
+# What /proc says about the two processes.
+say "two processes, as /proc shows them:"
+proc() {
+	say "$(printf '  %-12s pid %-7s' "$1" "$2")$(awk '$1 == "Uid:" ||
+	    $1 == "CapEff:" { printf "%s %s  ", $1, $2 }' "/proc/$2/status")root $(readlink "/proc/$2/root")"
+}
+proc greylister "$LAB_SPAMD_PID"
+proc "smtp engine" "$(lab_spamd_engine)"
+say "(uid $(id -u _spamd) is _spamd; CapEff 1000 is CAP_NET_ADMIN alone, for the nft sets; 0 is none)"
+
+step "A tarpitted connection: $TARPIT connects to 198.51.100.25 port 25 and watches the banner arrive"
+say "nft redirects it to spamd, which stutters: one byte per second for the first 10 s, then the rest"
+say "(hosts on a blacklist, from spamd-setup, get every reply that slowly, all the way)"
+lab_in snd "$LAB_PY" -c '
+import socket, sys, time
+src, dst = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind((src, 0))
+s.settimeout(30)
+t0 = time.monotonic()
+s.connect((dst, 25))
+got = b""
+while not got.endswith(b"\n"):
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+    print("           +%4.1fs  %3d byte%s  \"%s\"" % (time.monotonic() - t0,
+        len(b), " " if len(b) == 1 else "s",
+        got.decode("ascii", "replace").replace("\r", "\\r").replace("\n", "\\n")),
+        flush=True)
+s.sendall(b"QUIT\r\n")
+s.recv(4096)
+print("           the whole banner (%d bytes) took %.1f s" % (len(got),
+    time.monotonic() - t0))
+' "$TARPIT" "$LAB_MTA4" || die "the tarpit watcher failed"
+follow_all
+
+step "Send a message: swaks hands it to the sender's Postfix (alice@sender.example.net -> bob@mx.test)"
+TOK1=demo-$$-$RANDOM
+lab_send "$TOK1" "Greetings from the spamd demo" ||
+    die "swaks failed: $(tail -n 3 "$LAB_DIR/swaks.log")"
+say "queued; Postfix tries at once, is stuttered for 10 s, gets 451, retries a few seconds later:"
+t1=$SECONDS
+follow_until 90 lab_mailbox_has "$TOK1" ||
+    die "the message did not arrive in 90 s"
+say "${B}delivered $((SECONDS - t1)) s after it was sent${N}"
+
+step "The sender is in the whitelist set, with the timeout of its database entry"
+show gw nft list set inet spamd spamd-white
+lab_addrs spamd-white | grep -qw "$LAB_SND4" || die "$LAB_SND4 is not in the set"
+
+step "spamd's database (spamdb): the WHITE entry of the sender"
+printf '%s  %sgw# spamdb%s\n' "$(elapsed)" "$B" "$N"
+lab_spamdb 2>&1 | sed 's/^/           /'
+say "(WHITE|ip|||first|pass|expire|blocked|passed, times in seconds since 1970)"
+
+step "The message in bob's Maildir on the mail server"
+f=$(lab_mailbox_file "$TOK1")
+say "${f#"$LAB_DIR"/}"
+sed 's/^/           /' "$f"
+
+step "A second message from the same sender goes straight to the mail server"
+n1=$(lab_spamd_count)
+say "connections spamd has seen so far: $n1"
+TOK2=demo-$$-$RANDOM
+t1=$SECONDS
+lab_send "$TOK2" "Second message" || die "swaks failed"
+follow_until 30 lab_mailbox_has "$TOK2" || die "the second message did not arrive"
+n2=$(lab_spamd_count)
+say "${B}delivered in $((SECONDS - t1)) s; connections spamd has seen: $n2${N}"
+[ "$n1" = "$n2" ] || die "spamd saw the second message's connection"
+say "nft let it through: the sender is whitelisted, spamd never saw it"
+
+trap - INT
+DONE=1
+exit 0
