@@ -167,6 +167,7 @@ void
 fw_reconcile(struct store *st, time_t now)
 {
 	struct fw_collect	 fc;
+	struct timespec		 t0, t1;
 	char			 err[512];
 	size_t			 i;
 
@@ -175,6 +176,7 @@ fw_reconcile(struct store *st, time_t now)
 	/* Still missing: said so already, stay quiet until it is there. */
 	if (fw_warned && nftset_check(fw_ns, err, sizeof(err)) == -1)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&fc, 0, sizeof(fc));
 	fc.now = now;
 	if (st->ops->walk(st->h, fw_collect_cb, &fc) != STORE_OK || fc.oom) {
@@ -193,9 +195,11 @@ fw_reconcile(struct store *st, time_t now)
 	for (i = 0; i < fc.n; i++)
 		fw_remember(&fc.el[i].addr, now +
 		    (time_t)(fc.el[i].timeout_ms / 1000));
-	if (!fw_ok || fw_warned)
-		log_info("firewall: whitelist sets hold the %zu WHITE "
-		    "entries of the database", fc.n);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("firewall: whitelist sets hold the %zu WHITE entries of "
+	    "the database (reconciled in %lld ms)", fc.n,
+	    (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	fw_ok = 1;
 	fw_warned = 0;
 	free(fc.el);

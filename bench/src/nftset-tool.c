@@ -5,7 +5,8 @@
  *	nftset-tool [-Nv] [-4 set] [-6 set] [-t table] [-u user] command
  *
  * Commands: check, add ADDR TIMEOUT_MS, retry-add ADDR TIMEOUT_MS SECS,
- * del ADDR, lookup ADDR, list [4|6], replace-file FILE, batch FILE,
+ * del ADDR, lookup ADDR, wait ADDR SECS (poll until present, print
+ * CLOCK_MONOTONIC), list [4|6], replace-file FILE, batch FILE,
  * bench-replace N, bench-add N.  With -u the tool becomes user after opening the socket
  * and keeps only CAP_NET_ADMIN (none with -N), as the daemons do.
  */
@@ -46,7 +47,7 @@ usage(void)
 	    "[-t table] [-u user] command [arg ...]\n"
 	    "commands: check | add addr timeout_ms | "
 	    "retry-add addr timeout_ms secs |\n"
-	    "    del addr | lookup addr |\n"
+	    "    del addr | lookup addr | wait addr secs |\n"
 	    "    list [4|6] | replace-file file | batch file |\n"
 	    "    bench-replace n | bench-add n\n");
 	exit(2);
@@ -454,6 +455,26 @@ main(int argc, char *argv[])
 			ret = 0;
 		} else if (errno == ENOENT)
 			printf("%s absent\n", argv[1]);
+	} else if (strcmp(cmd, "wait") == 0 && argc == 3) {
+		/* Poll until addr is in its set; print CLOCK_MONOTONIC then. */
+		double	deadline;
+
+		parse_addr(&a, argv[1]);
+		deadline = now() + (double)parse_num(argv[2], 3600, "seconds");
+		printf("waiting\n");
+		fflush(stdout);
+		while (nftset_lookup(ns, &a, &to, &ex) == -1) {
+			/* Not a busy loop: on 2 cores it would delay spamd. */
+			usleep(100);
+			if (now() > deadline) {
+				printf("%s absent\n", argv[1]);
+				break;
+			}
+		}
+		if (now() <= deadline) {
+			printf("found %.6f\n", now());
+			ret = 0;
+		}
 	} else if (strcmp(cmd, "list") == 0 && argc <= 2) {
 		af = AF_UNSPEC;
 		if (argc == 2 && strcmp(argv[1], "4") == 0)
