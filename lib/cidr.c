@@ -249,7 +249,7 @@ parse_entry(const char *s, size_t len, size_t *used, int *af,
 	if (p < len && s[p] == '/') {
 		p++;
 		for (bits = 0, q = p; q < len && s[q] >= '0' && s[q] <= '9' &&
-		    q - p < 4; q++)
+		    q - p < 3; q++)
 			bits = bits * 10 + (s[q] - '0');
 		if (q == p || (q < len && s[q] >= '0' && s[q] <= '9') ||
 		    bits > cidr_bits(*af))

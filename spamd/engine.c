@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "blacklist.h"
+#include "cfgsock.h"
 #include "con.h"
 #include "greytrap.h"
 #include "log.h"
@@ -323,13 +325,13 @@ grey_send(struct con *c)
 }
 
 /*
- * Blacklists are loaded later through the configuration socket; until
- * then nobody is listed.  Sets c->bl to what the lookup found.
+ * The lists loaded through the configuration socket (blacklist.c).
+ * Sets c->bl to what the lookup found.
  */
 static int
 bl_lookup(struct con *c)
 {
-	c->bl = NULL;
+	c->bl = bl_match(&c->addr);
 	return c->bl != NULL;
 }
 
@@ -901,6 +903,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, gfd, &ev) == -1)
 			fatal("epoll_ctl greylister");
 	}
+	cfgsock_init(epfd);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
 	    "stutter %ds, greylisted %ds)", conf.maxcon, conf.stutter,
@@ -922,7 +925,9 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 			    p < (void *)(lfds + nlfds)) {
 				if (listening)
 					lst_accept(*(int *)p);
-			} else
+			} else if (cfgsock_owns(p))
+				cfgsock_event(p, evs[i].events);
+			else
 				con_event(p, evs[i].events);
 		}
 		run_timers();

@@ -1,0 +1,61 @@
+/*
+ * spamd-setup: fetch the lists spamd.conf names (fetch.c), turn them
+ * into address ranges (lists.c), subtract each white list from the
+ * black list before it, and hand the black lists to spamd's
+ * configuration socket (send.c) and, with -b, to nftables.
+ */
+#ifndef SETUP_H
+#define SETUP_H
+
+#include <stddef.h>
+
+#include "cidr.h"
+#include "spamdconf.h"
+
+/* A list larger than this, compressed or not, is refused. */
+#define LIST_MAXBYTES	(256UL * 1024 * 1024)
+/* Seconds a list may take to arrive (network or exec). */
+#define FETCH_TIMEOUT	300
+/* Malformed lines of one list that are quoted in the log. */
+#define BADLINES_SHOWN	5
+
+struct buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* One list of spamd.conf, fetched and parsed. */
+struct slist {
+	const struct sdconf_list *conf;
+	char			 label[1024];	/* where it comes from */
+	struct cidr_list	 v4;
+	struct cidr_list	 v6;
+	char			*msg;	/* black: the text, decoded */
+	int			 ok;	/* fetched and parsed */
+};
+
+extern int	 debug;		/* -d */
+
+/* fetch.c */
+void	fetch_label(const struct sdconf_list *, char *, size_t);
+int	fetch(const struct sdconf_list *, const char *label, struct buf *);
+int	gunzip(const char *label, struct buf *);
+int	buf_add(struct buf *, const void *, size_t);
+void	buf_free(struct buf *);
+
+/* lists.c */
+int	list_load(struct slist *);
+void	list_free(struct slist *);
+
+/* send.c */
+/*
+ * Send the lists and the names for "!only"; unless dryrun (standard
+ * output), *fd is then the connection, for send_wait() to collect
+ * spamd's verdict: 0 when every line was applied.
+ */
+int	send_lists(struct slist *const *, size_t, char *const *, size_t,
+	    int dryrun, int *fd);
+int	send_wait(int fd);
+
+#endif

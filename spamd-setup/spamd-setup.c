@@ -1,0 +1,255 @@
+/*
+ * spamd-setup: load the blacklists of spamd.conf into spamd (and, with
+ * -b, into the nftables sets of blacklist-only mode).
+ *
+ * Lists are fetched one after the other.  In the order of `all', each
+ * black list starts a result, and each white list that follows it, up
+ * to the next black list, is subtracted from it.  A list that cannot be
+ * fetched or parsed is skipped and so is every black list it belongs
+ * to (a missing white list would blacklist its exceptions); spamd keeps
+ * its previous copy of those, and the exit status is 1.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "nftblack.h"
+#include "setup.h"
+
+int	 debug;
+
+static void	usage(void) __attribute__((noreturn));
+static int	make_results(struct sdconf *, struct slist *, struct slist **,
+		    size_t *, char **, size_t *);
+static int	load_nft(struct slist *const *, size_t, int);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: spamd-setup [-bDdn] [-f file]\n");
+	exit(1);
+}
+
+/*
+ * The black lists as spamd gets them, white lists subtracted; names
+ * gets every black list's name.  Returns the number of black lists
+ * that could not be computed.
+ */
+static int
+make_results(struct sdconf *sc, struct slist *lists, struct slist **res,
+    size_t *nres, char **names, size_t *nnames)
+{
+	struct slist	*cur = NULL, *l;
+	size_t		 i, j;
+	int		 failed = 0, curbad = 0;
+
+	*nres = *nnames = 0;
+	for (i = 0; i <= sc->norder; i++) {
+		l = i < sc->norder ? &lists[sc->order[i]] : NULL;
+		if (l != NULL && l->conf->type == SDCONF_WHITE) {
+			if (cur == NULL && l->ok)
+				log_debug("white list %s comes before any "
+				    "black list: no effect", l->conf->name);
+			else if (cur != NULL && !l->ok && !curbad) {
+				log_warnx("black list %s skipped: its white "
+				    "list %s is missing", cur->conf->name,
+				    l->conf->name);
+				curbad = 1;
+			} else if (cur != NULL && !curbad &&
+			    (cidr_list_subtract(&cur->v4, &l->v4) == -1 ||
+			    cidr_list_subtract(&cur->v6, &l->v6) == -1))
+				fatal("subtracting %s", l->conf->name);
+			continue;
+		}
+		/* A black list, or the end: the previous one is done. */
+		if (cur != NULL) {
+			if (curbad) {
+				list_free(cur);
+				free(cur);
+				failed++;
+			} else {
+				log_debug("blacklist %s: %zu IPv4 and %zu "
+				    "IPv6 ranges after white lists",
+				    cur->conf->name, cur->v4.n, cur->v6.n);
+				res[(*nres)++] = cur;
+			}
+			cur = NULL;
+		}
+		if (l == NULL)
+			break;
+		for (j = 0; j < *nnames; j++)
+			if (strcmp(names[j], l->conf->name) == 0)
+				break;
+		if (j == *nnames)
+			names[(*nnames)++] = l->conf->name;
+		if ((cur = calloc(1, sizeof(*cur))) == NULL)
+			fatal("calloc");
+		cur->conf = l->conf;
+		cidr_list_init(&cur->v4, AF_INET);
+		cidr_list_init(&cur->v6, AF_INET6);
+		curbad = !l->ok;
+		if (!l->ok)
+			continue;
+		if ((cur->msg = strdup(l->msg)) == NULL ||
+		    cidr_list_union(&cur->v4, &l->v4) == -1 ||
+		    cidr_list_union(&cur->v6, &l->v6) == -1)
+			fatal("copying %s", l->conf->name);
+	}
+	return failed;
+}
+
+/*
+ * The union of the black lists into the nft sets.  Not when a list is
+ * missing: its old entries would go, so the sets stay as they were.
+ */
+static int
+load_nft(struct slist *const *res, size_t nres, int dryrun)
+{
+	struct cidr_list	 v4, v6;
+	size_t			 i;
+	int			 ret = 0;
+
+	cidr_list_init(&v4, AF_INET);
+	cidr_list_init(&v6, AF_INET6);
+	for (i = 0; i < nres; i++)
+		if (cidr_list_union(&v4, &res[i]->v4) == -1 ||
+		    cidr_list_union(&v6, &res[i]->v6) == -1)
+			fatal("union of the black lists");
+	/* Normalized: the whole space is one range. */
+	if ((v4.n == 1 && v4.r[0].start.lo == 0 &&
+	    v4.r[0].end.lo == 0xffffffffULL) || (v6.n == 1 &&
+	    v6.r[0].start.hi == 0 && v6.r[0].start.lo == 0 &&
+	    v6.r[0].end.hi == UINT64_MAX && v6.r[0].end.lo == UINT64_MAX))
+		log_warnx("the black lists cover a whole address family: "
+		    "every client of that family will be tarpitted");
+	if (dryrun)
+		printf("# nft sets %s %s: %zu and %zu ranges\n",
+		    NFTBLACK_SET4, NFTBLACK_SET6, v4.n, v6.n);
+	else if (nftblack_load(NULL, NULL, NULL, &v4, &v6) == -1)
+		ret = -1;
+	else
+		log_debug("nft sets %s and %s: %zu and %zu ranges",
+		    NFTBLACK_SET4, NFTBLACK_SET6, v4.n, v6.n);
+	cidr_list_free(&v4);
+	cidr_list_free(&v6);
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sdconf	 sc;
+	struct slist	*lists, **res;
+	const char	*path = SPAMDCONF_PATH;
+	char		 errbuf[1024], **names;
+	size_t		 nres, nnames, i;
+	int		 ch, bflag = 0, daemonize = 0, dryrun = 0, status = 0;
+	int		 failed = 0, bad, fd = -1, wstatus;
+	pid_t		 pid;
+
+	while ((ch = getopt(argc, argv, "bDdf:n")) != -1) {
+		switch (ch) {
+		case 'b':
+			bflag = 1;
+			break;
+		case 'D':
+			daemonize = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			dryrun = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+
+	/* Messages go to the terminal, and to syslog once detached. */
+	log_init(!daemonize, "spamd-setup");
+	log_procname("spamd-setup");
+	log_setverbose(debug);
+	if (sdconf_load(path, &sc, errbuf, sizeof(errbuf)) == -1)
+		errx(1, "%s", errbuf);
+	if (daemonize && daemon(0, 0) == -1)
+		err(1, "daemon");
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		err(1, "signal");
+
+	if ((lists = calloc(sc.nlists + 1, sizeof(*lists))) == NULL ||
+	    (res = calloc(sc.norder + 1, sizeof(*res))) == NULL ||
+	    (names = calloc(sc.norder + 1, sizeof(*names))) == NULL)
+		err(1, "calloc");
+	for (i = 0; i < sc.nlists; i++) {
+		lists[i].conf = &sc.lists[i];
+		if (list_load(&lists[i]) == -1)
+			failed++;
+	}
+	bad = make_results(&sc, lists, res, &nres, names, &nnames);
+	if (bad > 0 || failed > 0)
+		status = 1;
+	for (i = 0; i < sc.nlists; i++)
+		list_free(&lists[i]);
+
+	if (bflag && (failed > 0 || bad > 0)) {
+		log_warnx("nft sets %s and %s left as they were: a list is "
+		    "missing", NFTBLACK_SET4, NFTBLACK_SET6);
+		status = 1;
+		bflag = 0;
+	}
+	/*
+	 * With -b, a child feeds spamd while we feed the kernel: the two
+	 * take about as long, and each has a core.  spamd's lists are in
+	 * place once the child has its answer; both are, once we have it.
+	 */
+	pid = -1;
+	if (bflag && !dryrun) {
+		fflush(stdout);
+		fflush(stderr);
+		if ((pid = fork()) == -1)
+			err(1, "fork");
+		if (pid == 0) {
+			if (send_lists(res, nres, names, nnames, 0, &fd) == -1 ||
+			    send_wait(fd) == -1)
+				_exit(1);
+			_exit(0);
+		}
+	} else if (send_lists(res, nres, names, nnames, dryrun, &fd) == -1)
+		status = 1;
+	if (bflag && load_nft(res, nres, dryrun) == -1)
+		status = 1;
+	if (pid > 0) {
+		while (waitpid(pid, &wstatus, 0) == -1)
+			if (errno != EINTR)
+				err(1, "waitpid");
+		if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+			status = 1;
+	} else if (fd != -1 && send_wait(fd) == -1)
+		status = 1;
+	for (i = 0; i < nres; i++) {
+		list_free(res[i]);
+		free(res[i]);
+	}
+	free(res);
+	free(names);
+	free(lists);
+	sdconf_free(&sc);
+	return status;
+}
