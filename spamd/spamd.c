@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "cfgsock.h"
 #include "firewall.h"
 #include "gdb.h"
 #include "log.h"
@@ -429,6 +430,11 @@ main(int argc, char *argv[])
 		log_warnx("not started as root: no privilege separation");
 
 	nlisten = open_listeners(lfd);
+	/*
+	 * spamd-setup's socket, 127.0.0.1:8026, opened before the chroot;
+	 * on failure the engine tries again and says why.
+	 */
+	(void)cfgsock_listen(CFG_PORT);
 	if (conf.greylist)
 		st = open_db(conf.dbpath, pw);
 
@@ -462,6 +468,7 @@ main(int argc, char *argv[])
 	close(sp[1]);
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
+	cfgsock_close();
 	fw_init(nft_table, nft_set4, nft_set6);
 	if (pw != NULL)
 		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
