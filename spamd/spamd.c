@@ -437,6 +437,17 @@ main(int argc, char *argv[])
 	(void)cfgsock_listen(CFG_PORT);
 	if (conf.greylist)
 		st = open_db(conf.dbpath, pw);
+	/*
+	 * DB_REGISTER ties the environment to the process that opened it:
+	 * opened here and used after daemon() and fork(), the next spamdb
+	 * would see its opener dead and run recovery under our feet.  So
+	 * this open only reports problems on the terminal; the greylister
+	 * opens the database again for itself below.
+	 */
+	if (st != NULL) {
+		st->ops->close(st->h);
+		st = NULL;
+	}
 
 	if (!conf.debug && daemon(0, 0) == -1)
 		err(1, "daemon");
@@ -469,6 +480,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
 	cfgsock_close();
+	st = open_db(conf.dbpath, pw);
 	fw_init(nft_table, nft_set4, nft_set6);
 	if (pw != NULL)
 		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
