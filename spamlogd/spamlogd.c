@@ -1,0 +1,355 @@
+/*
+ * spamlogd: whitelist maintenance from logged SMTP connections.
+ *
+ * main() opens, as root, what needs privilege: the NFLOG group (libpcap
+ * "nflog:N"), the netlink socket to the nft sets and the database (as
+ * _spamd, who owns its files).  Then it drops to _spamd keeping only
+ * CAP_NET_ADMIN, which the sets and a re-bind of the group need, and
+ * loops: poll the group, decode what came (capture.c, nflog.c), write
+ * the batch to the database and the sets (update.c).
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gdb.h"
+#include "log.h"
+#include "spamlogd.h"
+#include "util.h"
+
+#define RCVBUF		(8 * 1024 * 1024)	/* bursts wait here */
+#define READ_MAX	4096	/* records per round before writing */
+#define DROPS_EVERY	10	/* seconds between overflow checks */
+#define REOPEN_MAX	60	/* longest wait between re-binds */
+
+struct sl_stats		 stats;
+
+static volatile sig_atomic_t	 quit, dumpstats;
+static pcap_t			*pc;
+static char			*nft_table, *nft_set4, *nft_set6;
+
+static void	usage(void) __attribute__((noreturn));
+static void	parse_sets(const char *);
+static void	parse_group(const char *, char *, size_t);
+static void	make_dbdir(const char *, const struct passwd *);
+static struct store *open_db(const char *, const struct passwd *, int);
+static void	log_stats(const char *);
+static void	sighandler(int);
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: spamlogd [-DdIv] [-f dbpath] [-i interface] "
+	    "[-l nflog:group]\n\t[-N table:set:set6] [-W whiteexp]\n");
+	exit(1);
+}
+
+/* -N table:set:set6, as spamd's; an empty field keeps the default. */
+static void
+parse_sets(const char *arg)
+{
+	char	*s, *f[3];
+	size_t	 i;
+
+	if ((s = strdup(arg)) == NULL)
+		err(1, NULL);
+	for (i = 0; i < 3; i++) {
+		f[i] = strsep(&s, ":");
+		if (f[i] == NULL)
+			break;
+		if (strlen(f[i]) >= 256 || strspn(f[i],
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_-.") != strlen(f[i]))
+			errx(1, "-N %s: names may hold letters, digits, "
+			    "'_', '-' and '.' only", arg);
+	}
+	if (s != NULL)
+		errx(1, "-N %s: expected table:set:set6", arg);
+	if (f[0] != NULL && *f[0] != '\0')
+		nft_table = f[0];
+	if (i > 1 && *f[1] != '\0')
+		nft_set4 = f[1];
+	if (i > 2 && *f[2] != '\0')
+		nft_set6 = f[2];
+}
+
+/* -l nflog:N or N: the libpcap device of one NFLOG group. */
+static void
+parse_group(const char *arg, char *dev, size_t len)
+{
+	const char	*errstr, *num = arg;
+	long long	 g;
+
+	if (strncmp(arg, "nflog:", 6) == 0)
+		num = arg + 6;
+	g = strtonum(num, 0, 65535, &errstr);
+	if (errstr != NULL)
+		errx(1, "-l %s: expected nflog:N, N a group from 0 to 65535",
+		    arg);
+	snprintf(dev, len, "nflog:%lld", g);
+}
+
+/* As spamd does: the directory belongs to the user spamd runs as. */
+static void
+make_dbdir(const char *path, const struct passwd *pw)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		if (errno != ENOENT)
+			err(1, "database %s", path);
+		if (mkdir(path, 0750) == -1 && errno != EEXIST)
+			err(1, "create database directory %s", path);
+		if (stat(path, &st) == -1)
+			err(1, "database %s", path);
+	}
+	if (!S_ISDIR(st.st_mode))
+		errx(1, "database %s: not a directory (spamd keeps a "
+		    "Berkeley DB environment there)", path);
+	if (pw != NULL && (st.st_uid != pw->pw_uid ||
+	    st.st_gid != pw->pw_gid) &&
+	    chown(path, pw->pw_uid, pw->pw_gid) == -1)
+		err(1, "chown %s to %s", path, pw->pw_name);
+}
+
+/*
+ * Open (create if need be) the database as its owner, so that any file
+ * the environment makes is theirs.  Failures are fatal: before the
+ * daemon(3) call they show on the terminal.
+ */
+static struct store *
+open_db(const char *path, const struct passwd *pw, int interactive)
+{
+	struct store	*st;
+	char		 errbuf[512];
+
+	make_dbdir(path, pw);
+	if (pw != NULL && (setegid(pw->pw_gid) == -1 ||
+	    seteuid(pw->pw_uid) == -1))
+		err(1, "seteuid %s", pw->pw_name);
+	st = gdb_open(path, GDB_CREATE, errbuf, sizeof(errbuf));
+	if (pw != NULL && (seteuid(0) == -1 || setegid(0) == -1))
+		err(1, "seteuid 0");
+	if (st == NULL) {
+		if (interactive)
+			errx(1, "%s", errbuf);
+		fatalx("%s", errbuf);
+	}
+	return st;
+}
+
+static void
+log_stats(const char *when)
+{
+	log_info("%s: %llu packets: %llu inbound, %llu outbound, "
+	    "%llu ignored, %llu malformed, %llu coalesced; WHITE entries: "
+	    "%llu extended, %llu new; left alone: %llu not WHITE, "
+	    "%llu TRAPPED; errors: %llu database, %llu firewall; "
+	    "%llu buffer overflows", when,
+	    (unsigned long long)stats.packets,
+	    (unsigned long long)stats.inbound,
+	    (unsigned long long)stats.outbound,
+	    (unsigned long long)stats.ignored,
+	    (unsigned long long)stats.malformed,
+	    (unsigned long long)stats.coalesced,
+	    (unsigned long long)stats.extended,
+	    (unsigned long long)stats.created,
+	    (unsigned long long)stats.notwhite,
+	    (unsigned long long)stats.trapped,
+	    (unsigned long long)stats.dberrors,
+	    (unsigned long long)stats.fwerrors,
+	    (unsigned long long)stats.drops);
+}
+
+static void
+sighandler(int sig)
+{
+	if (sig == SIGUSR1 || sig == SIGHUP) {
+		dumpstats = 1;
+		return;
+	}
+	quit = 1;
+	/* libpcap retries reads interrupted by a signal: tell it not to. */
+	if (pc != NULL)
+		pcap_breakloop(pc);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct passwd	*pw = NULL;
+	struct store	*st;
+	struct nftset	*ns;
+	struct sigaction sa;
+	struct pollfd	 pfd;
+	const char	*dbpath = PATH_SPAMD_DB, *ifname = NULL;
+	char		 dev[32], errbuf[512];
+	unsigned int	 ifindex = 0;
+	time_t		 whiteexp = WHITEEXP_DEF, now, lastdrops = 0;
+	time_t		 reopen_at = 0, reopen_wait = 1;
+	int		 ch, debug = 0, verbose = 0, inbound_only = 0, n;
+
+	snprintf(dev, sizeof(dev), "nflog:%d", NFLOG_GROUP);
+	while ((ch = getopt(argc, argv, "Ddf:Ii:l:N:vW:")) != -1) {
+		switch (ch) {
+		case 'D':
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			dbpath = optarg;
+			break;
+		case 'I':
+			inbound_only = 1;
+			break;
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'l':
+			parse_group(optarg, dev, sizeof(dev));
+			break;
+		case 'N':
+			parse_sets(optarg);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'W':
+			/* Hours as OpenBSD's, or with a unit. */
+			if (duration_parse(optarg, 60 * 60, &whiteexp) == -1 ||
+			    whiteexp <= 0 || whiteexp > WHITEEXP_MAX)
+				errx(1, "-W %s: whiteexp must be from 1 "
+				    "second to 90 days (plain numbers are "
+				    "hours)", optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	if (argc != 0)
+		usage();
+	if (ifname != NULL && (ifindex = if_nametoindex(ifname)) == 0)
+		err(1, "-i %s", ifname);
+
+	log_init(debug, "spamlogd");
+	log_setverbose(verbose);
+
+	if (geteuid() == 0) {
+		if ((pw = getpwnam(SPAMLOGD_USER)) == NULL)
+			errx(1, "no such user %s (create it: useradd "
+			    "--system --no-create-home --shell "
+			    "/usr/sbin/nologin %s)", SPAMLOGD_USER,
+			    SPAMLOGD_USER);
+	} else
+		log_warnx("not started as root: keeping the privileges "
+		    "we have");
+
+	capture_filter(ifindex, inbound_only);
+	if ((pc = capture_open(dev, RCVBUF, errbuf, sizeof(errbuf))) == NULL)
+		errx(1, "%s", errbuf);
+	if ((ns = nftset_open(nft_table, nft_set4, nft_set6)) == NULL)
+		log_warnx("firewall: cannot open netlink to nftables; the "
+		    "whitelist sets are left to spamd");
+	else if (nftset_check(ns, errbuf, sizeof(errbuf)) == -1)
+		log_warnx("firewall: %s; refreshing the sets when they "
+		    "appear", errbuf);
+	/*
+	 * Berkeley DB's DB_REGISTER ties the environment to the process
+	 * that opened it: open it in the process that will use it, after
+	 * daemon(3), but try it first so that errors reach the terminal.
+	 */
+	if (!debug) {
+		st = open_db(dbpath, pw, 1);
+		st->ops->close(st->h);
+		if (daemon(0, 0) == -1)
+			err(1, "daemon");
+	}
+	st = open_db(dbpath, pw, debug);
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = sighandler;
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGQUIT, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR1, &sa, NULL) == -1)
+		fatal("sigaction");
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+
+	if (pw != NULL)
+		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
+	update_init(st, ns, whiteexp);
+	log_info("reading %s: %s connections, whiteexp %lld s, database %s",
+	    dev, inbound_only ? "inbound" : "inbound and outbound",
+	    (long long)whiteexp, dbpath);
+
+	while (!quit) {
+		now = time(NULL);
+		if (pc == NULL && now >= reopen_at) {
+			if ((pc = capture_open(dev, RCVBUF, errbuf,
+			    sizeof(errbuf))) == NULL) {
+				reopen_at = now + reopen_wait;
+				log_warnx("%s; trying again in %lld s", errbuf,
+				    (long long)reopen_wait);
+				if ((reopen_wait *= 2) > REOPEN_MAX)
+					reopen_wait = REOPEN_MAX;
+			} else {
+				log_info("reading %s again", dev);
+				reopen_wait = 1;
+			}
+		}
+		if (pc != NULL) {
+			pfd.fd = pcap_get_selectable_fd(pc);
+			pfd.events = POLLIN;
+			n = poll(&pfd, 1, 1000);
+		} else
+			n = poll(NULL, 0, 1000);
+		if (n == -1 && errno != EINTR)
+			fatal("poll");
+		if (n > 0 && capture_read(pc, READ_MAX) == -1) {
+			pcap_t	*old = pc;
+
+			log_warnx("%s: read error: %s; binding the group "
+			    "again", dev, pcap_geterr(pc));
+			capture_drops(pc);
+			pc = NULL;	/* before the signal handler sees it */
+			pcap_close(old);
+			reopen_at = now;
+		}
+		update_flush();
+		if (now - lastdrops >= DROPS_EVERY) {
+			capture_drops(pc);
+			lastdrops = now;
+		}
+		if (dumpstats) {
+			dumpstats = 0;
+			log_stats("statistics");
+		}
+	}
+	update_flush();
+	capture_drops(pc);
+	log_stats("exiting");
+	if (pc != NULL)
+		pcap_close(pc);
+	if (ns != NULL)
+		nftset_close(ns);
+	st->ops->close(st->h);
+	return 0;
+}

@@ -1,0 +1,300 @@
+/*
+ * What a logged connection does to the database and the nft sets.
+ *
+ * Inbound, from a host that is WHITE: pcount++ and its entry lives
+ * until now + whiteexp (never earlier than it already did).  A host
+ * that is not WHITE is left alone: the firewall logs only hosts in the
+ * whitelist set, so such a host was deleted from the database (spamdb
+ * -d) or expired a moment ago, and must not come back through us.
+ * Outbound, to any host: the same for a WHITE entry, or a new WHITE
+ * entry (first = pass = now, bcount 1, pcount 0).  TRAPPED hosts stay
+ * trapped either way (OpenBSD's pcount++ quietly made them WHITE).
+ * Every WHITE entry we touch gets its set element's timeout refreshed,
+ * so the kernel never forgets a host the database still holds.
+ *
+ * Packets are handled in batches: one database transaction and one nft
+ * transaction for everything read in one go, so a burst costs a few
+ * system calls per hundred packets.  A host seen again within a second
+ * (the packets of one connection, a client opening several at once) is
+ * written once.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "spamlogd.h"
+
+#define BATCH_MAX	512	/* hosts per transaction */
+#define COALESCE_MS	1000	/* one write per host and second */
+#define CACHE_SLOTS	8192	/* power of two */
+#define RETRY_MAX	10	/* deadlocked transactions run again */
+#define FW_RETRY	10	/* seconds between tries of failing sets */
+#define WARN_EVERY	60
+
+struct cslot {
+	struct addr	 addr;
+	uint64_t	 ms;
+	enum pkt_dir	 dir;
+};
+
+enum job_res {
+	RES_NONE,
+	RES_CREATED,
+	RES_EXTENDED,
+	RES_NOTWHITE,
+	RES_TRAPPED
+};
+
+struct job {
+	struct addr	 addr;
+	enum pkt_dir	 dir;
+	enum job_res	 res;
+	time_t		 expire;	/* after the update */
+	int32_t		 pcount;
+};
+
+struct counts {
+	uint64_t	 extended, created, notwhite, trapped;
+};
+
+static struct store	*up_st;
+static struct nftset	*up_ns;
+static time_t		 up_whiteexp;
+static uint32_t		 up_seed;
+static struct cslot	 cache[CACHE_SLOTS];
+static struct job	 jobs[BATCH_MAX];
+static size_t		 njobs;
+static int		 fw_failing;
+static time_t		 fw_lasttry, db_lastwarn;
+
+void
+update_init(struct store *st, struct nftset *ns, time_t whiteexp)
+{
+	up_st = st;
+	up_ns = ns;
+	up_whiteexp = whiteexp;
+	up_seed = arc4random();
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* FNV-1a, seeded: a flood of colliding addresses only costs writes. */
+static uint32_t
+addr_hash(const struct addr *a)
+{
+	uint32_t	 h = 2166136261u ^ up_seed;
+	int		 i, n = addr_len(a);
+
+	for (i = 0; i < n; i++) {
+		h ^= a->a[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int
+addr_eq(const struct addr *a, const struct addr *b)
+{
+	return a->af == b->af && memcmp(a->a, b->a, (size_t)addr_len(a)) == 0;
+}
+
+void
+update_queue(const struct addr *a, enum pkt_dir dir)
+{
+	struct cslot	*c = &cache[addr_hash(a) & (CACHE_SLOTS - 1)];
+	uint64_t	 t = now_ms();
+
+	if (c->dir == dir && addr_eq(&c->addr, a) && t - c->ms < COALESCE_MS) {
+		stats.coalesced++;
+		return;
+	}
+	c->addr = *a;
+	c->dir = dir;
+	c->ms = t;
+	jobs[njobs].addr = *a;
+	jobs[njobs].dir = dir;
+	jobs[njobs].res = RES_NONE;
+	if (++njobs == BATCH_MAX)
+		update_flush();
+}
+
+/* One transaction over the batch; STORE_RETRY means run it again. */
+static int
+update_txn(time_t now, struct counts *cn)
+{
+	struct gdata	 gd;
+	struct job	*j;
+	char		 key[INET6_ADDRSTRLEN];
+	size_t		 i, keylen;
+	int		 rv;
+
+	memset(cn, 0, sizeof(*cn));
+	if ((rv = up_st->ops->begin(up_st->h)) != STORE_OK)
+		return rv;
+	for (i = 0; i < njobs; i++) {
+		j = &jobs[i];
+		j->res = RES_NONE;
+		addr_str(&j->addr, key, sizeof(key));
+		keylen = strlen(key);
+		rv = up_st->ops->get(up_st->h, key, keylen, &gd);
+		if (rv == STORE_NOTFOUND) {
+			if (j->dir == DIR_IN) {
+				j->res = RES_NOTWHITE;
+				cn->notwhite++;
+				continue;
+			}
+			gd.first = gd.pass = now;
+			gd.expire = now + up_whiteexp;
+			gd.bcount = 1;
+			gd.pcount = 0;
+			j->res = RES_CREATED;
+			cn->created++;
+		} else if (rv == STORE_OK) {
+			/* Keys are addresses: pcount < 0 is TRAPPED. */
+			if (gd.pcount < 0) {
+				j->res = RES_TRAPPED;
+				cn->trapped++;
+				continue;
+			}
+			if (gd.pcount < INT32_MAX)
+				gd.pcount++;
+			if (gd.expire < now + up_whiteexp)
+				gd.expire = now + up_whiteexp;
+			j->res = RES_EXTENDED;
+			cn->extended++;
+		} else
+			goto fail;
+		if ((rv = up_st->ops->put(up_st->h, key, keylen, &gd)) !=
+		    STORE_OK)
+			goto fail;
+		j->expire = gd.expire;
+		j->pcount = gd.pcount;
+	}
+	return up_st->ops->commit(up_st->h);
+fail:
+	up_st->ops->abort(up_st->h);
+	return rv;
+}
+
+static void
+job_log(const struct job *j, time_t now)
+{
+	char		 buf[INET6_ADDRSTRLEN];
+	const char	*dir = j->dir == DIR_IN ? "inbound" : "outbound";
+
+	addr_str(&j->addr, buf, sizeof(buf));
+	switch (j->res) {
+	case RES_CREATED:
+		log_debug("%s %s: new WHITE entry, expires in %lld s", dir,
+		    buf, (long long)(j->expire - now));
+		break;
+	case RES_EXTENDED:
+		log_debug("%s %s: WHITE entry extended, pcount %d, expires "
+		    "in %lld s", dir, buf, (int)j->pcount,
+		    (long long)(j->expire - now));
+		break;
+	case RES_NOTWHITE:
+		log_debug("%s %s: not WHITE in the database, left alone",
+		    dir, buf);
+		break;
+	case RES_TRAPPED:
+		log_debug("%s %s: TRAPPED, left alone", dir, buf);
+		break;
+	case RES_NONE:
+		break;
+	}
+}
+
+static void
+update_sets(time_t now)
+{
+	char		 err[512];
+	size_t		 i, n = 0;
+
+	if (up_ns == NULL)
+		return;
+	/* Failing sets log every try: try again only now and then. */
+	if (fw_failing && now - fw_lasttry < FW_RETRY)
+		return;
+	fw_lasttry = now;
+	nftset_begin(up_ns);
+	for (i = 0; i < njobs; i++) {
+		if ((jobs[i].res != RES_CREATED &&
+		    jobs[i].res != RES_EXTENDED) || jobs[i].expire <= now)
+			continue;
+		if (nftset_queue_add(up_ns, &jobs[i].addr,
+		    (uint64_t)(jobs[i].expire - now) * 1000) == 0)
+			n++;
+	}
+	if (n == 0) {
+		nftset_begin(up_ns);	/* drop anything half queued */
+		return;
+	}
+	if (nftset_commit(up_ns) == -1) {
+		stats.fwerrors += n;
+		if (!fw_failing) {
+			if (nftset_check(up_ns, err, sizeof(err)) == -1)
+				log_warnx("firewall: %s; the database is "
+				    "updated all the same", err);
+			else
+				log_warnx("firewall: cannot refresh the "
+				    "whitelist sets; the database is updated "
+				    "all the same");
+		}
+		fw_failing = 1;
+		return;
+	}
+	if (fw_failing)
+		log_info("firewall: the whitelist sets take our updates "
+		    "again");
+	fw_failing = 0;
+}
+
+void
+update_flush(void)
+{
+	struct counts	 cn;
+	time_t		 now;
+	size_t		 i;
+	int		 rv, tries = 0;
+
+	if (njobs == 0)
+		return;
+	do {
+		now = time(NULL);
+		rv = update_txn(now, &cn);
+	} while (rv == STORE_RETRY && ++tries < RETRY_MAX);
+	if (rv != STORE_OK) {
+		stats.dberrors += njobs;
+		if (now - db_lastwarn >= WARN_EVERY) {
+			log_warnx("database: %zu update%s lost (%s)", njobs,
+			    njobs == 1 ? "" : "s", rv == STORE_RETRY ?
+			    "deadlocked again and again" : "error");
+			db_lastwarn = now;
+		}
+		njobs = 0;
+		return;
+	}
+	stats.extended += cn.extended;
+	stats.created += cn.created;
+	stats.notwhite += cn.notwhite;
+	stats.trapped += cn.trapped;
+	if (log_getverbose())
+		for (i = 0; i < njobs; i++)
+			job_log(&jobs[i], now);
+	update_sets(now);
+	njobs = 0;
+}
