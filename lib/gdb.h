@@ -8,6 +8,7 @@
 #ifndef SPAMD_GDB_H
 #define SPAMD_GDB_H
 
+#include <pwd.h>
 #include <stddef.h>
 
 #include "store.h"
@@ -23,5 +24,13 @@
  * into err.
  */
 struct store	*gdb_open(const char *path, int flags, char *err, size_t errlen);
+
+/*
+ * For a daemon started as root: create the directory if missing, give
+ * it to pw, and open (creating) the database with pw's effective ids,
+ * so every file of the environment is pw's.  pw NULL: as we are.
+ */
+struct store	*gdb_open_as(const char *path, const struct passwd *pw,
+		    char *err, size_t errlen);
 
 #endif

@@ -51,8 +51,6 @@ static void	parse_sets(const char *);
 static char	*nft_table, *nft_set4, *nft_set6;	/* -N */
 static int	open_listener(int, const struct sockaddr *, socklen_t);
 static int	open_listeners(int *);
-static void	make_dbdir(const char *, const struct passwd *);
-static struct store *open_db(const char *, const struct passwd *);
 static void	make_chroot(void);
 
 static void
@@ -223,52 +221,6 @@ open_listeners(int *fds)
 	return 1;
 }
 
-/* The database directory belongs to the user the greylister runs as. */
-static void
-make_dbdir(const char *path, const struct passwd *pw)
-{
-	struct stat	 st;
-
-	if (stat(path, &st) == -1) {
-		if (errno != ENOENT)
-			err(1, "database %s", path);
-		if (mkdir(path, 0750) == -1)
-			err(1, "create database directory %s", path);
-		if (stat(path, &st) == -1)
-			err(1, "database %s", path);
-	}
-	if (!S_ISDIR(st.st_mode))
-		errx(1, "database %s: not a directory (spamd keeps a "
-		    "Berkeley DB environment there)", path);
-	if (pw != NULL && (st.st_uid != pw->pw_uid ||
-	    st.st_gid != pw->pw_gid) &&
-	    chown(path, pw->pw_uid, pw->pw_gid) == -1)
-		err(1, "chown %s to %s", path, pw->pw_name);
-}
-
-/*
- * Open the database as the user who will use it, so every file of the
- * environment is theirs, and before daemonising, so that a database that
- * cannot be opened is reported on the terminal.
- */
-static struct store *
-open_db(const char *path, const struct passwd *pw)
-{
-	struct store	*st;
-	char		 errbuf[512];
-
-	make_dbdir(path, pw);
-	if (pw != NULL && (setegid(pw->pw_gid) == -1 ||
-	    seteuid(pw->pw_uid) == -1))
-		err(1, "seteuid %s", pw->pw_name);
-	st = gdb_open(path, GDB_CREATE, errbuf, sizeof(errbuf));
-	if (pw != NULL && (seteuid(0) == -1 || setegid(0) == -1))
-		err(1, "seteuid 0");
-	if (st == NULL)
-		errx(1, "%s", errbuf);
-	return st;
-}
-
 static void
 make_chroot(void)
 {
@@ -291,6 +243,7 @@ main(int argc, char *argv[])
 	struct passwd	*pw = NULL;
 	struct store	*st = NULL;
 	struct rlimit	 rl;
+	char		 errbuf[512];
 	int		 ch, lfd[MAXLISTEN], nlisten, sp[2], maxcon_max;
 	int		 bflag = 0, i;
 	long long	 maxblack = -1;
@@ -436,7 +389,9 @@ main(int argc, char *argv[])
 	 */
 	(void)cfgsock_listen(CFG_PORT);
 	if (conf.greylist)
-		st = open_db(conf.dbpath, pw);
+		st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf));
+	if (conf.greylist && st == NULL)
+		errx(1, "%s", errbuf);
 	/*
 	 * DB_REGISTER ties the environment to the process that opened it:
 	 * opened here and used after daemon() and fork(), the next spamdb
@@ -480,7 +435,9 @@ main(int argc, char *argv[])
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
 	cfgsock_close();
-	st = open_db(conf.dbpath, pw);
+	if ((st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf))) ==
+	    NULL)
+		fatalx("%s", errbuf);
 	fw_init(nft_table, nft_set4, nft_set6);
 	if (pw != NULL)
 		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);

@@ -44,8 +44,6 @@ static char			*nft_table, *nft_set4, *nft_set6;
 static void	usage(void) __attribute__((noreturn));
 static void	parse_sets(const char *);
 static void	parse_group(const char *, char *, size_t);
-static void	make_dbdir(const char *, const struct passwd *);
-static struct store *open_db(const char *, const struct passwd *, int);
 static void	log_stats(const char *);
 static void	sighandler(int);
 
@@ -101,55 +99,6 @@ parse_group(const char *arg, char *dev, size_t len)
 		errx(1, "-l %s: expected nflog:N, N a group from 0 to 65535",
 		    arg);
 	snprintf(dev, len, "nflog:%lld", g);
-}
-
-/* As spamd does: the directory belongs to the user spamd runs as. */
-static void
-make_dbdir(const char *path, const struct passwd *pw)
-{
-	struct stat	 st;
-
-	if (stat(path, &st) == -1) {
-		if (errno != ENOENT)
-			err(1, "database %s", path);
-		if (mkdir(path, 0750) == -1 && errno != EEXIST)
-			err(1, "create database directory %s", path);
-		if (stat(path, &st) == -1)
-			err(1, "database %s", path);
-	}
-	if (!S_ISDIR(st.st_mode))
-		errx(1, "database %s: not a directory (spamd keeps a "
-		    "Berkeley DB environment there)", path);
-	if (pw != NULL && (st.st_uid != pw->pw_uid ||
-	    st.st_gid != pw->pw_gid) &&
-	    chown(path, pw->pw_uid, pw->pw_gid) == -1)
-		err(1, "chown %s to %s", path, pw->pw_name);
-}
-
-/*
- * Open (create if need be) the database as its owner, so that any file
- * the environment makes is theirs.  Failures are fatal: before the
- * daemon(3) call they show on the terminal.
- */
-static struct store *
-open_db(const char *path, const struct passwd *pw, int interactive)
-{
-	struct store	*st;
-	char		 errbuf[512];
-
-	make_dbdir(path, pw);
-	if (pw != NULL && (setegid(pw->pw_gid) == -1 ||
-	    seteuid(pw->pw_uid) == -1))
-		err(1, "seteuid %s", pw->pw_name);
-	st = gdb_open(path, GDB_CREATE, errbuf, sizeof(errbuf));
-	if (pw != NULL && (seteuid(0) == -1 || setegid(0) == -1))
-		err(1, "seteuid 0");
-	if (st == NULL) {
-		if (interactive)
-			errx(1, "%s", errbuf);
-		fatalx("%s", errbuf);
-	}
-	return st;
 }
 
 static void
@@ -274,12 +223,15 @@ main(int argc, char *argv[])
 	 * daemon(3), but try it first so that errors reach the terminal.
 	 */
 	if (!debug) {
-		st = open_db(dbpath, pw, 1);
+		if ((st = gdb_open_as(dbpath, pw, errbuf,
+		    sizeof(errbuf))) == NULL)
+			errx(1, "%s", errbuf);
 		st->ops->close(st->h);
 		if (daemon(0, 0) == -1)
 			err(1, "daemon");
 	}
-	st = open_db(dbpath, pw, debug);
+	if ((st = gdb_open_as(dbpath, pw, errbuf, sizeof(errbuf))) == NULL)
+		fatalx("%s", errbuf);
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
