@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "log.h"
@@ -61,13 +62,15 @@ spamdb_fw_del(const char *ip)
 void
 spamdb_fw_flush(void)
 {
-	struct nftset	*ns;
+	struct nftset	*ns = NULL;
 	char		 err[512];
 	size_t		 i;
 
 	if (nops == 0)
 		return;
-	spamdb_be_root(1);
+	spamdb_be_root();
+	if (geteuid() != 0)
+		goto done;
 	/* Quietly: without the table or privilege there is nothing to do. */
 	log_setverbose(0);
 	if ((ns = nftset_open(NULL, NULL, NULL)) == NULL ||

@@ -7,10 +7,11 @@
  *	TRAPPED|ip|expire
  *	SPAMTRAP|address
  *
- * Entries are written a thousand to a transaction.  A line that does not
- * parse is reported with its number and skipped; the rest goes in.
+ * An entry replaces one of the same key.  Entries are written a
+ * thousand to a transaction.  A line that does not parse is reported
+ * with its number and skipped; the rest goes in.  Blank lines and lines
+ * starting with '#' are skipped.
  */
-#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@
 
 #define IMPORT_LINE_MAX	(GD_KEY_MAX + 256)
 #define IMPORT_BATCH	1000
-#define MAXFIELDS	10
+#define MAXFIELDS	64
 
 struct pending {
 	char		 key[GD_KEY_MAX];
@@ -33,12 +34,22 @@ struct pending {
 	struct gdata	 gd;
 };
 
+struct batch {
+	struct pending	*p;
+	size_t		 n;
+};
+
 static int	split(char *, char **, int);
+static void	join(char **, int, int);
 static int	num64(const char *, int64_t *);
 static int	num32(const char *, int32_t *);
-static int	parse_line(char *, struct pending *, const char **);
-static int	flush_batch(struct store *, struct pending *, size_t);
+static int	numbers(char **, struct gdata *);
+static const char *parse_ip(const char *, struct pending *);
+static const char *parse_line(char *, struct pending *, time_t);
+static int	put_txn(struct store *, void *);
+static int	flush_batch(struct store *, struct batch *);
 
+/* Split at '|'; returns the number of fields, or max + 1 if more. */
 static int
 split(char *line, char **f, int max)
 {
@@ -50,13 +61,23 @@ split(char *line, char **f, int max)
 	return line == NULL ? n : max + 1;
 }
 
+/* Put the bars after f[from] .. f[to - 1] back: one field again. */
+static void
+join(char **f, int from, int to)
+{
+	int	 i;
+
+	for (i = from; i < to; i++)
+		f[i][strlen(f[i])] = '|';
+}
+
 static int
 num64(const char *s, int64_t *v)
 {
 	char		*end;
 	long long	 n;
 
-	if (*s == '\0')
+	if (*s == '\0' || *s == ' ' || *s == '+')
 		return -1;
 	errno = 0;
 	n = strtoll(s, &end, 10);
@@ -77,113 +98,130 @@ num32(const char *s, int32_t *v)
 	return 0;
 }
 
+/* first|pass|expire|bcount|pcount */
 static int
-parse_line(char *line, struct pending *p, const char **why)
+numbers(char **f, struct gdata *gd)
 {
-	char	*f[MAXFIELDS + 1], ip[INET6_ADDRSTRLEN];
-	int	 n, len;
-	size_t	 i;
+	if (num64(f[0], &gd->first) || num64(f[1], &gd->pass) ||
+	    num64(f[2], &gd->expire) || num32(f[3], &gd->bcount) ||
+	    num32(f[4], &gd->pcount) || gd->pcount < 0)
+		return -1;
+	return 0;
+}
 
-	n = split(line, f, MAXFIELDS);
+static const char *
+parse_ip(const char *s, struct pending *p)
+{
+	char	 ip[INET6_ADDRSTRLEN];
+
+	if (addr_canon(s, ip, sizeof(ip)) == -1)
+		return "not an IP address";
+	p->keylen = strlcpy(p->key, ip, sizeof(p->key));
+	return NULL;
+}
+
+/* NULL, or what is wrong with the line. */
+static const char *
+parse_line(char *line, struct pending *p, time_t now)
+{
+	char		*f[MAXFIELDS + 1], ip[INET6_ADDRSTRLEN];
+	const char	*why;
+	int		 n, len;
+
 	memset(p, 0, sizeof(*p));
-	*why = "bad field count";
+	if ((n = split(line, f, MAXFIELDS)) > MAXFIELDS)
+		return "too many fields";
 	if (strcmp(f[0], "WHITE") == 0) {
 		if (n != 9 || *f[2] != '\0' || *f[3] != '\0')
-			return -1;
-		*why = "not an IP address";
-		if (addr_canon(f[1], ip, sizeof(ip)) == -1)
-			return -1;
-		*why = "bad number";
-		if (num64(f[4], &p->gd.first) || num64(f[5], &p->gd.pass) ||
-		    num64(f[6], &p->gd.expire) || num32(f[7], &p->gd.bcount) ||
-		    num32(f[8], &p->gd.pcount) || p->gd.pcount < 0)
-			return -1;
-		p->keylen = strlcpy(p->key, ip, sizeof(p->key));
-		return 0;
+			return "a WHITE line has 9 fields, the 3rd and 4th "
+			    "empty";
+		if ((why = parse_ip(f[1], p)) != NULL)
+			return why;
+		if (numbers(f + 4, &p->gd) == -1)
+			return "bad number";
+		return NULL;
 	}
 	if (strcmp(f[0], "GREY") == 0) {
-		if (n != 10)
-			return -1;
-		*why = "not an IP address";
+		/* From may hold a bar: the fields around it are fixed. */
+		if (n < 10)
+			return "a GREY line has 10 fields";
+		join(f, 3, n - 7);
 		if (addr_canon(f[1], ip, sizeof(ip)) == -1)
-			return -1;
-		*why = "bad number";
-		if (num64(f[5], &p->gd.first) || num64(f[6], &p->gd.pass) ||
-		    num64(f[7], &p->gd.expire) || num32(f[8], &p->gd.bcount) ||
-		    num32(f[9], &p->gd.pcount))
-			return -1;
-		*why = "field too long";
-		len = grey_key(p->key, sizeof(p->key), ip, f[2], f[3], f[4]);
+			return "not an IP address";
+		if (numbers(f + n - 5, &p->gd) == -1)
+			return "bad number";
+		len = grey_key(p->key, sizeof(p->key), ip, f[2], f[3],
+		    f[n - 6]);
 		if (len < 0)
-			return -1;
+			return "tuple too long";
 		p->keylen = (size_t)len;
-		return 0;
+		return NULL;
 	}
 	if (strcmp(f[0], "TRAPPED") == 0) {
 		if (n != 3)
-			return -1;
-		*why = "not an IP address";
-		if (addr_canon(f[1], ip, sizeof(ip)) == -1)
-			return -1;
-		*why = "bad number";
-		if (num64(f[2], &p->gd.expire))
-			return -1;
-		p->gd.first = time(NULL);
+			return "a TRAPPED line has 3 fields";
+		if ((why = parse_ip(f[1], p)) != NULL)
+			return why;
+		if (num64(f[2], &p->gd.expire) == -1)
+			return "bad number";
+		p->gd.first = now;
 		p->gd.bcount = 1;
 		p->gd.pcount = GD_TRAPPED;
-		p->keylen = strlcpy(p->key, ip, sizeof(p->key));
-		return 0;
+		return NULL;
 	}
 	if (strcmp(f[0], "SPAMTRAP") == 0) {
-		if (n != 2)
-			return -1;
-		*why = "not an email address";
-		if (strchr(f[1], '@') == NULL || strchr(f[1], '\n') != NULL)
-			return -1;
-		*why = "address too long";
-		if (strlen(f[1]) >= sizeof(p->key))
-			return -1;
-		for (i = 0; f[1][i] != '\0'; i++)
-			p->key[i] = tolower((unsigned char)f[1][i]);
-		p->keylen = i;
-		p->gd.first = time(NULL);
+		if (n < 2)
+			return "a SPAMTRAP line has 2 fields";
+		join(f, 1, n - 1);
+		if ((why = spamdb_trapkey(f[1], p->key, sizeof(p->key))) !=
+		    NULL)
+			return why;
+		p->keylen = strlen(p->key);
+		p->gd.first = now;
 		p->gd.bcount = 1;
 		p->gd.pcount = GD_SPAMTRAP;
-		return 0;
+		return NULL;
 	}
-	*why = "unknown entry type";
-	return -1;
+	return "unknown entry type (not WHITE, GREY, TRAPPED or SPAMTRAP)";
 }
 
 static int
-flush_batch(struct store *st, struct pending *b, size_t n)
+put_txn(struct store *st, void *arg)
 {
-	size_t	 i;
-	int	 r, tries;
-	time_t	 now = time(NULL);
+	struct batch	*b = arg;
+	size_t		 i;
+	int		 r;
 
-	for (tries = 0; tries < 10; tries++) {
-		if (st->ops->begin(st->h) != STORE_OK)
-			return -1;
-		for (i = 0; i < n; i++) {
-			r = st->ops->put(st->h, b[i].key, b[i].keylen,
-			    &b[i].gd);
-			if (r != STORE_OK)
-				break;
-		}
-		if (i == n && (r = st->ops->commit(st->h)) == STORE_OK)
-			break;
-		if (i != n)
-			st->ops->abort(st->h);
-		if (r != STORE_RETRY)
-			return -1;
+	for (i = 0; i < b->n; i++) {
+		r = st->ops->put(st->h, b->p[i].key, b->p[i].keylen,
+		    &b->p[i].gd);
+		if (r != STORE_OK)
+			return r;
 	}
-	if (tries == 10)
+	return STORE_OK;
+}
+
+static int
+flush_batch(struct store *st, struct batch *b)
+{
+	struct pending	*p;
+	size_t		 i;
+	time_t		 now = time(NULL);
+
+	if (spamdb_txn(st, put_txn, b) != STORE_OK)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (gd_type(b[i].key, b[i].keylen, &b[i].gd) == GD_WHITE &&
-		    b[i].gd.expire > now)
-			spamdb_fw_add(b[i].key, b[i].gd.expire, now);
+	for (i = 0; i < b->n; i++) {
+		p = &b->p[i];
+		switch (gd_type(p->key, p->keylen, &p->gd)) {
+		case GD_WHITE:
+			spamdb_fw_add(p->key, p->gd.expire, now);
+			break;
+		case GD_TRAPPED_T:
+			spamdb_fw_del(p->key);
+			break;
+		default:
+			break;
+		}
 	}
 	return 0;
 }
@@ -192,11 +230,11 @@ int
 spamdb_import(struct store *st, const char *path)
 {
 	FILE		*fp;
-	struct pending	*batch;
+	struct batch	 b;
 	char		 line[IMPORT_LINE_MAX];
 	const char	*why;
-	size_t		 n = 0, len;
-	unsigned long	 lineno = 0, good = 0;
+	size_t		 len;
+	unsigned long	 lineno = 0, good = 0, from = 1;
 	int		 errors = 0, skipping = 0;
 
 	if (strcmp(path, "-") == 0)
@@ -205,17 +243,18 @@ spamdb_import(struct store *st, const char *path)
 		warn("%s", path);
 		return 1;
 	}
-	if ((batch = calloc(IMPORT_BATCH, sizeof(*batch))) == NULL)
+	if ((b.p = calloc(IMPORT_BATCH, sizeof(*b.p))) == NULL)
 		err(1, "calloc");
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	b.n = 0;
+	while (!spamdb_quit && fgets(line, sizeof(line), fp) != NULL) {
 		len = strlen(line);
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		else if (!feof(fp)) {
 			/* Overlong: report once, skip to the next newline. */
 			if (!skipping) {
-				lineno++;
-				warnx("%s:%lu: line too long", path, lineno);
+				warnx("%s:%lu: line too long", path,
+				    ++lineno);
 				errors++;
 			}
 			skipping = 1;
@@ -226,38 +265,43 @@ spamdb_import(struct store *st, const char *path)
 			continue;
 		}
 		lineno++;
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
 		if (len == 0 || line[0] == '#')
 			continue;
-		if (parse_line(line, &batch[n], &why) == -1) {
+		if ((why = parse_line(line, &b.p[b.n], time(NULL))) != NULL) {
 			warnx("%s:%lu: %s", path, lineno, why);
 			errors++;
 			continue;
 		}
-		if (++n == IMPORT_BATCH) {
-			if (flush_batch(st, batch, n) == -1) {
-				warnx("%s: database error near line %lu",
-				    path, lineno);
+		if (b.n == 0)
+			from = lineno;
+		if (++b.n == IMPORT_BATCH) {
+			if (flush_batch(st, &b) == -1) {
+				warnx("%s:%lu-%lu: not imported: database "
+				    "error", path, from, lineno);
 				errors++;
 			} else
-				good += n;
-			n = 0;
+				good += b.n;
+			b.n = 0;
 		}
 	}
 	if (ferror(fp)) {
 		warn("%s", path);
 		errors++;
 	}
-	if (n > 0) {
-		if (flush_batch(st, batch, n) == -1) {
-			warnx("%s: database error at end", path);
+	if (b.n > 0) {
+		if (flush_batch(st, &b) == -1) {
+			warnx("%s:%lu-%lu: not imported: database error",
+			    path, from, lineno);
 			errors++;
 		} else
-			good += n;
+			good += b.n;
 	}
-	free(batch);
+	free(b.p);
 	if (fp != stdin)
 		fclose(fp);
-	fprintf(stderr, "spamdb: imported %lu entries from %s, %d errors\n",
-	    good, path, errors);
+	fprintf(stderr, "spamdb: %s: imported %lu entries, %d error%s\n",
+	    path, good, errors, errors == 1 ? "" : "s");
 	return errors;
 }

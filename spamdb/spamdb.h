@@ -1,24 +1,46 @@
 /*
- * spamdb's modules: listing format (spamdb.c), import of an OpenBSD
- * listing (import.c) and the nft whitelist sets (fw.c).
+ * spamdb's modules: options and privileges (spamdb.c), the listing
+ * (list.c), adding and deleting entries (edit.c), the import of an
+ * OpenBSD listing (import.c) and the nft whitelist sets (fw.c).
  */
 #ifndef SPAMDB_SPAMDB_H
 #define SPAMDB_SPAMDB_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "gdata.h"
 #include "store.h"
 
+/* Set by SIGINT, SIGTERM, SIGHUP, SIGQUIT: stop at the next entry. */
+extern volatile sig_atomic_t	spamdb_quit;
+
+/* list.c */
 void	spamdb_print(FILE *, const char *key, size_t keylen,
 	    const struct gdata *);
-/* Import a listing; returns the number of lines that failed. */
-int	spamdb_import(struct store *, const char *path);
-/* Switch the effective uid back to root (1) for nft work. */
-void	spamdb_be_root(int);
+int	spamdb_list(struct store *);
+int	spamdb_list_out(void);
+int	spamdb_list_key(struct store *, const char *);
 
-/* Queue whitelist set changes; spamdb_fw_flush sends them as root. */
+/* edit.c */
+/* Keys from arguments: NULL, or what is wrong with arg. */
+const char *spamdb_trapkey(const char *arg, char *key, size_t len);
+const char *spamdb_tuplekey(const char *arg, char *key, size_t len);
+int	spamdb_add(struct store *, int type, const char *, time_t now);
+int	spamdb_del(struct store *, int type, const char *);
+int	spamdb_del_grey(struct store *, const char *);
+/* Run fn in a transaction, again after a deadlock; a STORE_ code. */
+int	spamdb_txn(struct store *, int (*fn)(struct store *, void *),
+	    void *);
+
+/* import.c: returns the number of lines that failed. */
+int	spamdb_import(struct store *, const char *path);
+
+/* spamdb.c: switch the effective uid back to root for nft work. */
+void	spamdb_be_root(void);
+
+/* fw.c: queue whitelist set changes, sent as root by spamdb_fw_flush. */
 void	spamdb_fw_add(const char *ip, time_t expire, time_t now);
 void	spamdb_fw_del(const char *ip);
 void	spamdb_fw_flush(void);

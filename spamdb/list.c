@@ -1,0 +1,174 @@
+/*
+ * The listing, in OpenBSD's exact format so that scripts written for
+ * its spamdb go on working:
+ *
+ *	WHITE|ip|||first|pass|expire|bcount|pcount
+ *	GREY|ip|helo|from|to|first|pass|expire|bcount|pcount
+ *	TRAPPED|ip|expire
+ *	SPAMTRAP|address
+ *
+ * IPv6 entries use the same lines.  The walk holds a lock on one page at
+ * a time, so spamd goes on greylisting while a large database is listed;
+ * a listing taken meanwhile is not a snapshot.  But a lock is held while
+ * a line is written, and a write to a pipe blocks as long as the reader
+ * does not read (spamdb | less): unless stdout is a file, the listing
+ * goes to a temporary file first and out once the database is closed.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "spamdb.h"
+
+static int	list_cb(const char *, size_t, const struct gdata *, void *);
+
+static FILE	*spool;
+
+void
+spamdb_print(FILE *fp, const char *key, size_t keylen, const struct gdata *gd)
+{
+	char	 buf[GD_KEY_MAX + 1], *ip, *helo, *from, *to;
+
+	if (keylen > GD_KEY_MAX)
+		keylen = GD_KEY_MAX;
+	memcpy(buf, key, keylen);
+	buf[keylen] = '\0';
+
+	switch (gd_type(key, keylen, gd)) {
+	case GD_META:
+		return;
+	case GD_TRAPPED_T:
+		fprintf(fp, "TRAPPED|%s|%lld\n", buf, (long long)gd->expire);
+		return;
+	case GD_SPAMTRAP_T:
+		fprintf(fp, "SPAMTRAP|%s\n", buf);
+		return;
+	case GD_WHITE:
+		fprintf(fp, "WHITE|%s|||%lld|%lld|%lld|%d|%d\n", buf,
+		    (long long)gd->first, (long long)gd->pass,
+		    (long long)gd->expire, gd->bcount, gd->pcount);
+		return;
+	case GD_GREY:
+		break;
+	}
+	ip = buf;
+	helo = strchr(ip, '\n');
+	*helo++ = '\0';
+	if ((from = strchr(helo, '\n')) == NULL) {
+		warnx("no from part in grey key %s, skipped", ip);
+		return;
+	}
+	*from++ = '\0';
+	if ((to = strchr(from, '\n')) == NULL) {
+		/* A tuple of old databases, without helo: ip\nfrom\nto. */
+		to = from;
+		from = helo;
+		helo = "";
+	} else
+		*to++ = '\0';
+	fprintf(fp, "GREY|%s|%s|%s|%s|%lld|%lld|%lld|%d|%d\n", ip, helo,
+	    from, to, (long long)gd->first, (long long)gd->pass,
+	    (long long)gd->expire, gd->bcount, gd->pcount);
+}
+
+/* Stop at a signal, or when the output is gone (spamdb | head). */
+static int
+list_cb(const char *key, size_t keylen, const struct gdata *gd, void *arg)
+{
+	FILE	*fp = arg;
+
+	spamdb_print(fp, key, keylen, gd);
+	return spamdb_quit || ferror(fp);
+}
+
+int
+spamdb_list(struct store *st)
+{
+	struct stat	 sb;
+	FILE		*fp = stdout;
+
+	if (fstat(STDOUT_FILENO, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		if ((spool = tmpfile()) == NULL)
+			warn("temporary file, listing straight to stdout");
+		else
+			fp = spool;
+	}
+	if (st->ops->walk(st->h, list_cb, fp) != STORE_OK) {
+		warnx("cannot read the database");
+		return 1;
+	}
+	if (fp == spool && (fflush(spool) == EOF || ferror(spool))) {
+		warn("temporary file");
+		return 1;
+	}
+	return 0;
+}
+
+/* After the database is closed: copy what was spooled to stdout. */
+int
+spamdb_list_out(void)
+{
+	char	 buf[65536];
+	size_t	 n;
+	int	 rv = 0;
+
+	if (spool == NULL)
+		return 0;
+	if (fseek(spool, 0, SEEK_SET) == -1) {
+		warn("temporary file");
+		rv = 1;
+	}
+	while (rv == 0 && !spamdb_quit &&
+	    (n = fread(buf, 1, sizeof(buf), spool)) > 0) {
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;		/* main reports it */
+	}
+	if (ferror(spool)) {
+		warn("temporary file");
+		rv = 1;
+	}
+	fclose(spool);
+	spool = NULL;
+	return rv;
+}
+
+/*
+ * One key, named as it is listed: an address (any spelling of it), a
+ * spamtrap address (any case) or a tuple "ip|helo|from|to".
+ */
+int
+spamdb_list_key(struct store *st, const char *arg)
+{
+	struct gdata	 gd;
+	char		 key[GD_KEY_MAX];
+	const char	*why = NULL;
+	int		 r;
+
+	if (strchr(arg, '|') != NULL)
+		why = spamdb_tuplekey(arg, key, sizeof(key));
+	else if (addr_canon(arg, key, sizeof(key)) == 0)
+		;
+	else if (strchr(arg, '@') != NULL)
+		why = spamdb_trapkey(arg, key, sizeof(key));
+	else if (strlcpy(key, arg, sizeof(key)) >= sizeof(key))
+		why = "key too long";
+	if (why != NULL) {
+		warnx("%s: %s", arg, why);
+		return 1;
+	}
+	r = st->ops->get(st->h, key, strlen(key), &gd);
+	if (r == STORE_OK) {
+		spamdb_print(stdout, key, strlen(key), &gd);
+		return 0;
+	}
+	if (r == STORE_NOTFOUND)
+		warnx("%s: not found", arg);
+	else
+		warnx("%s: database error", arg);
+	return 1;
+}
