@@ -167,10 +167,14 @@ gdb_del(void *h, const char *key, size_t keylen)
 
 /*
  * One pass of a cursor that holds no transaction: with
- * DB_READ_COMMITTED it keeps a read lock on the current page only, so
- * writers in other processes are held up for one page at a time.  The
- * callback must not write through this store.
+ * DB_READ_COMMITTED it keeps a read lock on the current page only.
+ * Records come in bulk, a buffer of them per call (DB_MULTIPLE_KEY),
+ * which makes a walk of a million entries several times faster; the
+ * page lock is held while the callback runs on a buffer, so callbacks
+ * must be quick and must not write through this store.
  */
+#define WALK_BUF	(1024 * 1024)
+
 static int
 gdb_walk(void *h, store_walk_cb cb, void *arg)
 {
@@ -178,28 +182,48 @@ gdb_walk(void *h, store_walk_cb cb, void *arg)
 	struct gdata	 gd;
 	DBC		*c;
 	DBT		 k, d;
-	int		 ret, rv = STORE_OK;
+	void		*p, *kp, *dp;
+	u_int32_t	 klen, dlen;
+	int		 ret, rv = STORE_OK, stop = 0;
 
-	if ((ret = g->db->cursor(g->db, NULL, &c, DB_READ_COMMITTED)) != 0)
-		return gdb_err(g, ret, "cursor");
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
-	while ((ret = c->get(c, &k, &d, DB_NEXT)) == 0) {
-		if (k.size == 0 || ((char *)k.data)[0] == '\0')
-			continue;
-		if (gd_decode(d.data, d.size, &gd) == -1) {
-			log_warnx("database %s: bogus record (%u bytes) for "
-			    "%.*s", g->path, d.size, (int)k.size,
-			    (char *)k.data);
-			continue;
-		}
-		if (cb(k.data, k.size, &gd, arg) != 0)
-			break;
+	if ((d.data = malloc(WALK_BUF)) == NULL) {
+		log_warn("database %s: walk", g->path);
+		return STORE_ERR;
 	}
-	if (ret != 0 && ret != DB_NOTFOUND)
+	d.ulen = WALK_BUF;
+	d.flags = DB_DBT_USERMEM;
+	if ((ret = g->db->cursor(g->db, NULL, &c, DB_READ_COMMITTED)) != 0) {
+		free(d.data);
+		return gdb_err(g, ret, "cursor");
+	}
+	while (!stop &&
+	    (ret = c->get(c, &k, &d, DB_NEXT | DB_MULTIPLE_KEY)) == 0) {
+		DB_MULTIPLE_INIT(p, &d);
+		for (;;) {
+			DB_MULTIPLE_KEY_NEXT(p, &d, kp, klen, dp, dlen);
+			if (p == NULL)
+				break;
+			if (klen == 0 || ((char *)kp)[0] == '\0')
+				continue;
+			if (gd_decode(dp, dlen, &gd) == -1) {
+				log_warnx("database %s: bogus record (%u bytes) "
+				    "for %.*s", g->path, dlen, (int)klen,
+				    (char *)kp);
+				continue;
+			}
+			if (cb(kp, klen, &gd, arg) != 0) {
+				stop = 1;
+				break;
+			}
+		}
+	}
+	if (!stop && ret != 0 && ret != DB_NOTFOUND)
 		rv = gdb_err(g, ret, "walk");
 	if ((ret = c->close(c)) != 0 && rv == STORE_OK)
 		rv = gdb_err(g, ret, "cursor close");
+	free(d.data);
 	return rv;
 }
 
