@@ -61,6 +61,7 @@ static int		 nlfds;
 static int		 listening;	/* listeners in the epoll set */
 static int64_t		 paused;	/* ms: no accepts until, or 0 */
 static int		 gfd = -1;	/* to the greylister, -1 with -b */
+static unsigned long	 grey_dropped;	/* tuples the greylister missed */
 static int		 nclients;
 static int		 nblack;	/* blacklisted clients connected */
 static struct conq	 stutq = TAILQ_HEAD_INITIALIZER(stutq);
@@ -293,7 +294,6 @@ static void
 grey_send(struct con *c)
 {
 	static int64_t		 lastnag;
-	static unsigned long	 dropped;
 	struct grey_msg		 m;
 	char			 ip[INET6_ADDRSTRLEN];
 	char			 dst[INET6_ADDRSTRLEN];
@@ -309,10 +309,10 @@ grey_send(struct con *c)
 	switch (errno) {
 	case EAGAIN:
 	case ENOBUFS:
-		dropped++;
+		grey_dropped++;
 		if (nag(&lastnag))
 			log_warnx("greylister is not keeping up: %lu tuples "
-			    "dropped so far (latest %s %s -> %s)", dropped,
+			    "dropped so far (latest %s %s -> %s)", grey_dropped,
 			    m.ip, m.from, m.to);
 		break;
 	case EPIPE:
@@ -852,6 +852,9 @@ shutdown_engine(void)
 	}
 	log_info("exiting on signal %d, %d connections dropped", (int)quit,
 	    n);
+	if (grey_dropped > 0)
+		log_warnx("%lu tuples were dropped because the greylister did "
+		    "not keep up", grey_dropped);
 	exit(0);
 }
 

@@ -40,6 +40,7 @@
 
 #define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
 #define MAXLISTEN	2
+#define GREY_SNDBUF	(8 * 1024 * 1024)	/* engine to greylister */
 
 struct spamd_conf conf;
 
@@ -245,7 +246,7 @@ main(int argc, char *argv[])
 	struct rlimit	 rl;
 	char		 errbuf[512];
 	int		 ch, lfd[MAXLISTEN], nlisten, sp[2], maxcon_max;
-	int		 bflag = 0, i;
+	int		 bflag = 0, i, sndbuf;
 	long long	 maxblack = -1;
 	pid_t		 pid;
 
@@ -419,6 +420,17 @@ main(int argc, char *argv[])
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
+	/*
+	 * Room for a few thousand tuples in flight, so that a greylister
+	 * held up by a database lock for a second drops none; the
+	 * default holds about 90.  FORCE passes wmem_max as root.
+	 */
+	sndbuf = GREY_SNDBUF;
+	if (setsockopt(sp[1], SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+	    sizeof(sndbuf)) == -1 &&
+	    setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf)) == -1)
+		log_warn("greylister socket buffer");
 	switch (pid = fork()) {
 	case -1:
 		fatal("fork");
