@@ -2,8 +2,9 @@
 # make demo: spamd at work in a throwaway lab of network namespaces,
 # narrated step by step.  A sender running Postfix, a gateway running
 # nftables and spamd, a mail server running a second Postfix; a message
-# is greylisted, retried, whitelisted in the nft set and delivered, and
-# a tarpitted connection gets its banner one byte per second.  Everything
+# is greylisted, retried, whitelisted in the nft set and delivered, a
+# greylisted connection gets its banner one byte per second, and a host
+# on a blacklist loaded by spamd-setup is tarpitted and refused.  Everything
 # it starts is stopped and removed at the end, also on ^C.  Needs root.
 # About a minute.
 cd "$(dirname "$0")/.." || exit 1
@@ -157,11 +158,13 @@ lab_sender "[$LAB_MTA4]:25" 2>"$LAB_DIR/err" ||
 say "minimal_backoff_time = 3s, queue_run_delay = 2s (the defaults are 300s and 300s)"
 
 step "Start spamd in the gateway"
-say "spamd -d -v -h mx.test -G ${PASS}s:1h:1h -f $LAB_DIR/db"
+say "spamd -d -v -h mx.test -G ${PASS}s:1h:1h -B 1 -f $LAB_DIR/db"
 say "  -G ${PASS}s:1h:1h  pass time ${PASS} s instead of 25 minutes, so that this demo is short"
 say "  (-S 10, the default: greylisted clients get their replies one byte per second"
 say "   for the first 10 seconds of each connection)"
-lab_spamd -h mx.test -G "${PASS}s:1h:1h" ||
+say "  -B 1  stutter at most one blacklisted client at a time, so that the demo can"
+say "        show a blacklisted dialogue to its end without waiting minutes"
+lab_spamd -h mx.test -G "${PASS}s:1h:1h" -B 1 ||
     die "spamd does not start: $(tail -n 3 "$LAB_SPAMD_LOG")"
 skip_logs
 follow_all
@@ -238,6 +241,72 @@ n2=$(lab_spamd_count)
 say "${B}delivered in $((SECONDS - t1)) s; connections spamd has seen: $n2${N}"
 [ "$n1" = "$n2" ] || die "spamd saw the second message's connection"
 say "nft let it through: the sender is whitelisted, spamd never saw it"
+
+step "A blacklist: spamd-setup loads 192.0.2.64/28 into spamd, and $TARPIT is tarpitted"
+cat >"$LAB_DIR/spamd.conf" <<CONF
+all:\\
+	:demo:
+
+demo:\\
+	:black:\\
+	:msg="Your address %A is on the demo blacklist\\n\\
+	It stays there until the demo ends":\\
+	:method=file:\\
+	:file=$LAB_DIR/black.txt:
+CONF
+printf '# the demo blacklist\n192.0.2.64/28\n' >"$LAB_DIR/black.txt"
+say "spamd.conf (the format of OpenBSD's, see spamd.conf(5)):"
+sed 's/^/           /' "$LAB_DIR/spamd.conf"
+printf '%s  %sgw# spamd-setup -d -f spamd.conf%s\n' "$(elapsed)" "$B" "$N"
+lab_in gw "$LAB_ROOT/spamd-setup/spamd-setup" -d -f "$LAB_DIR/spamd.conf" 2>&1 |
+    sed 's/^/           /'
+follow_all
+say "first connection from $TARPIT: every byte of every reply one second apart, all along;"
+say "a second one at the same time is over -B 1 and gets its replies at once, to the end:"
+lab_in snd "$LAB_PY" -c '
+import socket, sys, time
+src, dst = sys.argv[1], sys.argv[2]
+def conn():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.settimeout(30)
+    s.connect((dst, 25))
+    return s
+t0 = time.monotonic()
+slow = conn()
+got = b""
+while time.monotonic() - t0 < 6:
+    b = slow.recv(1)
+    got += b
+    print("           slow  +%4.1fs  %s" % (time.monotonic() - t0,
+        got.decode("ascii", "replace")), flush=True)
+fast = conn()
+f = fast.makefile("rb")
+def reply():
+    while True:
+        ln = f.readline()
+        print("           fast  <- %s" % ln.decode("ascii", "replace").rstrip(),
+            flush=True)
+        if len(ln) < 4 or ln[3:4] != b"-":
+            return ln
+reply()
+for c in (b"HELO spam.example", b"MAIL FROM:<spam@spam.example>",
+          b"RCPT TO:<bob@mx.test>", b"DATA"):
+    print("           fast  -> %s" % c.decode(), flush=True)
+    fast.sendall(c + b"\r\n")
+    last = reply()
+    if last[:1] in (b"4", b"5"):
+        break
+if last[:3] == b"354":
+    print("           fast  -> (a message, then \".\")", flush=True)
+    fast.sendall(b"Subject: buy now\r\n\r\ncheap stuff\r\n.\r\n")
+    reply()
+fast.close()
+slow.close()
+print("           the slow one would need minutes for the same dialogue: hung up")
+' "$TARPIT" "$LAB_MTA4" || die "the blacklist watcher failed"
+sleep 0.5
+follow_all
 
 trap - INT
 DONE=1
