@@ -13,10 +13,13 @@
 #include <sys/types.h>
 
 #include <db.h>
+#include <endian.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gdb.h"
 #include "log.h"
@@ -317,6 +320,42 @@ gdb_meta(struct gdb *g, int create, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * An existing spamd.db must be a Berkeley DB hash file: look at its
+ * magic number before joining an environment, so that a wrong -f leaves
+ * no region files behind.  A missing file is fine (it is created).
+ */
+static int
+gdb_is_hash(const char *path, const char *file, char *err, size_t errlen)
+{
+	uint8_t		 hdr[16];
+	uint32_t	 magic, be, le;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "database %s: %s: %s", path, GDB_FILE,
+		    strerror(errno));
+		return -1;
+	}
+	n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (n == 0)
+		return 0;	/* empty: DB_CREATE makes it */
+	if (n == (ssize_t)sizeof(hdr)) {
+		memcpy(&magic, hdr + 12, sizeof(magic));
+		be = be32toh(magic);
+		le = le32toh(magic);
+		if (be == DB_HASHMAGIC || le == DB_HASHMAGIC)
+			return 0;
+	}
+	snprintf(err, errlen, "database %s: %s: not a Berkeley DB hash file",
+	    path, GDB_FILE);
+	return -1;
+}
+
 struct store *
 gdb_open(const char *path, int flags, char *err, size_t errlen)
 {
@@ -365,6 +404,8 @@ gdb_open(const char *path, int flags, char *err, size_t errlen)
 			    GDB_FILE, strerror(errno));
 		goto fail;
 	}
+	if (gdb_is_hash(path, file, err, errlen) == -1)
+		goto fail;
 
 	if ((ret = db_env_create(&g->env, 0)) != 0) {
 		snprintf(err, errlen, "db_env_create: %s", db_strerror(ret));

@@ -129,6 +129,8 @@ main(void)
 	close(fd);
 	ok(open_rw(path) == NULL && strstr(err, path) != NULL,
 	    "corrupt file refused: %s", err);
+	snprintf(file, sizeof(file), "%s/__db.001", path);
+	ok(access(file, F_OK) == -1, "no environment files left beside it");
 
 	/* Someone else's hash database. */
 	snprintf(path, sizeof(path), "%s/foreign", dir);
