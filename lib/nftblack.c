@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "nftblack.h"
+#include "nlsock.h"
 
 #define ELEMS_PER_MSG	1000
 #define ELEM_MAXLEN	48	/* nest, flags, key nest, 16-byte key */
@@ -64,7 +65,6 @@ static int	elem(struct batch *, const char *, int,
 		    const struct cidr_ip *, int);
 static int	add_set(struct batch *, const char *,
 		    const struct cidr_list *);
-static int	fit_sndbuf(struct mnl_socket *, size_t);
 static int	collect(struct mnl_socket *, uint32_t, char *, uint32_t,
 		    uint32_t, uint32_t);
 static const char *hint(int);
@@ -207,31 +207,6 @@ add_set(struct batch *b, const char *set, const struct cidr_list *l)
 	return 0;
 }
 
-static int
-fit_sndbuf(struct mnl_socket *nl, size_t len)
-{
-	socklen_t	 sl;
-	int		 fd = mnl_socket_get_fd(nl), want, got;
-
-	if (len + 65536 > INT32_MAX) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	want = (int)len + 65536;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want,
-	    sizeof(want)) == -1 &&
-	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want)) == -1)
-		return -1;
-	sl = sizeof(got);
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &sl) == -1)
-		return -1;
-	if ((size_t)got < len + 4096) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
-}
-
 static const char *
 hint(int error)
 {
@@ -366,7 +341,7 @@ nftblack_load(const char *table, const char *set4, const char *set6,
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
 	    &rcv, sizeof(rcv)) == -1)
 		log_debug("nft: SO_RCVBUFFORCE: %s", strerror(errno));
-	if (fit_sndbuf(nl, b.len) == -1) {
+	if (nl_fit_sndbuf(nl, b.len) == -1) {
 		log_warn("nft: a batch of %zu bytes does not fit the socket "
 		    "buffer%s", b.len, hint(errno));
 		goto done;

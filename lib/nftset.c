@@ -36,6 +36,7 @@
 
 #include "log.h"
 #include "nftset.h"
+#include "nlsock.h"
 
 /*
  * Elements per element message.  The element list is one netlink nest
@@ -507,33 +508,21 @@ build(struct nftset *ns, uint32_t *beginp, uint32_t *endp)
 static int
 fit_sndbuf(struct nftset *ns, size_t len)
 {
-	socklen_t	 sl;
-	int		 fd, want, got;
+	int	 got;
 
-	/* netlink refuses a message over the send buffer minus overhead */
 	if (ns->sndbuf > 0 && (size_t)ns->sndbuf >= len + 4096)
 		return 0;
-	fd = mnl_socket_get_fd(ns->nl);
-	want = (int)len + 65536;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want,
-	    sizeof(want)) == -1 &&
-	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want)) == -1) {
-		log_warn("nft table inet %s: SO_SNDBUF %d", ns->table, want);
-		return -1;
-	}
-	sl = sizeof(got);
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &sl) == -1) {
-		log_warn("nft table inet %s: getsockopt SO_SNDBUF", ns->table);
+	if ((got = nl_fit_sndbuf(ns->nl, len)) == -1) {
+		if (errno == EMSGSIZE)
+			log_warnx("nft table inet %s: batch of %zu bytes "
+			    "exceeds the socket send buffer (CAP_NET_ADMIN "
+			    "lifts the limit)", ns->table, len);
+		else
+			log_warn("nft table inet %s: socket send buffer",
+			    ns->table);
 		return -1;
 	}
 	ns->sndbuf = got;
-	if ((size_t)got < len + 4096) {
-		log_warnx("nft table inet %s: batch of %zu bytes exceeds the "
-		    "socket send buffer of %d (CAP_NET_ADMIN lifts the limit)",
-		    ns->table, len, got);
-		errno = EMSGSIZE;
-		return -1;
-	}
 	return 0;
 }
 
@@ -769,6 +758,44 @@ idle(struct nftset *ns)
 	    ns->table, ns->nops);
 	errno = EBUSY;
 	return -1;
+}
+
+int
+nftset_parse_names(const char *arg, char **table, char **set4, char **set6,
+    char *err, size_t errlen)
+{
+	char	*s, *f[3];
+	size_t	 i;
+
+	if ((s = strdup(arg)) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 3; i++) {
+		if ((f[i] = strsep(&s, ":")) == NULL)
+			continue;
+		if (strlen(f[i]) >= NFT_NAME_MAXLEN) {
+			snprintf(err, errlen, "name too long");
+			return -1;
+		}
+		if (strspn(f[i], "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+		    strlen(f[i])) {
+			snprintf(err, errlen, "names may hold letters, digits, "
+			    "'_', '-' and '.' only");
+			return -1;
+		}
+		if (*f[i] == '\0')
+			f[i] = NULL;
+	}
+	if (s != NULL) {
+		snprintf(err, errlen, "expected table:set:set6");
+		return -1;
+	}
+	*table = f[0];
+	*set4 = f[1];
+	*set6 = f[2];
+	return 0;
 }
 
 struct nftset *

@@ -32,14 +32,22 @@ static volatile sig_atomic_t	gp_hup;
 static int			gp_fd;		/* to the engine */
 static time_t			gp_start;	/* for -M's grace minute */
 
-/* The greytrap list as last sent: count and a hash, to send changes. */
-struct traps {
-	unsigned long	n;
-	uint64_t	hash;
-	struct grey_msg	*v;
-	size_t		cap;
+/*
+ * The TRAPPED entries one scan found, and a count and an
+ * order-independent hash of them, compared with those of the list last
+ * sent so that the engine gets the list only when it changed.
+ */
+struct trap {
+	char	ip[INET6_ADDRSTRLEN];
+	int64_t	expire;
 };
-static struct traps		gp_sent, gp_scan_traps;
+static struct {
+	struct trap	*v;
+	size_t		 n, cap;
+	uint64_t	 hash;
+} gp_traps;
+static size_t			gp_sent_n;
+static uint64_t			gp_sent_hash;
 
 static void	gp_trap_send(int, const char *, int64_t);
 static void	gp_trap_live(const char *, const struct gdata *, void *);
@@ -206,52 +214,47 @@ gp_trap_send(int type, const char *ip, int64_t expire)
 static void
 gp_trap_live(const char *ip, const struct gdata *gd, void *arg)
 {
-	struct traps	*t = &gp_scan_traps;
-	struct grey_msg	*v;
+	struct trap	*v;
 	const char	*p;
-	uint64_t	 h = 1469598103934665603ULL;
+	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
 
 	(void)arg;
-	if (t->n == t->cap) {
-		size_t	ncap = t->cap ? t->cap * 2 : 64;
+	if (gp_traps.n == gp_traps.cap) {
+		size_t	ncap = gp_traps.cap ? gp_traps.cap * 2 : 64;
 
-		if ((v = reallocarray(t->v, ncap, sizeof(*v))) == NULL) {
+		if ((v = reallocarray(gp_traps.v, ncap, sizeof(*v))) == NULL) {
 			log_warn("greytrap list");
 			return;
 		}
-		t->v = v;
-		t->cap = ncap;
+		gp_traps.v = v;
+		gp_traps.cap = ncap;
 	}
-	v = &t->v[t->n++];
-	memset(v, 0, sizeof(*v));
-	v->version = GREYMSG_VERSION;
-	v->type = GM_TRAP_ADD;
-	v->expire = gd->expire;
+	v = &gp_traps.v[gp_traps.n++];
 	strlcpy(v->ip, ip, sizeof(v->ip));
-	/* Order-independent: the walk is in hash order. */
+	v->expire = gd->expire;
 	for (p = ip; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	t->hash += h ^ (uint64_t)gd->expire;
+	gp_traps.hash += h ^ (uint64_t)gd->expire;
 }
 
 /* After a scan: send the greytrap list if it changed. */
 static void
 gp_traps_flush(void)
 {
-	struct traps	*t = &gp_scan_traps;
-	size_t		 i;
+	size_t	 i;
 
-	if (t->n != gp_sent.n || t->hash != gp_sent.hash) {
+	if (gp_traps.n != gp_sent_n || gp_traps.hash != gp_sent_hash) {
 		gp_trap_send(GM_TRAP_BEGIN, NULL, 0);
-		for (i = 0; i < t->n; i++)
-			gp_trap_send(GM_TRAP_ADD, t->v[i].ip, t->v[i].expire);
+		for (i = 0; i < gp_traps.n; i++)
+			gp_trap_send(GM_TRAP_ADD, gp_traps.v[i].ip,
+			    gp_traps.v[i].expire);
 		gp_trap_send(GM_TRAP_END, NULL, 0);
-		log_debug("greytrap list: %lu addresses", t->n);
-		gp_sent.n = t->n;
-		gp_sent.hash = t->hash;
+		log_debug("greytrap list: %zu addresses", gp_traps.n);
+		gp_sent_n = gp_traps.n;
+		gp_sent_hash = gp_traps.hash;
 	}
-	t->n = 0;
-	t->hash = 0;
+	gp_traps.n = 0;
+	gp_traps.hash = 0;
 }
 
 /*
@@ -333,8 +336,8 @@ gp_scan(struct store *st)
 	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1) {
 		log_notice("scan of %s failed", conf.dbpath);
 		fw_scan_end(NULL, now);
-		gp_scan_traps.n = 0;
-		gp_scan_traps.hash = 0;
+		gp_traps.n = 0;
+		gp_traps.hash = 0;
 		return;
 	}
 	fw_scan_end(st, now);

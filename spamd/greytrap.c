@@ -124,9 +124,3 @@ greytrap_lookup(const struct addr *a, time_t now)
 	i = trap_find(&cur, a, &found);
 	return found && cur.v[i].expire > now;
 }
-
-size_t
-greytrap_count(void)
-{
-	return cur.n;
-}

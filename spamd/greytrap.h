@@ -17,6 +17,5 @@
 int	greytrap_msg(const struct grey_msg *);
 /* Is a trapped until after now? */
 int	greytrap_lookup(const struct addr *, time_t now);
-size_t	greytrap_count(void);
 
 #endif

@@ -34,6 +34,7 @@
 #include "firewall.h"
 #include "gdb.h"
 #include "log.h"
+#include "nftset.h"
 #include "spamd.h"
 #include "trapdom.h"
 #include "util.h"
@@ -47,7 +48,6 @@ struct spamd_conf conf;
 static void	usage(void) __attribute__((noreturn));
 static long long numopt(const char *, const char *, long long, long long);
 static void	parse_grey(const char *);
-static void	parse_sets(const char *);
 
 static char	*nft_table, *nft_set4, *nft_set6;	/* -N */
 static int	open_listener(int, const struct sockaddr *, socklen_t);
@@ -78,37 +78,6 @@ numopt(const char *opt, const char *arg, long long min, long long max)
 		errx(1, "-%s %s: value is %s (allowed %lld to %lld)",
 		    opt, arg, errstr, min, max);
 	return v;
-}
-
-/*
- * -N table:set:set6, the nft inet table and whitelist sets; an empty
- * field keeps its default (spamd:spamd-white:spamd-white6).
- */
-static void
-parse_sets(const char *arg)
-{
-	char	*s, *f[3];
-	size_t	 i;
-
-	if ((s = strdup(arg)) == NULL)
-		err(1, NULL);
-	for (i = 0; i < 3; i++) {
-		f[i] = strsep(&s, ":");
-		if (f[i] != NULL && strlen(f[i]) >= 256)
-			errx(1, "-N %s: name too long", arg);
-		if (f[i] != NULL && strspn(f[i], "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(f[i]))
-			errx(1, "-N %s: names may hold letters, digits, "
-			    "'_', '-' and '.' only", arg);
-	}
-	if (s != NULL)
-		errx(1, "-N %s: expected table:set:set6", arg);
-	if (f[0] != NULL && *f[0] != '\0')
-		nft_table = f[0];
-	if (f[1] != NULL && *f[1] != '\0')
-		nft_set4 = f[1];
-	if (f[2] != NULL && *f[2] != '\0')
-		nft_set6 = f[2];
 }
 
 /* -G passtime:greyexp:whiteexp, minutes:hours:hours or with units. */
@@ -321,7 +290,9 @@ main(int argc, char *argv[])
 			conf.lowprio_mx = optarg;
 			break;
 		case 'N':
-			parse_sets(optarg);
+			if (nftset_parse_names(optarg, &nft_table, &nft_set4,
+			    &nft_set6, errbuf, sizeof(errbuf)) == -1)
+				errx(1, "-N %s: %s", optarg, errbuf);
 			break;
 		case 'n':
 			if (strlcpy(conf.name, optarg, sizeof(conf.name)) >=

@@ -42,7 +42,6 @@ static pcap_t			*pc;
 static char			*nft_table, *nft_set4, *nft_set6;
 
 static void	usage(void) __attribute__((noreturn));
-static void	parse_sets(const char *);
 static void	parse_group(const char *, char *, size_t);
 static void	log_stats(const char *);
 static void	sighandler(int);
@@ -54,35 +53,6 @@ usage(void)
 	    "usage: spamlogd [-DdIv] [-f dbpath] [-i interface] "
 	    "[-l nflog:group]\n\t[-N table:set:set6] [-W whiteexp]\n");
 	exit(1);
-}
-
-/* -N table:set:set6, as spamd's; an empty field keeps the default. */
-static void
-parse_sets(const char *arg)
-{
-	char	*s, *f[3];
-	size_t	 i;
-
-	if ((s = strdup(arg)) == NULL)
-		err(1, NULL);
-	for (i = 0; i < 3; i++) {
-		f[i] = strsep(&s, ":");
-		if (f[i] == NULL)
-			break;
-		if (strlen(f[i]) >= 256 || strspn(f[i],
-		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789_-.") != strlen(f[i]))
-			errx(1, "-N %s: names may hold letters, digits, "
-			    "'_', '-' and '.' only", arg);
-	}
-	if (s != NULL)
-		errx(1, "-N %s: expected table:set:set6", arg);
-	if (f[0] != NULL && *f[0] != '\0')
-		nft_table = f[0];
-	if (i > 1 && *f[1] != '\0')
-		nft_set4 = f[1];
-	if (i > 2 && *f[2] != '\0')
-		nft_set6 = f[2];
 }
 
 /* -l nflog:N or N: the libpcap device of one NFLOG group. */
@@ -172,7 +142,9 @@ main(int argc, char *argv[])
 			parse_group(optarg, dev, sizeof(dev));
 			break;
 		case 'N':
-			parse_sets(optarg);
+			if (nftset_parse_names(optarg, &nft_table, &nft_set4,
+			    &nft_set6, errbuf, sizeof(errbuf)) == -1)
+				errx(1, "-N %s: %s", optarg, errbuf);
 			break;
 		case 'v':
 			verbose = 1;
