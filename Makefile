@@ -9,71 +9,105 @@ MANDIR	 = $(PREFIX)/share/man
 
 CC	?= cc
 CFLAGS	?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS	?=
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare
-PKGS	 = libbsd-overlay libnftnl libmnl
 # Recursively expanded, so pkg-config runs only when a recipe needs it
 # (after `make deps' has installed what was missing).
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
-ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -MMD -MP
-LDLIBS	 = lib/libspamd.a -ldb $(PKG_LIBS)
+pc_cflags = $(shell pkg-config --cflags $(1))
+pc_libs	  = $(shell pkg-config --libs $(1))
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
+	     -Ilib $(call pc_cflags,libbsd-overlay libnftnl libmnl) -MMD -MP
 
-LIB_SRCS   = $(wildcard lib/*.c)
-LIB_OBJS   = $(LIB_SRCS:.c=.o)
-SPAMD_SRCS = $(wildcard spamd/*.c)
-SPAMD_OBJS = $(SPAMD_SRCS:.c=.o)
-# spamd's objects without main(), for the unit tests
-SPAMD_NOMAIN = $(filter-out spamd/spamd.o,$(SPAMD_OBJS))
-SPAMDB_OBJS  = $(patsubst %.c,%.o,$(wildcard spamdb/*.c))
+# Each program links what it uses.
+LIBSPAMD = lib/libspamd.a
+NFT_LIBS = $(call pc_libs,libnftnl libmnl)
+BSD_LIBS = $(call pc_libs,libbsd-overlay)
+SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
+SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
+SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(BSD_LIBS)
+SETUP_LIBS    = $(LIBSPAMD) $(NFT_LIBS) -lcurl -lz $(BSD_LIBS)
+TEST_LIBS     = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
+
+# Quiet lines by default; V=1 shows the commands.
+ifeq ($(V),1)
+Q	 =
+say	 = @:
+else
+Q	 = @
+say	 = @printf '  %-6s %s\n'
+endif
+
+LIB_OBJS      = $(patsubst %.c,%.o,$(wildcard lib/*.c))
+SPAMD_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd/*.c))
+SPAMDB_OBJS   = $(patsubst %.c,%.o,$(wildcard spamdb/*.c))
 SPAMLOGD_OBJS = $(patsubst %.c,%.o,$(wildcard spamlogd/*.c))
-SETUP_OBJS   = $(patsubst %.c,%.o,$(wildcard spamd-setup/*.c))
-UNIT_SRCS  = $(wildcard regress/unit/*.c)
-UNIT_BINS  = $(UNIT_SRCS:.c=)
-BENCH_SRCS = $(wildcard bench/src/*.c)
-BENCH_BINS = $(patsubst bench/src/%.c,bench/bin/%,$(BENCH_SRCS))
+SETUP_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd-setup/*.c))
+PROGS	 = spamd/spamd spamdb/spamdb spamlogd/spamlogd spamd-setup/spamd-setup
 
-PROGS	 = spamd/spamd
-ifneq ($(SPAMDB_OBJS),)
-PROGS	+= spamdb/spamdb
-endif
-ifneq ($(SPAMLOGD_OBJS),)
-PROGS	+= spamlogd/spamlogd
-endif
-ifneq ($(SETUP_OBJS),)
-PROGS	+= spamd-setup/spamd-setup
-endif
+UNIT_BINS  = $(patsubst %.c,%,$(wildcard regress/unit/t_*.c))
+TOOL_BINS  = $(patsubst %.c,%,$(wildcard regress/tools/*.c))
+BENCH_BINS = $(patsubst bench/src/%.c,bench/bin/%,$(wildcard bench/src/*.c))
+TEST_CFLAGS = $(ALL_CFLAGS) -Iregress/unit -Ispamd -Ispamd-setup
 
-.PHONY: all check demo install clean deps unit bench lint
+# Unit tests link lib/ and only the objects of the code they test.
+UNIT_t_smtp	 = spamd/smtp.o
+UNIT_t_blacklist = spamd/blacklist.o spamd/smtp.o
+UNIT_t_grey	 =
+UNIT_t_spamlogd	 =
+UNIT_t_spamdconf =
+
+.PHONY: all tests check demo install clean deps bench lint
 .DEFAULT_GOAL := all
 
-all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(PROGS)
+
+# What regress/ and bench/ run besides the programs.
+tests: $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 %.o: %.c
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-lib/libspamd.a: $(LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $(LIB_OBJS)
+regress/unit/%.o: regress/unit/%.c
+	$(say) CC $@
+	$(Q)$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
-spamd/spamd: $(SPAMD_OBJS) lib/libspamd.a
-	$(CC) $(CFLAGS) -o $@ $(SPAMD_OBJS) $(LDLIBS)
+$(LIBSPAMD): $(LIB_OBJS)
+	$(say) AR $@
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $(LIB_OBJS)
 
-spamdb/spamdb: $(SPAMDB_OBJS) lib/libspamd.a
-	$(CC) $(CFLAGS) -o $@ $(SPAMDB_OBJS) $(LDLIBS)
+spamd/spamd: $(SPAMD_OBJS) $(LIBSPAMD)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SPAMD_OBJS) $(SPAMD_LIBS)
 
-spamlogd/spamlogd: $(SPAMLOGD_OBJS) lib/libspamd.a
-	$(CC) $(CFLAGS) -o $@ $(SPAMLOGD_OBJS) $(LDLIBS) -lpcap
+spamdb/spamdb: $(SPAMDB_OBJS) $(LIBSPAMD)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SPAMDB_OBJS) $(SPAMDB_LIBS)
 
-spamd-setup/spamd-setup: $(SETUP_OBJS) lib/libspamd.a
-	$(CC) $(CFLAGS) -o $@ $(SETUP_OBJS) $(LDLIBS) -lcurl -lz
+spamlogd/spamlogd: $(SPAMLOGD_OBJS) $(LIBSPAMD)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SPAMLOGD_OBJS) $(SPAMLOGD_LIBS)
 
-regress/unit/%: regress/unit/%.c $(SPAMD_NOMAIN) lib/libspamd.a
-	$(CC) $(ALL_CFLAGS) -Ispamd -o $@ $< $(SPAMD_NOMAIN) $(LDLIBS)
+spamd-setup/spamd-setup: $(SETUP_OBJS) $(LIBSPAMD)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SETUP_OBJS) $(SETUP_LIBS)
 
-bench/bin/%: bench/src/%.c lib/libspamd.a
+.SECONDEXPANSION:
+regress/unit/t_%: regress/unit/t_%.c $$(UNIT_t_$$*) $(LIBSPAMD)
+	$(say) CCLD $@
+	$(Q)$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_t_$*) $(TEST_LIBS)
+
+regress/tools/%: regress/tools/%.c $(LIBSPAMD)
+	$(say) CCLD $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
+
+bench/bin/%: bench/src/%.c $(LIBSPAMD)
 	@mkdir -p bench/bin
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+	$(say) CCLD $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
 
 # Debian packages the build, the tests and the demo need.  Installed only
 # when something is missing, non-interactively.
@@ -100,14 +134,14 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) all
+	$(MAKE) all tests
 	regress/run.sh
 
 demo: deps
 	$(MAKE) all
 	regress/demo.sh
 
-bench: all
+bench: all tests
 
 lint:
 	mandoc -Tlint -W warning man/*.[1-9]
@@ -115,12 +149,11 @@ lint:
 install: all
 	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 755 spamd/spamd $(DESTDIR)$(LIBEXEC)/spamd
-	[ ! -x spamlogd/spamlogd ] || install -m 755 spamlogd/spamlogd $(DESTDIR)$(LIBEXEC)/spamlogd
-	[ ! -x spamd-setup/spamd-setup ] || install -m 755 spamd-setup/spamd-setup $(DESTDIR)$(LIBEXEC)/spamd-setup
-	[ ! -x spamdb/spamdb ] || install -m 755 spamdb/spamdb $(DESTDIR)$(SBINDIR)/spamdb
-	for m in man/*.5; do [ ! -f $$m ] || install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done
-	for m in man/*.8; do [ ! -f $$m ] || install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	install -m 755 spamd/spamd spamlogd/spamlogd spamd-setup/spamd-setup \
+	    $(DESTDIR)$(LIBEXEC)/
+	install -m 755 spamdb/spamdb $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	@if [ -z "$(DESTDIR)" ] && ! getent passwd _spamd >/dev/null; then \
 		echo "creating user _spamd"; \
 		useradd --system --no-create-home --home-dir /var/empty \
@@ -128,10 +161,11 @@ install: all
 	fi
 
 clean:
-	rm -f lib/*.o lib/*.d lib/libspamd.a spamd/*.o spamd/*.d spamd/spamd \
-	    spamdb/*.o spamdb/*.d spamdb/spamdb spamlogd/*.o spamlogd/*.d \
-	    spamlogd/spamlogd spamd-setup/*.o spamd-setup/*.d \
-	    spamd-setup/spamd-setup regress/unit/*.d $(UNIT_BINS) \
-	    bench/src/*.d $(BENCH_BINS)
+	rm -f lib/*.o lib/*.d $(LIBSPAMD) spamd/*.o spamd/*.d spamdb/*.o \
+	    spamdb/*.d spamlogd/*.o spamlogd/*.d spamd-setup/*.o \
+	    spamd-setup/*.d regress/unit/*.o regress/unit/*.d \
+	    regress/tools/*.d bench/src/*.d bench/bin/*.d $(PROGS) \
+	    $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
--include $(wildcard lib/*.d spamd/*.d spamdb/*.d spamlogd/*.d spamd-setup/*.d regress/unit/*.d bench/src/*.d)
+-include $(wildcard lib/*.d spamd/*.d spamdb/*.d spamlogd/*.d spamd-setup/*.d \
+    regress/unit/*.d regress/tools/*.d bench/bin/*.d)

@@ -15,12 +15,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "addr.h"
 
 #define NFTSET_TABLE	"spamd"		/* family inet */
 #define NFTSET_SET4	"spamd-white"
 #define NFTSET_SET6	"spamd-white6"
+/* The longest element timeout we send: ten years, as -G allows. */
+#define NFTSET_TIMEOUT_MAX	(3650ULL * 24 * 60 * 60 * 1000)
 
 struct nftset;
 
@@ -81,18 +84,14 @@ int		 nftset_replace(struct nftset *, const struct nftset_elem *,
 		    size_t);
 
 /*
- * Dump the set of family af (AF_INET, AF_INET6; AF_UNSPEC: both),
- * calling cb per element with its timeout and the time left, both 0
- * for an element without timeout.  A non-zero return from cb stops the
- * calls; nftset_list then returns 0.  errno EINTR: the set changed
- * during the dump; try again.
+ * WHITE entries to elements: the element of a WHITE entry lives as long
+ * as the entry, so its timeout is the entry's remaining life, clamped to
+ * NFTSET_TIMEOUT_MAX (0 once expired).  nftset_queue_white queues the
+ * element of an entry that expires at expire: 1, 0 if it has expired
+ * (nothing queued), or -1.
  */
-int		 nftset_list(struct nftset *, int af,
-		    int (*cb)(const struct addr *, uint64_t timeout_ms,
-		    uint64_t expires_ms, void *), void *arg);
-
-/* Is the element in its set?  0 and its times, or -1 with ENOENT. */
-int		 nftset_lookup(struct nftset *, const struct addr *,
-		    uint64_t *timeout_ms, uint64_t *expires_ms);
+uint64_t	 nftset_white_timeout(time_t expire, time_t now);
+int		 nftset_queue_white(struct nftset *, const struct addr *,
+		    time_t expire, time_t now);
 
 #endif

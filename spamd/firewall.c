@@ -47,12 +47,6 @@ fwent_cmp(struct fwent *a, struct fwent *b)
 	return memcmp(a->addr.a, b->addr.a, (size_t)addr_len(&a->addr));
 }
 
-static uint64_t
-fw_timeout(time_t expire, time_t now)
-{
-	return expire > now ? (uint64_t)(expire - now) * 1000 : 0;
-}
-
 static void
 fw_forget_all(void)
 {
@@ -158,7 +152,7 @@ fw_collect_cb(const char *key, size_t keylen, const struct gdata *gd,
 		    "skipped", ip);
 		return 0;
 	}
-	el->timeout_ms = fw_timeout(gd->expire, fc->now);
+	el->timeout_ms = nftset_white_timeout(gd->expire, fc->now);
 	fc->n++;
 	return 0;
 }
@@ -217,13 +211,13 @@ fw_white_add(const char *ip, time_t expire, time_t now)
 	if (fw_ns == NULL || !fw_ok || expire <= now)
 		return;		/* the next reconcile brings it */
 	if (fw_inscan) {
-		if (nftset_queue_add(fw_ns, &a, fw_timeout(expire, now)) == 0) {
+		if (nftset_queue_white(fw_ns, &a, expire, now) == 1) {
 			fw_queued++;
 			fw_remember(&a, expire);
 		}
 		return;
 	}
-	if (nftset_add(fw_ns, &a, fw_timeout(expire, now)) == -1) {
+	if (nftset_add(fw_ns, &a, nftset_white_timeout(expire, now)) == -1) {
 		fw_failed("adding a whitelisted address");
 		return;
 	}
@@ -273,8 +267,7 @@ fw_scan_live(const char *ip, const struct gdata *gd, time_t now)
 		return;
 	}
 	/* New behind our back (spamdb -a) or expire moved (spamlogd). */
-	if (nftset_queue_add(fw_ns, &key.addr,
-	    fw_timeout(gd->expire, now)) == -1)
+	if (nftset_queue_white(fw_ns, &key.addr, gd->expire, now) != 1)
 		return;
 	fw_queued++;
 	fw_remember(&key.addr, gd->expire);

@@ -22,7 +22,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 SPAMD = os.path.join(ROOT, 'spamd', 'spamd')
 SPAMDB = os.path.join(ROOT, 'spamdb', 'spamdb')
-TOOL = os.path.join(ROOT, 'bench', 'bin', 'nftset-tool')
+TOOL = os.path.join(ROOT, 'regress', 'tools', 'nftset-tool')
 
 
 def start(tmp, *args):

@@ -11,8 +11,12 @@
  * and keeps only CAP_NET_ADMIN (none with -N), as the daemons do.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 
+#include <netinet/in.h>		/* before the linux headers */
 #include <linux/capability.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include <err.h>
 #include <errno.h>
@@ -24,12 +28,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+
 #include "addr.h"
 #include "log.h"
 #include "nftset.h"
+#include "nlbatch.h"
 #include "util.h"
 
 #define LINE_MAX_LEN	256
+/* Headers of a GET request with the table and set names. */
+#define REQ_LEN		(2 * NFT_NAME_MAXLEN + 128)
 /* bench addresses: 198.18.0.0/15 */
 #define BENCH_BASE	0xc6120000U
 #define BENCH_MAX	131071
@@ -95,6 +105,215 @@ print_elem(const struct addr *a, uint64_t timeout_ms, uint64_t expires_ms,
 		    addr_str(a, buf, sizeof(buf)),
 		    (unsigned long long)timeout_ms,
 		    (unsigned long long)expires_ms);
+	return 0;
+}
+
+/*
+ * Dumps and lookups, which only this tool needs: GETSETELEM requests on
+ * a socket of the transport (lib/nlbatch.c) beside the nftset handle.
+ */
+struct dumper {
+	struct nlbatch	*nb;
+	const char	*table;
+	const char	*set4;
+	const char	*set6;
+};
+
+struct listctx {
+	int		(*cb)(const struct addr *, uint64_t, uint64_t, void *);
+	void		*arg;
+	int		 stopped;
+};
+
+struct lookupctx {
+	uint64_t	 timeout_ms;
+	uint64_t	 expires_ms;
+	int		 found;
+};
+
+static void
+dumper_open(struct dumper *d, const char *table, const char *set4,
+    const char *set6)
+{
+	d->table = table != NULL ? table : NFTSET_TABLE;
+	d->set4 = set4 != NULL ? set4 : NFTSET_SET4;
+	d->set6 = set6 != NULL ? set6 : NFTSET_SET6;
+	if ((d->nb = nlb_open(d->table)) == NULL)
+		exit(1);
+}
+
+static const char *
+dumper_set(const struct dumper *d, int af)
+{
+	return af == AF_INET ? d->set4 : d->set6;
+}
+
+static int
+elem_addr(struct nftnl_set_elem *e, struct addr *a)
+{
+	const void	*key;
+	uint32_t	 len;
+
+	if ((key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len)) == NULL ||
+	    (len != 4 && len != 16))
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->af = len == 4 ? AF_INET : AF_INET6;
+	memcpy(a->a, key, len);
+	return 0;
+}
+
+static uint64_t
+elem_u64(struct nftnl_set_elem *e, uint16_t attr)
+{
+	return nftnl_set_elem_is_set(e, attr) ?
+	    nftnl_set_elem_get_u64(e, attr) : 0;
+}
+
+/* Parse a NEWSETELEM reply and call fn per element. */
+static int
+each_elem(const struct nlmsghdr *nlh, int (*fn)(struct nftnl_set_elem *,
+    void *), void *arg)
+{
+	struct nftnl_set		*s;
+	struct nftnl_set_elems_iter	*it;
+	struct nftnl_set_elem		*e;
+	int				 ret = MNL_CB_OK;
+
+	if ((s = nftnl_set_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if ((it = nftnl_set_elems_iter_create(s)) == NULL) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	while ((e = nftnl_set_elems_iter_next(it)) != NULL)
+		fn(e, arg);
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return ret;
+}
+
+static int
+list_elem(struct nftnl_set_elem *e, void *arg)
+{
+	struct listctx	*lc = arg;
+	struct addr	 a;
+
+	if (lc->stopped || elem_addr(e, &a) == -1)
+		return 0;
+	if (lc->cb(&a, elem_u64(e, NFTNL_SET_ELEM_TIMEOUT),
+	    elem_u64(e, NFTNL_SET_ELEM_EXPIRATION), lc->arg) != 0)
+		lc->stopped = 1;
+	return 0;
+}
+
+static int
+list_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return each_elem(nlh, list_elem, arg);
+}
+
+static int
+list_one(struct dumper *d, int af, struct listctx *lc)
+{
+	char		 req[REQ_LEN];
+	struct nlmsghdr	*nlh;
+
+	memset(req, 0, sizeof(req));
+	nlh = nlb_put_msg(req, sizeof(req), NFT_MSG_GETSETELEM, NLM_F_DUMP,
+	    nlb_seq(d->nb), d->table, dumper_set(d, af));
+	if (nlh == NULL) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (nlb_request(d->nb, nlh, list_cb, lc) == -1) {
+		if (errno != EINTR)
+			log_warn("nft set inet %s %s: list%s", d->table,
+			    dumper_set(d, af), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dump_list(struct dumper *d, int af,
+    int (*cb)(const struct addr *, uint64_t, uint64_t, void *), void *arg)
+{
+	struct listctx	 lc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.cb = cb;
+	lc.arg = arg;
+	if (af != AF_INET6 && list_one(d, AF_INET, &lc) == -1)
+		return -1;
+	if (af != AF_INET && !lc.stopped && list_one(d, AF_INET6, &lc) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+lookup_elem(struct nftnl_set_elem *e, void *arg)
+{
+	struct lookupctx	*lk = arg;
+
+	lk->timeout_ms = elem_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	lk->expires_ms = elem_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	lk->found = 1;
+	return 0;
+}
+
+static int
+lookup_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return each_elem(nlh, lookup_elem, arg);
+}
+
+static int
+dump_lookup(struct dumper *d, const struct addr *a, uint64_t *timeout_ms,
+    uint64_t *expires_ms)
+{
+	char			 req[REQ_LEN + NLB_ELEM_MAXLEN];
+	char			 as[INET6_ADDRSTRLEN];
+	struct lookupctx	 lk;
+	struct nlmsghdr		*nlh;
+	struct nlattr		*list;
+
+	if (a->af != AF_INET && a->af != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	memset(req, 0, sizeof(req));
+	nlh = nlb_put_msg(req, sizeof(req), NFT_MSG_GETSETELEM, NLM_F_ACK,
+	    nlb_seq(d->nb), d->table, dumper_set(d, a->af));
+	if (nlh == NULL ||
+	    (list = mnl_attr_nest_start_check(nlh, sizeof(req),
+	    NFTA_SET_ELEM_LIST_ELEMENTS)) == NULL ||
+	    nlb_put_elem(nlh, sizeof(req), a->af, a->a, 0, 0) == -1) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	mnl_attr_nest_end(nlh, list);
+	memset(&lk, 0, sizeof(lk));
+	if (nlb_request(d->nb, nlh, lookup_cb, &lk) == -1) {
+		if (errno != ENOENT)
+			log_warn("nft set inet %s %s: get %s%s", d->table,
+			    dumper_set(d, a->af), addr_str(a, as, sizeof(as)),
+			    strerror(errno));
+		return -1;
+	}
+	if (!lk.found) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (timeout_ms != NULL)
+		*timeout_ms = lk.timeout_ms;
+	if (expires_ms != NULL)
+		*expires_ms = lk.expires_ms;
 	return 0;
 }
 
@@ -251,12 +470,12 @@ print_dist(const char *name, double *v, size_t n)
 }
 
 static int
-count_elems(struct nftset *ns, size_t *n)
+count_elems(struct dumper *d, size_t *n)
 {
 	struct counter	 c;
 
 	memset(&c, 0, sizeof(c));
-	if (nftset_list(ns, AF_UNSPEC, print_elem, &c) == -1)
+	if (dump_list(d, AF_UNSPEC, print_elem, &c) == -1)
 		return -1;
 	*n = c.n;
 	return 0;
@@ -264,7 +483,7 @@ count_elems(struct nftset *ns, size_t *n)
 
 /* bench-replace: the start-up reconcile of n WHITE records. */
 static int
-cmd_bench_replace(struct nftset *ns, size_t n)
+cmd_bench_replace(struct nftset *ns, struct dumper *d, size_t n)
 {
 	struct nftset_elem	*e;
 	double			 t0, empty, over, list;
@@ -283,7 +502,7 @@ cmd_bench_replace(struct nftset *ns, size_t n)
 		return 1;
 	empty = now() - t0;
 	t0 = now();
-	if (count_elems(ns, &got) == -1)
+	if (count_elems(d, &got) == -1)
 		return 1;
 	list = now() - t0;
 	if (got != n) {
@@ -297,7 +516,7 @@ cmd_bench_replace(struct nftset *ns, size_t n)
 	if (nftset_replace(ns, e, n) == -1)
 		return 1;
 	over = now() - t0;
-	if (count_elems(ns, &got) == -1)
+	if (count_elems(d, &got) == -1)
 		return 1;
 	free(e);
 	printf("bench-replace n=%zu into_empty_s=%.3f over_existing_s=%.3f "
@@ -311,7 +530,7 @@ cmd_bench_replace(struct nftset *ns, size_t n)
  * time from the call until another process can see it.
  */
 static int
-cmd_bench_add(struct nftset *ns, struct nftset *probe, size_t n)
+cmd_bench_add(struct nftset *ns, struct dumper *probe, size_t n)
 {
 	struct addr	 a;
 	double		*add, *vis, *re, t0, t1, start;
@@ -328,7 +547,7 @@ cmd_bench_add(struct nftset *ns, struct nftset *probe, size_t n)
 	start = now();
 	for (i = 0; i < n; i++) {
 		bench_addr(&a, i);
-		if (nftset_lookup(probe, &a, NULL, NULL) == 0 ||
+		if (dump_lookup(probe, &a, NULL, NULL) == 0 ||
 		    errno != ENOENT) {
 			printf("bench-add: element %zu there before the add\n",
 			    i);
@@ -338,7 +557,7 @@ cmd_bench_add(struct nftset *ns, struct nftset *probe, size_t n)
 		if (nftset_add(ns, &a, BENCH_TIMEOUT) == -1)
 			return 1;
 		t1 = now();
-		for (tries = 0; nftset_lookup(probe, &a, NULL, NULL) == -1;
+		for (tries = 0; dump_lookup(probe, &a, NULL, NULL) == -1;
 		    tries++) {
 			if (errno != ENOENT || tries > 1000) {
 				printf("bench-add: element %zu never seen\n",
@@ -361,7 +580,7 @@ cmd_bench_add(struct nftset *ns, struct nftset *probe, size_t n)
 		re[i] = now() - t0;
 	}
 	bench_addr(&a, n - 1);
-	if (nftset_lookup(probe, &a, &to, NULL) == -1 ||
+	if (dump_lookup(probe, &a, &to, NULL) == -1 ||
 	    to != 2 * BENCH_TIMEOUT) {
 		printf("bench-add: refresh did not set the timeout\n");
 		return 1;
@@ -378,7 +597,8 @@ cmd_bench_add(struct nftset *ns, struct nftset *probe, size_t n)
 int
 main(int argc, char *argv[])
 {
-	struct nftset	*ns, *probe = NULL;
+	struct nftset	*ns;
+	struct dumper	 d, probe;
 	struct passwd	*pw = NULL;
 	struct counter	 c;
 	struct addr	 a;
@@ -423,9 +643,9 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 	if ((ns = nftset_open(table, set4, set6)) == NULL)
 		return 1;
-	if (strcmp(cmd, "bench-add") == 0 &&
-	    (probe = nftset_open(table, set4, set6)) == NULL)
-		return 1;
+	/* Reads go through sockets of their own, as another process's. */
+	dumper_open(&d, table, set4, set6);
+	dumper_open(&probe, table, set4, set6);
 	if (pw != NULL)
 		priv_drop(pw, NULL, nocaps ? 0 : 1ULL << CAP_NET_ADMIN);
 
@@ -449,7 +669,7 @@ main(int argc, char *argv[])
 		ret = nftset_del(ns, &a) == 0 ? 0 : 1;
 	} else if (strcmp(cmd, "lookup") == 0 && argc == 2) {
 		parse_addr(&a, argv[1]);
-		if (nftset_lookup(ns, &a, &to, &ex) == 0) {
+		if (dump_lookup(&d, &a, &to, &ex) == 0) {
 			printf("%s timeout=%llu expires=%llu\n", argv[1],
 			    (unsigned long long)to, (unsigned long long)ex);
 			ret = 0;
@@ -463,7 +683,7 @@ main(int argc, char *argv[])
 		deadline = now() + (double)parse_num(argv[2], 3600, "seconds");
 		printf("waiting\n");
 		fflush(stdout);
-		while (nftset_lookup(ns, &a, &to, &ex) == -1) {
+		while (dump_lookup(&d, &a, &to, &ex) == -1) {
 			/* Not a busy loop: on 2 cores it would delay spamd. */
 			usleep(100);
 			if (now() > deadline) {
@@ -485,23 +705,24 @@ main(int argc, char *argv[])
 			usage();
 		memset(&c, 0, sizeof(c));
 		c.print = 1;
-		ret = nftset_list(ns, af, print_elem, &c) == 0 ? 0 : 1;
+		ret = dump_list(&d, af, print_elem, &c) == 0 ? 0 : 1;
 	} else if (strcmp(cmd, "replace-file") == 0 && argc == 2)
 		ret = cmd_replace_file(ns, argv[1]);
 	else if (strcmp(cmd, "batch") == 0 && argc == 2)
 		ret = cmd_batch(ns, argv[1]);
 	else if (strcmp(cmd, "bench-replace") == 0 && argc == 2) {
 		n = parse_num(argv[1], BENCH_MAX, "count");
-		ret = cmd_bench_replace(ns, n);
+		ret = cmd_bench_replace(ns, &d, n);
 	} else if (strcmp(cmd, "bench-add") == 0 && argc == 2) {
 		n = parse_num(argv[1], BENCH_MAX, "count");
 		if (n == 0)
 			errx(2, "bench-add needs at least one element");
-		ret = cmd_bench_add(ns, probe, n);
+		ret = cmd_bench_add(ns, &probe, n);
 	} else
 		usage();
 
-	nftset_close(probe);
+	nlb_close(probe.nb);
+	nlb_close(d.nb);
 	nftset_close(ns);
 	return ret;
 }
