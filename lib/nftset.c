@@ -85,14 +85,7 @@ setname(const struct nftset *ns, int af)
 static const char *
 hint(int error)
 {
-	switch (error) {
-	case EPERM:
-		return " (CAP_NET_ADMIN is needed)";
-	case ENOENT:
-		return " (missing table or set?)";
-	default:
-		return "";
-	}
+	return error == ENOENT ? " (missing table or set?)" : "";
 }
 
 static int
@@ -235,25 +228,13 @@ build(struct nftset *ns)
 	return nlb_msg_close(ns->nb);
 }
 
-/* Name the refused message: its set, what it did, its first element. */
+/* Name a refused message by its first element. */
 static void
-report(const struct nlb_msg *m, int error, void *arg)
+report_elem(const struct nlb_msg *m, char *buf, size_t len, void *arg)
 {
 	const struct nftset	*ns = arg;
-	char			 a[INET6_ADDRSTRLEN];
 
-	if (m == NULL)
-		log_warnx("nft table inet %s: batch refused: %s%s", ns->table,
-		    strerror(error), hint(error));
-	else if (m->count == 0)
-		log_warnx("nft set inet %s %s: %s: %s%s", ns->table, m->set,
-		    m->what, strerror(error), hint(error));
-	else
-		log_warnx("nft set inet %s %s: %s of %zu element%s (%s%s): "
-		    "%s%s", ns->table, m->set, m->what, m->count,
-		    m->count == 1 ? "" : "s", m->count == 1 ? "" : "first ",
-		    addr_str(&ns->ops[m->first].addr, a, sizeof(a)),
-		    strerror(error), hint(error));
+	addr_str(&ns->ops[m->first].addr, buf, len);
 }
 
 /* The queue is sent and forgotten, whatever happens. */
@@ -275,9 +256,10 @@ discard(struct nftset *ns)
 static int
 commit(struct nftset *ns)
 {
-	char		 why[512];
-	size_t		 nmsgs, len;
-	int		 saved;
+	struct nlb_report	 r = { report_elem, hint, ns };
+	char			 why[512];
+	size_t			 nmsgs, len;
+	int			 saved;
 
 	if (build(ns) == -1) {
 		log_warn("nft table inet %s: building a batch of %zu changes",
@@ -286,7 +268,7 @@ commit(struct nftset *ns)
 	}
 	nmsgs = nlb_nmsgs(ns->nb);
 	len = nlb_len(ns->nb);
-	if (nlb_commit(ns->nb, report, ns) == -1) {
+	if (nlb_commit(ns->nb, &r) == -1) {
 		saved = errno;
 		/* Say what exactly is missing or wrong, if anything. */
 		if ((saved == ENOENT || saved == EINVAL) &&

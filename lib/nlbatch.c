@@ -73,8 +73,8 @@ struct nlbatch {
 	char			 rbuf[RBUF_LEN] __attribute__((aligned(8)));
 };
 
-static const char *
-hint(int error)
+const char *
+nlb_hint(int error)
 {
 	return error == EPERM ? " (CAP_NET_ADMIN is needed)" : "";
 }
@@ -509,19 +509,30 @@ find_msg(const struct nlbatch *b, uint32_t seq)
 }
 
 static void
-report(const struct nlbatch *b, uint32_t seq, int error, nlb_report_cb cb,
-    void *arg)
+report(const struct nlbatch *b, uint32_t seq, int error,
+    const struct nlb_report *r)
 {
 	const struct nlb_msg	*m = find_msg(b, seq);
+	const char		*h = NULL;
+	char			 first[128];
 
-	if (cb != NULL)
-		cb(m, error, arg);
-	else if (m == NULL)
+	if (r != NULL && r->hint != NULL)
+		h = r->hint(error);
+	if (h == NULL || *h == '\0')
+		h = nlb_hint(error);
+	if (m == NULL)
 		log_warnx("nft table inet %s: batch refused: %s%s", b->table,
-		    strerror(error), hint(error));
-	else
+		    strerror(error), h);
+	else if (m->count == 0 || r == NULL || r->elem == NULL)
 		log_warnx("nft set inet %s %s: %s: %s%s", b->table, m->set,
-		    m->what, strerror(error), hint(error));
+		    m->what, strerror(error), h);
+	else {
+		r->elem(m, first, sizeof(first), r->arg);
+		log_warnx("nft set inet %s %s: %s of %zu element%s (%s%s): "
+		    "%s%s", b->table, m->set, m->what, m->count,
+		    m->count == 1 ? "" : "s", m->count == 1 ? "" : "first ",
+		    first, strerror(error), h);
+	}
 }
 
 /*
@@ -532,8 +543,8 @@ report(const struct nlbatch *b, uint32_t seq, int error, nlb_report_cb cb,
  * last message still says whether the batch went through.
  */
 static int
-collect(struct nlbatch *b, uint32_t end, uint32_t last, nlb_report_cb cb,
-    void *arg)
+collect(struct nlbatch *b, uint32_t end, uint32_t last,
+    const struct nlb_report *r)
 {
 	const struct nlmsghdr	*nlh;
 	const struct nlmsgerr	*e;
@@ -589,7 +600,7 @@ collect(struct nlbatch *b, uint32_t end, uint32_t last, nlb_report_cb cb,
 			e = mnl_nlmsg_get_payload(nlh);
 			if (e->error != 0) {
 				if (nfail++ < MAX_REPORT)
-					report(b, seq, -e->error, cb, arg);
+					report(b, seq, -e->error, r);
 				if (first == 0)
 					first = -e->error;
 			}
@@ -614,7 +625,7 @@ collect(struct nlbatch *b, uint32_t end, uint32_t last, nlb_report_cb cb,
 }
 
 int
-nlb_commit(struct nlbatch *b, nlb_report_cb cb, void *arg)
+nlb_commit(struct nlbatch *b, const struct nlb_report *r)
 {
 	struct nlmsghdr	*nlh;
 	uint32_t	 end, last;
@@ -642,10 +653,10 @@ nlb_commit(struct nlbatch *b, nlb_report_cb cb, void *arg)
 	drain(b);
 	if (mnl_socket_sendto(b->nl, b->buf, b->len) == -1) {
 		log_warn("nft table inet %s: sending a batch of %zu bytes%s",
-		    b->table, b->len, hint(errno));
+		    b->table, b->len, nlb_hint(errno));
 		goto out;
 	}
-	ret = collect(b, end, last, cb, arg);
+	ret = collect(b, end, last, r);
  out:
 	nlb_discard(b);
 	return ret;

@@ -10,8 +10,8 @@
  * A handle belongs to one inet table.  Build a batch with nlb_begin,
  * then messages (nlb_msg_open, nlb_elem..., nlb_msg_close), then send
  * it with nlb_commit.  Functions return 0, or -1 with errno set; the
- * transport logs what goes wrong in sending and receiving, and leaves
- * to the caller's report callback the words for a refused message.
+ * transport logs what goes wrong in sending and receiving, and names a
+ * refused message with the caller's words.
  */
 #ifndef SPAMD_NLBATCH_H
 #define SPAMD_NLBATCH_H
@@ -42,11 +42,17 @@ struct nlb_msg {
 };
 
 /*
- * Called for the first refused message of a batch (m NULL: the batch as
- * a whole), with the kernel's errno; it logs in the caller's words.
+ * The caller's words for a refused message, which the transport logs:
+ * elem names the first element of m into buf (NULL: elements are not
+ * named), hint gives advice for the kernel's errno ("" or NULL: none
+ * beyond the transport's own).
  */
-typedef void	(*nlb_report_cb)(const struct nlb_msg *m, int error,
-		    void *arg);
+struct nlb_report {
+	void		 (*elem)(const struct nlb_msg *m, char *buf,
+			    size_t len, void *arg);
+	const char	*(*hint)(int error);
+	void		*arg;
+};
 
 struct nlbatch;
 
@@ -83,12 +89,14 @@ size_t		 nlb_nmsgs(const struct nlbatch *);
 size_t		 nlb_len(const struct nlbatch *);
 
 /*
- * End the batch, send it in one sendmsg() and read every answer.  On a
- * refused message report is called (NULL: a plain log line) and errno
- * is the kernel's.  The batch is gone afterwards, whatever the outcome.
+ * End the batch, send it in one sendmsg() and read every answer.  The
+ * first refused message is logged in the words of report (may be NULL)
+ * and errno is the kernel's.  The batch is gone afterwards, whatever
+ * the outcome.
  */
-int		 nlb_commit(struct nlbatch *, nlb_report_cb report,
-		    void *arg);
+int		 nlb_commit(struct nlbatch *, const struct nlb_report *);
+/* The transport's own advice for an errno ("" for none). */
+const char	*nlb_hint(int error);
 /* Forget the batch, and free large buffers rather than keeping them. */
 void		 nlb_discard(struct nlbatch *);
 

@@ -28,8 +28,6 @@ static const char *
 hint(int error)
 {
 	switch (error) {
-	case EPERM:
-		return " (CAP_NET_ADMIN is needed)";
 	case ENOENT:
 		return " (load the ruleset: nft -f spamd-black.nft; the "
 		    "example is etc/spamd-black.nft)";
@@ -89,30 +87,14 @@ add_set(struct nlbatch *b, const char *set, const struct cidr_list *l)
 	return 0;
 }
 
-static void
-report(const struct nlb_msg *m, int error, void *arg)
-{
-	const char	*table = arg;
-
-	if (m == NULL)
-		log_warnx("nft table inet %s: batch refused: %s%s", table,
-		    strerror(error), hint(error));
-	else if (m->count == 0)
-		log_warnx("nft set inet %s %s: %s: %s%s", table, m->set,
-		    m->what, strerror(error), hint(error));
-	else
-		log_warnx("nft set inet %s %s: %s of elements %zu to %zu: "
-		    "%s%s", table, m->set, m->what, m->first,
-		    m->first + m->count - 1, strerror(error), hint(error));
-}
-
 int
 nftblack_load(const char *table, const char *set4, const char *set6,
     const struct cidr_list *v4, const struct cidr_list *v6)
 {
-	struct nlbatch	*b;
-	size_t		 len;
-	int		 ret = -1;
+	struct nlb_report	 r = { NULL, hint, NULL };
+	struct nlbatch		*b;
+	size_t			 len;
+	int			 ret = -1;
 
 	table = table != NULL ? table : NFTBLACK_TABLE;
 	set4 = set4 != NULL ? set4 : NFTBLACK_SET4;
@@ -130,7 +112,7 @@ nftblack_load(const char *table, const char *set4, const char *set6,
 		goto done;
 	}
 	len = nlb_len(b);
-	if (nlb_commit(b, report, (void *)table) == -1) {
+	if (nlb_commit(b, &r) == -1) {
 		log_warnx("nft sets inet %s %s and %s not loaded", table,
 		    set4, set6);
 		goto done;
