@@ -24,11 +24,13 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 LIBSPAMD = lib/libspamd.a
 NFT_LIBS = $(call pc_libs,libnftnl libmnl)
 BSD_LIBS = $(call pc_libs,libbsd-overlay)
-SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
+CRYPTO_LIBS = $(call pc_libs,libcrypto)
+SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(CRYPTO_LIBS) $(BSD_LIBS)
 SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
-SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(BSD_LIBS)
+SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
+		$(BSD_LIBS)
 SETUP_LIBS    = $(LIBSPAMD) $(NFT_LIBS) -lcurl -lz $(BSD_LIBS)
-TEST_LIBS     = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
+TEST_LIBS     = $(LIBSPAMD) -ldb $(NFT_LIBS) $(CRYPTO_LIBS) $(BSD_LIBS)
 
 # Quiet lines by default; V=1 shows the commands.
 ifeq ($(V),1)
