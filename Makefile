@@ -60,7 +60,7 @@ UNIT_t_grey	 =
 UNIT_t_spamlogd	 =
 UNIT_t_spamdconf =
 
-.PHONY: all tests check demo install clean deps bench lint
+.PHONY: all tests check demo install clean deps bench lint fuzz
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -145,6 +145,31 @@ demo: deps
 
 bench: all tests
 
+# libFuzzer harnesses, built with clang from the sources they test, each
+# run for FUZZ_SECONDS on its corpus in regress/fuzz/corpus/NAME.
+FUZZ_CC	     = clang
+FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
+	       -D_GNU_SOURCE -Ilib $(call pc_cflags,libbsd-overlay)
+FUZZ_SECONDS ?= 60
+FUZZ_sync    = lib/sync.c lib/addr.c
+FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))
+
+regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)
+	$(say) FUZZ $@
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) \
+	    $(CRYPTO_LIBS) $(BSD_LIBS)
+
+fuzz: deps $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		n=$${f#regress/fuzz/fuzz_}; mkdir -p regress/fuzz/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		    -print_final_stats=1 regress/fuzz/corpus/$$n \
+		    2>regress/fuzz/$$n.log || \
+		    { tail -30 regress/fuzz/$$n.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units' regress/fuzz/$$n.log; \
+	done
+
 lint:
 	mandoc -Tlint -W warning man/*.[1-9]
 
@@ -167,7 +192,7 @@ clean:
 	    spamdb/*.d spamlogd/*.o spamlogd/*.d spamd-setup/*.o \
 	    spamd-setup/*.d regress/unit/*.o regress/unit/*.d \
 	    regress/tools/*.d bench/src/*.d bench/bin/*.d $(PROGS) \
-	    $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+	    $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(FUZZ_BINS)
 
 -include $(wildcard lib/*.d spamd/*.d spamdb/*.d spamlogd/*.d spamd-setup/*.d \
     regress/unit/*.d regress/tools/*.d bench/bin/*.d)
