@@ -89,3 +89,29 @@ addr_len(const struct addr *ad)
 {
 	return ad->af == AF_INET ? 4 : 16;
 }
+
+int
+addr_cmp(const struct addr *a, const struct addr *b)
+{
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	return memcmp(a->a, b->a, (size_t)addr_len(a));
+}
+
+uint32_t
+fnv1a(const void *p, size_t len, uint32_t h)
+{
+	const uint8_t	*b = p;
+
+	while (len-- > 0) {
+		h ^= *b++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+uint32_t
+addr_hash(const struct addr *a, uint32_t seed)
+{
+	return fnv1a(a->a, (size_t)addr_len(a), FNV1A_BASIS ^ seed);
+}

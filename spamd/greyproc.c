@@ -215,8 +215,6 @@ static void
 gp_trap_live(const char *ip, const struct gdata *gd, void *arg)
 {
 	struct trap	*v;
-	const char	*p;
-	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
 
 	(void)arg;
 	if (gp_traps.n == gp_traps.cap) {
@@ -232,9 +230,8 @@ gp_trap_live(const char *ip, const struct gdata *gd, void *arg)
 	v = &gp_traps.v[gp_traps.n++];
 	strlcpy(v->ip, ip, sizeof(v->ip));
 	v->expire = gd->expire;
-	for (p = ip; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	gp_traps.hash += h ^ (uint64_t)gd->expire;
+	gp_traps.hash += fnv1a(ip, strlen(ip), FNV1A_BASIS) ^
+	    (uint64_t)gd->expire;
 }
 
 /* After a scan: send the greytrap list if it changed. */

@@ -91,33 +91,14 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* FNV-1a, seeded: a flood of colliding addresses only costs writes. */
-static uint32_t
-addr_hash(const struct addr *a)
-{
-	uint32_t	 h = 2166136261u ^ up_seed;
-	int		 i, n = addr_len(a);
-
-	for (i = 0; i < n; i++) {
-		h ^= a->a[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-static int
-addr_eq(const struct addr *a, const struct addr *b)
-{
-	return a->af == b->af && memcmp(a->a, b->a, (size_t)addr_len(a)) == 0;
-}
-
 void
 update_queue(const struct addr *a, enum pkt_dir dir)
 {
-	struct cslot	*c = &cache[addr_hash(a) & (CACHE_SLOTS - 1)];
+	/* Seeded: a flood of colliding addresses only costs writes. */
+	struct cslot	*c = &cache[addr_hash(a, up_seed) & (CACHE_SLOTS - 1)];
 	uint64_t	 t = now_ms();
 
-	if (c->dir == dir && addr_eq(&c->addr, a) && t - c->ms < COALESCE_MS) {
+	if (c->dir == dir && addr_cmp(&c->addr, a) == 0 && t - c->ms < COALESCE_MS) {
 		stats.coalesced++;
 		return;
 	}

@@ -1,12 +1,45 @@
-/* The record codec: round trip, byte order, sizes and versions refused. */
+/*
+ * The record codec: round trip, byte order, sizes and versions refused.
+ * The address order and hash, and the key builders and parsers.
+ */
 #include <stdint.h>
 #include <string.h>
 
+#include "addr.h"
 #include "gdata.h"
 #include "spamd.h"
 #include "tap.h"
 
 struct spamd_conf conf;
+
+static void	test_addr(void);
+
+/* Order by family then bytes; FNV-1a against published values. */
+static void
+test_addr(void)
+{
+	struct addr	a, b, c;
+
+	addr_parse(&a, "192.0.2.1");
+	addr_parse(&b, "192.0.2.2");
+	addr_parse(&c, "2001:db8::1");
+	ok(addr_cmp(&a, &a) == 0, "addr_cmp: equal addresses");
+	ok(addr_cmp(&a, &b) < 0 && addr_cmp(&b, &a) > 0,
+	    "addr_cmp: 192.0.2.1 before 192.0.2.2");
+	ok(addr_cmp(&a, &c) < 0 && addr_cmp(&c, &a) > 0,
+	    "addr_cmp: IPv4 before IPv6, whatever the bytes");
+	b = a;
+	b.a[4] = 0xff;	/* beyond an IPv4 address: not compared */
+	ok(addr_cmp(&a, &b) == 0, "addr_cmp: only addr_len bytes count");
+	ok(fnv1a("a", 1, FNV1A_BASIS) == 0xe40c292cu, "fnv1a(\"a\")");
+	ok(fnv1a("", 0, FNV1A_BASIS) == FNV1A_BASIS, "fnv1a of nothing");
+	ok(addr_hash(&a, 0) == 0x756b9b94u, "addr_hash 192.0.2.1 seed 0");
+	ok(addr_hash(&a, 0x12345678u) == 0x244a398cu,
+	    "addr_hash 192.0.2.1 seeded");
+	ok(addr_hash(&c, 0) == 0x6e5b04f4u, "addr_hash 2001:db8::1 seed 0");
+	ok(addr_hash(&b, 0) == addr_hash(&a, 0),
+	    "addr_hash: only addr_len bytes count");
+}
 
 int
 main(void)
@@ -52,5 +85,7 @@ main(void)
 	in.pcount = GD_SPAMTRAP;
 	ok(gd_type("a@b.c", 5, &in) == GD_SPAMTRAP_T, "pcount -2 SPAMTRAP");
 	ok(gd_type("\0spamd", 6, &in) == GD_META, "NUL key is metadata");
+
+	test_addr();
 	return tap_done();
 }
