@@ -11,9 +11,8 @@
 #include <pwd.h>
 #include <stddef.h>
 
+#include "paths.h"
 #include "store.h"
-
-#define PATH_SPAMD_DB	"/var/db/spamd"
 
 #define GDB_RDONLY	0x01	/* open for reading only */
 #define GDB_CREATE	0x02	/* create the directory and database */

@@ -23,13 +23,12 @@
 
 #include "gdb.h"
 #include "log.h"
+#include "paths.h"
 #include "spamdb.h"
 
 #define ACT_LIST	0
 #define ACT_ADD		1
 #define ACT_DEL		2
-
-#define SPAMD_USER	"_spamd"
 
 volatile sig_atomic_t	spamdb_quit;
 

@@ -171,11 +171,10 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 
 	if (geteuid() == 0) {
-		if ((pw = getpwnam(SPAMLOGD_USER)) == NULL)
+		if ((pw = getpwnam(SPAMD_USER)) == NULL)
 			errx(1, "no such user %s (create it: useradd "
 			    "--system --no-create-home --shell "
-			    "/usr/sbin/nologin %s)", SPAMLOGD_USER,
-			    SPAMLOGD_USER);
+			    "/usr/sbin/nologin %s)", SPAMD_USER, SPAMD_USER);
 	} else
 		log_warnx("not started as root: keeping the privileges "
 		    "we have");
