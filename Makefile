@@ -28,7 +28,7 @@ SPAMD_NOMAIN = $(filter-out spamd/spamd.o,$(SPAMD_OBJS))
 SPAMDB_OBJS  = $(patsubst %.c,%.o,$(wildcard spamdb/*.c))
 SPAMLOGD_OBJS = $(patsubst %.c,%.o,$(wildcard spamlogd/*.c))
 SETUP_OBJS   = $(patsubst %.c,%.o,$(wildcard spamd-setup/*.c))
-UNIT_SRCS  = $(wildcard regress/unit/*.c)
+UNIT_SRCS  = $(filter-out regress/unit/store_mem.c,$(wildcard regress/unit/*.c))
 UNIT_BINS  = $(UNIT_SRCS:.c=)
 BENCH_SRCS = $(wildcard bench/src/*.c)
 BENCH_BINS = $(patsubst bench/src/%.c,bench/bin/%,$(BENCH_SRCS))
@@ -69,7 +69,10 @@ spamd-setup/spamd-setup: $(SETUP_OBJS) lib/libspamd.a
 	$(CC) $(CFLAGS) -o $@ $(SETUP_OBJS) $(LDLIBS) -lcurl -lz
 
 regress/unit/%: regress/unit/%.c $(SPAMD_NOMAIN) lib/libspamd.a
-	$(CC) $(ALL_CFLAGS) -Ispamd -o $@ $< $(SPAMD_NOMAIN) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Ispamd -o $@ $< $(filter %.o,$^) $(LDLIBS)
+
+# The memory store of the policy tests (not a test itself).
+regress/unit/t_grey regress/unit/t_spamlogd: regress/unit/store_mem.o
 
 bench/bin/%: bench/src/%.c lib/libspamd.a
 	@mkdir -p bench/bin
@@ -131,7 +134,7 @@ clean:
 	rm -f lib/*.o lib/*.d lib/libspamd.a spamd/*.o spamd/*.d spamd/spamd \
 	    spamdb/*.o spamdb/*.d spamdb/spamdb spamlogd/*.o spamlogd/*.d \
 	    spamlogd/spamlogd spamd-setup/*.o spamd-setup/*.d \
-	    spamd-setup/spamd-setup regress/unit/*.d $(UNIT_BINS) \
+	    spamd-setup/spamd-setup regress/unit/*.[do] $(UNIT_BINS) \
 	    bench/src/*.d $(BENCH_BINS)
 
 -include $(wildcard lib/*.d spamd/*.d spamdb/*.d spamlogd/*.d spamd-setup/*.d regress/unit/*.d bench/src/*.d)

@@ -66,7 +66,7 @@ gdb_open_as(const char *path, const struct passwd *pw, char *err,
 	if (pw != NULL && (seteuid(0) == -1 || setegid(0) == -1)) {
 		snprintf(err, errlen, "seteuid 0: %s", strerror(errno));
 		if (st != NULL)
-			st->ops->close(st->h);
+			store_close(st);
 		return NULL;
 	}
 	return st;

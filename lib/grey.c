@@ -17,7 +17,6 @@
 #include "grey.h"
 #include "log.h"
 
-#define GREY_RETRIES	8	/* deadlocked transactions run again */
 #define SCAN_BATCH	1000	/* changes per transaction in a scan */
 
 int
@@ -42,80 +41,72 @@ grey_white(const struct grey_conf *gc, time_t now, const struct gdata *t,
 	w->expire = now + gc->whiteexp;
 }
 
-static enum grey_result
-grey_tuple_once(struct store *st, const struct grey_conf *gc, time_t now,
-    const char *ip, const char *key, size_t keylen, struct gdata *white,
-    int *retry)
-{
-	const struct store_ops	*o = st->ops;
-	struct gdata		 ipd, gd, wd;
+struct tuple_ctx {
+	const struct grey_conf	*gc;
+	time_t			 now;
+	const char		*ip, *key;
+	size_t			 keylen;
 	enum grey_result	 r;
+	struct gdata		 white;
+};
+
+static int
+grey_tuple_txn(struct store *st, void *arg)
+{
+	struct tuple_ctx	*t = arg;
+	const struct store_ops	*o = st->ops;
+	const struct grey_conf	*gc = t->gc;
+	time_t			 now = t->now;
+	struct gdata		 ipd, gd;
+	size_t			 iplen = strlen(t->ip);
 	int			 ipstate, rv;
 
-	*retry = 0;
-	if ((rv = o->begin(st->h)) != STORE_OK)
-		goto err;
-
 	/* What the ip is already: nothing, WHITE or TRAPPED. */
-	rv = o->get(st->h, ip, strlen(ip), &ipd);
+	rv = o->get(st->h, t->ip, iplen, &ipd);
 	if (rv == STORE_ERR || rv == STORE_RETRY)
-		goto err;
+		return rv;
 	ipstate = GD_META;
 	if (rv == STORE_OK && ipd.expire > now)
-		ipstate = gd_type(ip, strlen(ip), &ipd);
+		ipstate = gd_type(t->ip, iplen, &ipd);
 	if (ipstate == GD_WHITE) {
-		if ((rv = o->commit(st->h)) != STORE_OK)
-			goto err;
-		if (white != NULL)
-			*white = ipd;
-		return GREY_WHITE;
+		t->white = ipd;
+		t->r = GREY_WHITE;
+		return STORE_OK;
 	}
 
-	rv = o->get(st->h, key, keylen, &gd);
+	rv = o->get(st->h, t->key, t->keylen, &gd);
 	if (rv == STORE_ERR || rv == STORE_RETRY)
-		goto err;
+		return rv;
 	if (rv == STORE_NOTFOUND || gd.expire <= now || gd.pcount < 0) {
 		/* New, or expired but not scanned away yet: start over. */
 		memset(&gd, 0, sizeof(gd));
 		gd.first = now;
 		gd.pass = gd.expire = now + gc->greyexp;
 		gd.bcount = 1;
-		r = GREY_NEW;
+		t->r = GREY_NEW;
 	} else {
 		gd.bcount++;
 		gd.pcount = 0;
-		r = GREY_EARLY;
+		t->r = GREY_EARLY;
 		if (gd.first + gc->passtime < now) {
 			gd.pass = now;
-			r = ipstate == GD_TRAPPED_T ? GREY_TRAPPED :
+			t->r = ipstate == GD_TRAPPED_T ? GREY_TRAPPED :
 			    GREY_PASSED;
 		}
 	}
-	if (r == GREY_NEW && ipstate == GD_TRAPPED_T)
-		r = GREY_TRAPPED;
-	if (r == GREY_PASSED) {
-		/*
-		 * The tuple has done its job: it goes, so that deleting the
-		 * WHITE entry (spamdb -d) is not undone by the next scan.
-		 */
-		grey_white(gc, now, &gd, &wd);
-		if ((rv = o->put(st->h, ip, strlen(ip), &wd)) != STORE_OK)
-			goto err;
-		rv = o->del(st->h, key, keylen);
-		if (rv != STORE_OK && rv != STORE_NOTFOUND)
-			goto err;
-		if (white != NULL)
-			*white = wd;
-	} else if ((rv = o->put(st->h, key, keylen, &gd)) != STORE_OK)
-		goto err;
-	if ((rv = o->commit(st->h)) != STORE_OK)
-		goto err;
-	return r;
-err:
-	o->abort(st->h);
-	if (rv == STORE_RETRY)
-		*retry = 1;
-	return GREY_FAIL;
+	if (t->r == GREY_NEW && ipstate == GD_TRAPPED_T)
+		t->r = GREY_TRAPPED;
+	if (t->r != GREY_PASSED)
+		return o->put(st->h, t->key, t->keylen, &gd);
+	/*
+	 * The tuple has done its job: it goes, so that deleting the WHITE
+	 * entry (spamdb -d) is not undone by the next scan.
+	 */
+	grey_white(gc, now, &gd, &t->white);
+	if ((rv = o->put(st->h, t->ip, iplen, &t->white)) != STORE_OK)
+		return rv;
+	rv = o->del(st->h, t->key, t->keylen);
+	return rv == STORE_NOTFOUND ? STORE_OK : rv;
 }
 
 enum grey_result
@@ -123,22 +114,29 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, const char *helo, const char *from, const char *to,
     struct gdata *white)
 {
+	struct tuple_ctx	 t;
 	char			 key[GD_KEY_MAX];
-	enum grey_result	 r;
-	int			 keylen, i, retry;
+	int			 keylen, rv;
 
 	if ((keylen = grey_key(key, sizeof(key), ip, helo, from, to)) == -1) {
 		log_warnx("tuple of %s too long, not recorded", ip);
 		return GREY_FAIL;
 	}
-	for (i = 0; i < GREY_RETRIES; i++) {
-		r = grey_tuple_once(st, gc, now, ip, key, (size_t)keylen,
-		    white, &retry);
-		if (!retry)
-			return r;
+	memset(&t, 0, sizeof(t));
+	t.gc = gc;
+	t.now = now;
+	t.ip = ip;
+	t.key = key;
+	t.keylen = (size_t)keylen;
+	if ((rv = store_txn(st, grey_tuple_txn, &t)) != STORE_OK) {
+		if (rv == STORE_RETRY)
+			log_warnx("tuple of %s: gave up after %d deadlocks",
+			    ip, STORE_TRIES);
+		return GREY_FAIL;
 	}
-	log_warnx("tuple of %s: gave up after %d deadlocks", ip, i);
-	return GREY_FAIL;
+	if (white != NULL && (t.r == GREY_WHITE || t.r == GREY_PASSED))
+		*white = t.white;
+	return t.r;
 }
 
 int
@@ -176,50 +174,59 @@ grey_spamtrap(struct store *st, const char *to)
 	return gd.pcount == GD_SPAMTRAP;
 }
 
+struct trap_ctx {
+	const struct grey_conf	*gc;
+	time_t			 now;
+	const char		*ip;
+	struct gdata		 rec;
+	int			 was_white;
+};
+
+static int
+grey_trap_txn(struct store *st, void *arg)
+{
+	struct trap_ctx	*t = arg;
+	struct gdata	*gd = &t->rec;
+	size_t		 iplen = strlen(t->ip);
+	int		 rv;
+
+	t->was_white = 0;
+	rv = st->ops->get(st->h, t->ip, iplen, gd);
+	if (rv != STORE_OK && rv != STORE_NOTFOUND)
+		return rv;
+	if (rv == STORE_OK && gd->expire > t->now &&
+	    gd->pcount == GD_TRAPPED) {
+		gd->bcount++;
+	} else {
+		if (rv == STORE_OK && gd->expire > t->now && gd->pcount >= 0)
+			t->was_white = 1;
+		memset(gd, 0, sizeof(*gd));
+		gd->first = t->now;
+		gd->pass = gd->expire = t->now + t->gc->trapexp;
+		gd->bcount = 1;
+		gd->pcount = GD_TRAPPED;
+	}
+	return st->ops->put(st->h, t->ip, iplen, gd);
+}
+
 enum grey_result
 grey_trap(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, struct gdata *rec, int *was_white)
 {
-	const struct store_ops	*o = st->ops;
-	struct gdata		 gd;
-	int			 i, rv;
+	struct trap_ctx	 t;
 
-	for (i = 0; i < GREY_RETRIES; i++) {
-		*was_white = 0;
-		if ((rv = o->begin(st->h)) != STORE_OK)
-			goto fail;
-		rv = o->get(st->h, ip, strlen(ip), &gd);
-		if (rv == STORE_OK && gd.expire > now &&
-		    gd.pcount == GD_TRAPPED) {
-			gd.bcount++;
-		} else if (rv == STORE_OK || rv == STORE_NOTFOUND) {
-			if (rv == STORE_OK && gd.expire > now &&
-			    gd.pcount >= 0)
-				*was_white = 1;
-			memset(&gd, 0, sizeof(gd));
-			gd.first = now;
-			gd.pass = gd.expire = now + gc->trapexp;
-			gd.bcount = 1;
-			gd.pcount = GD_TRAPPED;
-		} else
-			goto again;
-		if ((rv = o->put(st->h, ip, strlen(ip), &gd)) != STORE_OK)
-			goto again;
-		if ((rv = o->commit(st->h)) == STORE_OK) {
-			*rec = gd;
-			return GREY_TRAPPED;
-		}
-		if (rv != STORE_RETRY)
-			goto fail;
-		continue;
-again:
-		o->abort(st->h);
-		if (rv != STORE_RETRY)
-			goto fail;
+	memset(&t, 0, sizeof(t));
+	t.gc = gc;
+	t.now = now;
+	t.ip = ip;
+	*was_white = 0;
+	if (store_txn(st, grey_trap_txn, &t) != STORE_OK) {
+		log_warnx("can't trap %s in the database", ip);
+		return GREY_FAIL;
 	}
-fail:
-	log_warnx("can't trap %s in the database", ip);
-	return GREY_FAIL;
+	*rec = t.rec;
+	*was_white = t.was_white;
+	return GREY_TRAPPED;
 }
 
 int
@@ -263,7 +270,9 @@ struct scan_ctx {
 	time_t				 now;
 	struct scan_change		*ch;
 	size_t				 nch, cap;
+	size_t				 from, to;	/* batch */
 	int				 oom;
+	char				 done[SCAN_BATCH];
 };
 
 static int
@@ -383,16 +392,30 @@ scan_report(struct scan_ctx *sc, struct scan_change *c)
 	}
 }
 
+/* One batch of changes, sc->ch[sc->from .. sc->to), in a transaction. */
+static int
+scan_txn(struct store *st, void *arg)
+{
+	struct scan_ctx	*sc = arg;
+	size_t		 j;
+	int		 rv;
+
+	for (j = sc->from; j < sc->to; j++) {
+		if ((rv = scan_apply(st, sc, &sc->ch[j])) < 0)
+			return rv;
+		sc->done[j - sc->from] = rv == 1;
+	}
+	return STORE_OK;
+}
+
 int
 grey_scan(struct store *st, const struct grey_conf *gc, time_t now,
     const struct grey_scan_cb *cb, struct grey_scan_stats *stats)
 {
-	const struct store_ops	*o = st->ops;
 	struct scan_ctx		 sc;
 	struct grey_scan_stats	 dummy;
-	size_t			 i, j, end;
-	int			 rv, rc = 0, tries;
-	char			 done[SCAN_BATCH];
+	size_t			 i, j;
+	int			 rc = 0;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.gc = gc;
@@ -401,36 +424,21 @@ grey_scan(struct store *st, const struct grey_conf *gc, time_t now,
 	sc.now = now;
 	memset(sc.stats, 0, sizeof(*sc.stats));
 
-	if (o->walk(st->h, scan_visit, &sc) != STORE_OK || sc.oom) {
+	if (st->ops->walk(st->h, scan_visit, &sc) != STORE_OK || sc.oom) {
 		if (sc.oom)
 			log_warnx("scan: out of memory");
 		rc = -1;
 		goto out;
 	}
-	for (i = 0; i < sc.nch; i = end) {
-		end = i + SCAN_BATCH < sc.nch ? i + SCAN_BATCH : sc.nch;
-		for (tries = 0; tries < GREY_RETRIES; tries++) {
-			if ((rv = o->begin(st->h)) != STORE_OK)
-				break;
-			for (j = i; j < end; j++) {
-				rv = scan_apply(st, &sc, &sc.ch[j]);
-				if (rv < 0)
-					break;
-				done[j - i] = rv == 1;
-			}
-			if (rv >= 0)
-				rv = o->commit(st->h);
-			else
-				o->abort(st->h);
-			if (rv != STORE_RETRY)
-				break;
-		}
-		if (rv < 0) {
+	for (i = 0; i < sc.nch; i = sc.to) {
+		sc.from = i;
+		sc.to = i + SCAN_BATCH < sc.nch ? i + SCAN_BATCH : sc.nch;
+		if (store_txn(st, scan_txn, &sc) != STORE_OK) {
 			rc = -1;
 			goto out;
 		}
-		for (j = i; j < end; j++)
-			if (done[j - i])
+		for (j = sc.from; j < sc.to; j++)
+			if (sc.done[j - sc.from])
 				scan_report(&sc, &sc.ch[j]);
 	}
 out:

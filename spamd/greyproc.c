@@ -399,7 +399,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			log_info("exiting on signal");
 			kill(engine, SIGTERM);
 			waitpid(engine, NULL, 0);
-			st->ops->close(st->h);
+			store_close(st);
 			exit(0);
 		}
 		if (gp_hup) {
@@ -414,7 +414,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			if (pid == engine) {
 				log_warnx("smtp engine exited (status %d), "
 				    "exiting", status);
-				st->ops->close(st->h);
+				store_close(st);
 				exit(1);
 			}
 		}
@@ -440,7 +440,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 				log_warnx("smtp engine went away, exiting");
 				kill(engine, SIGTERM);
 				waitpid(engine, NULL, 0);
-				st->ops->close(st->h);
+				store_close(st);
 				exit(1);
 			}
 		}

@@ -18,7 +18,6 @@
 #include "grey.h"
 #include "spamdb.h"
 
-#define TXN_TRIES	20
 #define DEL_BATCH	1000	/* tuples deleted per transaction */
 
 struct add_ctx {
@@ -46,27 +45,6 @@ static int	add_txn(struct store *, void *);
 static int	del_txn(struct store *, void *);
 static int	grey_cb(const char *, size_t, const struct gdata *, void *);
 static int	grey_del_txn(struct store *, void *);
-
-int
-spamdb_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
-{
-	const struct store_ops	*o = st->ops;
-	int			 i, rv;
-
-	for (i = 0; i < TXN_TRIES; i++) {
-		if ((rv = o->begin(st->h)) != STORE_OK)
-			return rv;
-		if ((rv = fn(st, arg)) == STORE_OK) {
-			if ((rv = o->commit(st->h)) != STORE_RETRY)
-				return rv;
-			continue;
-		}
-		o->abort(st->h);
-		if (rv != STORE_RETRY)
-			return rv;
-	}
-	return STORE_ERR;
-}
 
 /*
  * A spamtrap address as spamd looks it up: without angle brackets, in
@@ -189,7 +167,7 @@ spamdb_add(struct store *st, int type, const char *arg, time_t now)
 	a.type = type;
 	a.key = key;
 	a.now = now;
-	if (spamdb_txn(st, add_txn, &a) != STORE_OK) {
+	if (store_txn(st, add_txn, &a) != STORE_OK) {
 		warnx("%s: cannot add to the database", arg);
 		return 1;
 	}
@@ -224,7 +202,7 @@ spamdb_del(struct store *st, int type, const char *arg)
 		return 1;
 	memset(&d, 0, sizeof(d));
 	d.key = key;
-	r = spamdb_txn(st, del_txn, &d);
+	r = store_txn(st, del_txn, &d);
 	if (r == STORE_NOTFOUND) {
 		warnx("%s: not found", arg);
 		return 1;
@@ -304,7 +282,7 @@ spamdb_del_grey(struct store *st, const char *arg)
 		}
 		memset(&d, 0, sizeof(d));
 		d.key = key;
-		if ((r = spamdb_txn(st, del_txn, &d)) == STORE_OK)
+		if ((r = store_txn(st, del_txn, &d)) == STORE_OK)
 			return 0;
 		if (r == STORE_NOTFOUND)
 			warnx("%s: no such GREY tuple", arg);
@@ -328,7 +306,7 @@ spamdb_del_grey(struct store *st, const char *arg)
 	}
 	for (g.from = 0; r == STORE_OK && g.from < g.n; g.from = g.to) {
 		g.to = g.from + DEL_BATCH < g.n ? g.from + DEL_BATCH : g.n;
-		if ((r = spamdb_txn(st, grey_del_txn, &g)) != STORE_OK)
+		if ((r = store_txn(st, grey_del_txn, &g)) != STORE_OK)
 			warnx("%s: cannot delete from the database", arg);
 	}
 	for (i = 0; i < g.n; i++)

@@ -208,7 +208,7 @@ flush_batch(struct store *st, struct batch *b)
 	size_t		 i;
 	time_t		 now = time(NULL);
 
-	if (spamdb_txn(st, put_txn, b) != STORE_OK)
+	if (store_txn(st, put_txn, b) != STORE_OK)
 		return -1;
 	for (i = 0; i < b->n; i++) {
 		p = &b->p[i];

@@ -232,7 +232,7 @@ main(int argc, char *argv[])
 			break;
 		}
 	}
-	st->ops->close(st->h);
+	store_close(st);
 	errors += spamdb_list_out();
 	/* What was committed goes to the sets, interrupted or not. */
 	spamdb_fw_flush();

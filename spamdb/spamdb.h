@@ -30,9 +30,6 @@ const char *spamdb_tuplekey(const char *arg, char *key, size_t len);
 int	spamdb_add(struct store *, int type, const char *, time_t now);
 int	spamdb_del(struct store *, int type, const char *);
 int	spamdb_del_grey(struct store *, const char *);
-/* Run fn in a transaction, again after a deadlock; a STORE_ code. */
-int	spamdb_txn(struct store *, int (*fn)(struct store *, void *),
-	    void *);
 
 /* import.c: returns the number of lines that failed. */
 int	spamdb_import(struct store *, const char *path);

@@ -197,7 +197,7 @@ main(int argc, char *argv[])
 		if ((st = gdb_open_as(dbpath, pw, errbuf,
 		    sizeof(errbuf))) == NULL)
 			errx(1, "%s", errbuf);
-		st->ops->close(st->h);
+		store_close(st);
 		if (daemon(0, 0) == -1)
 			err(1, "daemon");
 	}
@@ -273,6 +273,6 @@ main(int argc, char *argv[])
 		pcap_close(pc);
 	if (ns != NULL)
 		nftset_close(ns);
-	st->ops->close(st->h);
+	store_close(st);
 	return 0;
 }

@@ -32,7 +32,6 @@
 #define BATCH_MAX	512	/* hosts per transaction */
 #define COALESCE_MS	1000	/* one write per host and second */
 #define CACHE_SLOTS	8192	/* power of two */
-#define RETRY_MAX	10	/* deadlocked transactions run again */
 #define FW_RETRY	10	/* seconds between tries of failing sets */
 #define WARN_EVERY	60
 
@@ -60,6 +59,12 @@ struct job {
 
 struct counts {
 	uint64_t	 extended, created, notwhite, trapped;
+};
+
+/* One run of the batch's transaction: when it ran, what it did. */
+struct flush_ctx {
+	time_t		 now;
+	struct counts	 cn;
 };
 
 static struct store	*up_st;
@@ -112,25 +117,27 @@ update_queue(const struct addr *a, enum pkt_dir dir)
 		update_flush();
 }
 
-/* One transaction over the batch; STORE_RETRY means run it again. */
+/* The batch in one transaction, run again by store_txn on deadlock. */
 static int
-update_txn(time_t now, struct counts *cn)
+update_txn(struct store *st, void *arg)
 {
+	struct flush_ctx *fc = arg;
+	struct counts	*cn = &fc->cn;
 	struct gdata	 gd;
 	struct job	*j;
 	char		 key[INET6_ADDRSTRLEN];
+	time_t		 now;
 	size_t		 i, keylen;
 	int		 rv;
 
+	now = fc->now = time(NULL);
 	memset(cn, 0, sizeof(*cn));
-	if ((rv = up_st->ops->begin(up_st->h)) != STORE_OK)
-		return rv;
 	for (i = 0; i < njobs; i++) {
 		j = &jobs[i];
 		j->res = RES_NONE;
 		addr_str(&j->addr, key, sizeof(key));
 		keylen = strlen(key);
-		rv = up_st->ops->get(up_st->h, key, keylen, &gd);
+		rv = st->ops->get(st->h, key, keylen, &gd);
 		if (rv == STORE_NOTFOUND) {
 			if (j->dir == DIR_IN) {
 				j->res = RES_NOTWHITE;
@@ -157,17 +164,13 @@ update_txn(time_t now, struct counts *cn)
 			j->res = RES_EXTENDED;
 			cn->extended++;
 		} else
-			goto fail;
-		if ((rv = up_st->ops->put(up_st->h, key, keylen, &gd)) !=
-		    STORE_OK)
-			goto fail;
+			return rv;
+		if ((rv = st->ops->put(st->h, key, keylen, &gd)) != STORE_OK)
+			return rv;
 		j->expire = gd.expire;
 		j->pcount = gd.pcount;
 	}
-	return up_st->ops->commit(up_st->h);
-fail:
-	up_st->ops->abort(up_st->h);
-	return rv;
+	return STORE_OK;
 }
 
 static void
@@ -247,17 +250,16 @@ update_sets(time_t now)
 void
 update_flush(void)
 {
-	struct counts	 cn;
+	struct flush_ctx fc;
 	time_t		 now;
 	size_t		 i;
-	int		 rv, tries = 0;
+	int		 rv;
 
 	if (njobs == 0)
 		return;
-	do {
-		now = time(NULL);
-		rv = update_txn(now, &cn);
-	} while (rv == STORE_RETRY && ++tries < RETRY_MAX);
+	memset(&fc, 0, sizeof(fc));
+	rv = store_txn(up_st, update_txn, &fc);
+	now = fc.now != 0 ? fc.now : time(NULL);
 	if (rv != STORE_OK) {
 		stats.dberrors += njobs;
 		if (now - db_lastwarn >= WARN_EVERY) {
@@ -269,10 +271,10 @@ update_flush(void)
 		njobs = 0;
 		return;
 	}
-	stats.extended += cn.extended;
-	stats.created += cn.created;
-	stats.notwhite += cn.notwhite;
-	stats.trapped += cn.trapped;
+	stats.extended += fc.cn.extended;
+	stats.created += fc.cn.created;
+	stats.notwhite += fc.cn.notwhite;
+	stats.trapped += fc.cn.trapped;
 	if (log_getverbose())
 		for (i = 0; i < njobs; i++)
 			job_log(&jobs[i], now);

@@ -1,13 +1,15 @@
 /*
  * Greylisting transitions with an injected clock on the memory store:
  * new tuple, early retry, pass, GREY expiry, WHITE expiry, counters,
- * trapped addresses, and the scan.
+ * trapped addresses, and the scan.  store_txn's retries and their bound,
+ * on a store whose commits deadlock on demand.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "grey.h"
 #include "spamd.h"
+#include "store_mem.h"
 #include "tap.h"
 
 struct spamd_conf conf;
@@ -19,6 +21,153 @@ static int
 get(struct store *st, const char *key, struct gdata *gd)
 {
 	return st->ops->get(st->h, key, strlen(key), gd);
+}
+
+/*
+ * The memory store behind commits that deadlock: the next `deadlocks'
+ * commits (all of them if -1) abort and say STORE_RETRY.
+ */
+static struct store	*flaky_mem;
+static int		 deadlocks, ncommit, nrun;
+
+static int
+flaky_begin(void *h)
+{
+	return flaky_mem->ops->begin(h);
+}
+
+static void
+flaky_abort(void *h)
+{
+	flaky_mem->ops->abort(h);
+}
+
+static void
+flaky_close(void *h)
+{
+	(void)h;	/* flaky_mem is closed on its own */
+}
+
+static int
+flaky_commit(void *h)
+{
+	ncommit++;
+	if (deadlocks != 0) {
+		if (deadlocks > 0)
+			deadlocks--;
+		flaky_mem->ops->abort(h);
+		return STORE_RETRY;
+	}
+	return flaky_mem->ops->commit(h);
+}
+
+static int
+flaky_get(void *h, const char *k, size_t n, struct gdata *gd)
+{
+	return flaky_mem->ops->get(h, k, n, gd);
+}
+
+static int
+flaky_put(void *h, const char *k, size_t n, const struct gdata *gd)
+{
+	return flaky_mem->ops->put(h, k, n, gd);
+}
+
+static int
+flaky_del(void *h, const char *k, size_t n)
+{
+	return flaky_mem->ops->del(h, k, n);
+}
+
+static int
+flaky_walk(void *h, store_walk_cb cb, void *arg)
+{
+	return flaky_mem->ops->walk(h, cb, arg);
+}
+
+static const struct store_ops flaky_ops = {
+	flaky_begin, flaky_commit, flaky_abort, flaky_get, flaky_put,
+	flaky_del, flaky_walk, flaky_close
+};
+
+/* Writes a record, then returns what *arg says for the first runs. */
+static int
+put_txn(struct store *st, void *arg)
+{
+	int		*fails = arg;
+	struct gdata	 gd;
+
+	nrun++;
+	memset(&gd, 0, sizeof(gd));
+	gd.pcount = nrun;
+	if (st->ops->put(st->h, "192.0.2.99", 10, &gd) != STORE_OK)
+		return STORE_ERR;
+	if (fails[0] > 0) {
+		fails[0]--;
+		return fails[1];
+	}
+	return STORE_OK;
+}
+
+static void
+test_txn(void)
+{
+	struct store	 fl;
+	struct gdata	 gd, w;
+	int		 fails[2], r;
+
+	flaky_mem = store_mem_open();
+	fl.ops = &flaky_ops;
+	fl.h = flaky_mem->h;
+
+	nrun = ncommit = 0;
+	fails[0] = 3, fails[1] = STORE_RETRY;
+	r = store_txn(&fl, put_txn, fails);
+	ok(r == STORE_OK && nrun == 4 && ncommit == 1,
+	    "store_txn: fn deadlocked 3 times, runs 4 times, commits once "
+	    "(%d, %d runs, %d commits)", r, nrun, ncommit);
+	ok(get(&fl, "192.0.2.99", &gd) == STORE_OK && gd.pcount == 4,
+	    "store_txn: the last run's write is committed");
+
+	nrun = ncommit = 0;
+	fails[0] = 1000, fails[1] = STORE_RETRY;
+	r = store_txn(&fl, put_txn, fails);
+	ok(r == STORE_RETRY && nrun == STORE_TRIES && ncommit == 0,
+	    "store_txn: gives up after %d runs with STORE_RETRY (%d, %d runs)",
+	    STORE_TRIES, r, nrun);
+	ok(get(&fl, "192.0.2.99", &gd) == STORE_OK && gd.pcount == 4,
+	    "store_txn: nothing of the failed runs is kept");
+
+	nrun = ncommit = 0;
+	fails[0] = 1, fails[1] = STORE_NOTFOUND;
+	r = store_txn(&fl, put_txn, fails);
+	ok(r == STORE_NOTFOUND && nrun == 1 && ncommit == 0,
+	    "store_txn: another code from fn is returned at once (%d)", r);
+	ok(get(&fl, "192.0.2.99", &gd) == STORE_OK && gd.pcount == 4,
+	    "store_txn: and its writes are aborted");
+
+	nrun = ncommit = 0;
+	fails[0] = 0;
+	deadlocks = 2;
+	r = store_txn(&fl, put_txn, fails);
+	ok(r == STORE_OK && nrun == 3 && ncommit == 3,
+	    "store_txn: a deadlocked commit runs fn again (%d runs)", nrun);
+	ok(get(&fl, "192.0.2.99", &gd) == STORE_OK && gd.pcount == 3,
+	    "store_txn: the write of the run that committed is kept");
+
+	ncommit = 0;
+	deadlocks = -1;
+	r = grey_tuple(&fl, &gc, 1000, "192.0.2.98", "h", "<a@b>", "<c@d>",
+	    &w);
+	ok(r == GREY_FAIL && ncommit == STORE_TRIES,
+	    "grey_tuple: fails after %d deadlocked commits (%d)", STORE_TRIES,
+	    ncommit);
+	ok(get(&fl, "192.0.2.98", &gd) == STORE_NOTFOUND,
+	    "grey_tuple: a failed tuple leaves nothing");
+	deadlocks = 0;
+	ok(grey_tuple(&fl, &gc, 1000, "192.0.2.98", "h", "<a@b>", "<c@d>",
+	    &w) == GREY_NEW, "grey_tuple: works once commits do");
+	store_close(flaky_mem);
 }
 
 static void
@@ -180,6 +329,8 @@ main(void)
 	}
 
 	ok(grey_key(key, 10, ip, "h", "f", "t") == -1, "overlong key refused");
-	st->ops->close(st->h);
+	store_close(st);
+
+	test_txn();
 	return tap_done();
 }
