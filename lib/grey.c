@@ -9,7 +9,6 @@
  * `spamdb -d ip' did not stick).  The scan still promotes passed tuples
  * it finds, such as those written by an older version or by sync.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +17,6 @@
 #include "log.h"
 
 #define SCAN_BATCH	1000	/* changes per transaction in a scan */
-
-int
-grey_key(char *buf, size_t len, const char *ip, const char *helo,
-    const char *from, const char *to)
-{
-	int	n;
-
-	n = snprintf(buf, len, "%s\n%s\n%s\n%s", ip, helo, from, to);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	return n;
-}
 
 /* A new WHITE record for ip, copied from the tuple that passed. */
 static void
@@ -140,33 +127,15 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
 }
 
 int
-grey_trapkey(char *buf, size_t len, const char *to)
-{
-	size_t	 n, i;
-
-	if (*to == '<')
-		to++;
-	n = strlen(to);
-	if (n > 0 && to[n - 1] == '>')
-		n--;
-	if (n == 0 || n >= len)
-		return -1;
-	for (i = 0; i < n; i++)
-		buf[i] = (char)tolower((unsigned char)to[i]);
-	buf[n] = '\0';
-	return (int)n;
-}
-
-int
 grey_spamtrap(struct store *st, const char *to)
 {
 	struct gdata	 gd;
 	char		 key[GD_FIELD_MAX];
-	int		 n, rv;
+	int		 rv;
 
-	if ((n = grey_trapkey(key, sizeof(key), to)) == -1)
-		return 0;
-	rv = st->ops->get(st->h, key, (size_t)n, &gd);
+	if (gd_trapkey(key, sizeof(key), to, strlen(to)) != NULL)
+		return 0;	/* no such key can be stored */
+	rv = st->ops->get(st->h, key, strlen(key), &gd);
 	if (rv == STORE_NOTFOUND)
 		return 0;
 	if (rv != STORE_OK)

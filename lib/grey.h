@@ -43,12 +43,9 @@ enum grey_result grey_tuple(struct store *, const struct grey_conf *,
 		    const char *from, const char *to, struct gdata *white);
 
 /*
- * Greytrapping.  grey_trapkey() turns a recipient as the client sent
- * it ("<User@Example.ORG>") into the key of a SPAMTRAP entry
- * ("user@example.org"); returns its length or -1.  grey_spamtrap() says
- * whether it is one: 1, 0, or -1 on a storage error.
+ * Greytrapping: is the recipient to (as the client sent it) a SPAMTRAP
+ * entry?  1, 0, or -1 on a storage error.
  */
-int		grey_trapkey(char *buf, size_t len, const char *to);
 int		grey_spamtrap(struct store *, const char *to);
 
 /*
@@ -89,9 +86,5 @@ struct grey_scan_stats {
  */
 int		grey_scan(struct store *, const struct grey_conf *, time_t now,
 		    const struct grey_scan_cb *, struct grey_scan_stats *);
-
-/* Build the key "ip\nhelo\nfrom\nto"; returns its length or -1. */
-int		grey_key(char *buf, size_t len, const char *ip,
-		    const char *helo, const char *from, const char *to);
 
 #endif

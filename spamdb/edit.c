@@ -9,7 +9,6 @@
  *	-t -a	 pcount -1, expire = now + 24 hours (first, pass kept)
  *	-T -a	 pcount -2, expire 0, key lower-cased
  */
-#include <ctype.h>
 #include <err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,61 +45,6 @@ static int	del_txn(struct store *, void *);
 static int	grey_cb(const char *, size_t, const struct gdata *, void *);
 static int	grey_del_txn(struct store *, void *);
 
-/*
- * A spamtrap address as spamd looks it up: without angle brackets, in
- * lower case.  It cannot hold blanks: spamd's recipients never do.
- */
-const char *
-spamdb_trapkey(const char *arg, char *key, size_t len)
-{
-	size_t	 i, n;
-
-	if (*arg == '<')
-		arg++;
-	n = strlen(arg);
-	if (n > 0 && arg[n - 1] == '>')
-		n--;
-	if (n == 0 || memchr(arg, '@', n) == NULL)
-		return "not an email address";
-	if (n >= len || n >= GD_FIELD_MAX)
-		return "address too long";
-	for (i = 0; i < n; i++) {
-		if (isspace((unsigned char)arg[i]) ||
-		    iscntrl((unsigned char)arg[i]))
-			return "blank or control character in address";
-		key[i] = (char)tolower((unsigned char)arg[i]);
-	}
-	key[n] = '\0';
-	return NULL;
-}
-
-/*
- * A GREY tuple named as the listing shows it, "ip|helo|from|to": split
- * at the first two bars and the last one, so only from may hold a bar.
- */
-const char *
-spamdb_tuplekey(const char *arg, char *key, size_t len)
-{
-	char	 buf[GD_KEY_MAX], ip[INET6_ADDRSTRLEN];
-	char	*helo, *from, *to;
-
-	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
-		return "tuple too long";
-	if ((helo = strchr(buf, '|')) == NULL ||
-	    (from = strchr(helo + 1, '|')) == NULL ||
-	    (to = strrchr(from + 1, '|')) == NULL)
-		return "not a tuple ip|helo|from|to";
-	*helo++ = *from++ = *to++ = '\0';
-	if (addr_canon(buf, ip, sizeof(ip)) == -1)
-		return "not an IP address in the tuple";
-	if (strchr(helo, '\n') != NULL || strchr(from, '\n') != NULL ||
-	    strchr(to, '\n') != NULL)
-		return "newline in the tuple";
-	if (grey_key(key, len, ip, helo, from, to) == -1)
-		return "tuple too long";
-	return NULL;
-}
-
 /* The key an argument names, for adding or deleting; -1 if none. */
 static int
 argkey(int type, const char *arg, char *key, size_t len)
@@ -108,7 +52,7 @@ argkey(int type, const char *arg, char *key, size_t len)
 	const char	*why;
 
 	if (type == GD_SPAMTRAP_T) {
-		if ((why = spamdb_trapkey(arg, key, len)) == NULL)
+		if ((why = gd_trapkey(key, len, arg, strlen(arg))) == NULL)
 			return 0;
 		warnx("%s: %s", arg, why);
 		return -1;
@@ -276,7 +220,7 @@ spamdb_del_grey(struct store *st, const char *arg)
 	int		 r = STORE_OK;
 
 	if (strchr(arg, '|') != NULL) {
-		if ((why = spamdb_tuplekey(arg, key, sizeof(key))) != NULL) {
+		if ((why = gd_tuplekey(key, sizeof(key), arg)) != NULL) {
 			warnx("%s: %s", arg, why);
 			return 1;
 		}

@@ -24,9 +24,6 @@ int	spamdb_list_out(void);
 int	spamdb_list_key(struct store *, const char *);
 
 /* edit.c */
-/* Keys from arguments: NULL, or what is wrong with arg. */
-const char *spamdb_trapkey(const char *arg, char *key, size_t len);
-const char *spamdb_tuplekey(const char *arg, char *key, size_t len);
 int	spamdb_add(struct store *, int type, const char *, time_t now);
 int	spamdb_del(struct store *, int type, const char *);
 int	spamdb_del_grey(struct store *, const char *);
