@@ -9,7 +9,7 @@
  * `spamdb -d ip' did not stick).  The scan still promotes passed tuples
  * it finds, such as those written by an older version or by sync.
  */
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,14 +18,25 @@
 
 #define SCAN_BATCH	1000	/* changes per transaction in a scan */
 
-/* A new WHITE record for ip, copied from the tuple that passed. */
+void
+grey_white_new(struct gdata *w, time_t now, time_t whiteexp)
+{
+	memset(w, 0, sizeof(*w));
+	w->first = w->pass = now;
+	w->expire = now + whiteexp;
+	w->bcount = 1;
+	w->pcount = 0;
+}
+
+/* The WHITE record of a tuple that passed: its history, a fresh pcount. */
 static void
 grey_white(const struct grey_conf *gc, time_t now, const struct gdata *t,
     struct gdata *w)
 {
-	*w = *t;
-	w->pcount = 0;
-	w->expire = now + gc->whiteexp;
+	grey_white_new(w, now, gc->whiteexp);
+	w->first = t->first;
+	w->pass = t->pass;
+	w->bcount = t->bcount;
 }
 
 struct tuple_ctx {
@@ -214,6 +225,105 @@ grey_known(struct store *st, time_t now, const char *ip, const char *helo,
 	if (rv != STORE_OK)
 		return -1;
 	return gd.expire > now;
+}
+
+int
+grey_white_seen(struct store *st, time_t whiteexp, time_t now,
+    const char *ip, int outbound, enum grey_seen *res, struct gdata *rec)
+{
+	size_t	 iplen = strlen(ip);
+	int	 rv;
+
+	rv = st->ops->get(st->h, ip, iplen, rec);
+	if (rv == STORE_NOTFOUND) {
+		if (!outbound) {
+			*res = GREY_SEEN_NOTWHITE;
+			return STORE_OK;
+		}
+		grey_white_new(rec, now, whiteexp);
+		*res = GREY_SEEN_CREATED;
+	} else if (rv == STORE_OK) {
+		/* Keys are addresses: pcount < 0 is TRAPPED. */
+		if (rec->pcount < 0) {
+			*res = GREY_SEEN_TRAPPED;
+			return STORE_OK;
+		}
+		if (rec->pcount < INT32_MAX)
+			rec->pcount++;
+		if (rec->expire < now + whiteexp)
+			rec->expire = now + whiteexp;
+		*res = GREY_SEEN_EXTENDED;
+	} else
+		return rv;
+	return st->ops->put(st->h, ip, iplen, rec);
+}
+
+struct admin_ctx {
+	const struct grey_conf	*gc;
+	enum gd_type		 type;
+	const char		*key;
+	time_t			 now;
+	struct gdata		 gd;
+};
+
+static int
+grey_admin_txn(struct store *st, void *arg)
+{
+	struct admin_ctx	*a = arg;
+	struct gdata		*gd = &a->gd;
+	size_t			 keylen = strlen(a->key);
+	int			 rv;
+
+	rv = st->ops->get(st->h, a->key, keylen, gd);
+	if (rv != STORE_OK && rv != STORE_NOTFOUND)
+		return rv;
+	if (rv == STORE_NOTFOUND) {
+		memset(gd, 0, sizeof(*gd));
+		gd->first = a->now;
+		gd->bcount = 1;
+	}
+	switch (a->type) {
+	case GD_WHITE:
+		if (rv == STORE_NOTFOUND) {
+			grey_white_new(gd, a->now, a->gc->whiteexp);
+			break;
+		}
+		if (gd->pcount < 0)
+			gd->pcount = 0;		/* untrapped by hand */
+		else if (gd->pcount < INT32_MAX)
+			gd->pcount++;
+		gd->pass = a->now;
+		gd->expire = a->now + a->gc->whiteexp;
+		break;
+	case GD_TRAPPED_T:
+		gd->pcount = GD_TRAPPED;
+		gd->expire = a->now + a->gc->trapexp;
+		break;
+	case GD_SPAMTRAP_T:
+		gd->pcount = GD_SPAMTRAP;
+		gd->expire = 0;
+		break;
+	default:
+		return STORE_ERR;
+	}
+	return st->ops->put(st->h, a->key, keylen, gd);
+}
+
+int
+grey_admin_set(struct store *st, const struct grey_conf *gc, time_t now,
+    enum gd_type type, const char *key, struct gdata *rec)
+{
+	struct admin_ctx	 a;
+	int			 rv;
+
+	memset(&a, 0, sizeof(a));
+	a.gc = gc;
+	a.type = type;
+	a.key = key;
+	a.now = now;
+	if ((rv = store_txn(st, grey_admin_txn, &a)) == STORE_OK && rec != NULL)
+		*rec = a.gd;
+	return rv;
 }
 
 /*

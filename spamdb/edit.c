@@ -2,12 +2,8 @@
  * Adding and deleting entries.  Each key is one transaction of the
  * environment spamd works in, run again when Berkeley DB picks it as a
  * deadlock victim, so spamdb and a busy spamd never lose each other's
- * writes.  What the fields become follows OpenBSD's spamdb:
- *
- *	-a	 new: first = pass = now, expire = now + 36 days, bcount 1,
- *		 pcount 0; existing: pcount++, pass = now, expire renewed
- *	-t -a	 pcount -1, expire = now + 24 hours (first, pass kept)
- *	-T -a	 pcount -2, expire 0, key lower-cased
+ * writes.  What the fields become is up to grey_admin_set (lib/grey.c),
+ * with spamd's default expiry times.
  */
 #include <err.h>
 #include <stdlib.h>
@@ -19,11 +15,9 @@
 
 #define DEL_BATCH	1000	/* tuples deleted per transaction */
 
-struct add_ctx {
-	int		 type;
-	const char	*key;
-	time_t		 now;
-	struct gdata	 gd;
+/* spamd's defaults: -a whitelists for 36 days, -t -a traps for 24 hours. */
+static const struct grey_conf spamdb_gc = {
+	PASSTIME, GREYEXP, WHITEEXP, TRAPEXP
 };
 
 struct del_ctx {
@@ -40,7 +34,6 @@ struct grey_ctx {
 };
 
 static int	argkey(int, const char *, char *, size_t);
-static int	add_txn(struct store *, void *);
 static int	del_txn(struct store *, void *);
 static int	grey_cb(const char *, size_t, const struct gdata *, void *);
 static int	grey_del_txn(struct store *, void *);
@@ -63,60 +56,20 @@ argkey(int type, const char *arg, char *key, size_t len)
 	return -1;
 }
 
-static int
-add_txn(struct store *st, void *arg)
-{
-	struct add_ctx	*a = arg;
-	size_t		 keylen = strlen(a->key);
-	int		 r;
-
-	r = st->ops->get(st->h, a->key, keylen, &a->gd);
-	if (r != STORE_OK && r != STORE_NOTFOUND)
-		return r;
-	if (r == STORE_NOTFOUND) {
-		memset(&a->gd, 0, sizeof(a->gd));
-		a->gd.first = a->now;
-		a->gd.bcount = 1;
-	}
-	switch (a->type) {
-	case GD_WHITE:
-		if (r == STORE_NOTFOUND || a->gd.pcount < 0)
-			a->gd.pcount = 0;	/* new, or untrapped by hand */
-		else
-			a->gd.pcount++;
-		a->gd.pass = a->now;
-		a->gd.expire = a->now + WHITEEXP;
-		break;
-	case GD_TRAPPED_T:
-		a->gd.pcount = GD_TRAPPED;
-		a->gd.expire = a->now + TRAPEXP;
-		break;
-	case GD_SPAMTRAP_T:
-		a->gd.pcount = GD_SPAMTRAP;
-		a->gd.expire = 0;
-		break;
-	}
-	return st->ops->put(st->h, a->key, keylen, &a->gd);
-}
-
 int
 spamdb_add(struct store *st, int type, const char *arg, time_t now)
 {
-	struct add_ctx	 a;
+	struct gdata	 gd;
 	char		 key[GD_KEY_MAX];
 
 	if (argkey(type, arg, key, sizeof(key)) == -1)
 		return 1;
-	memset(&a, 0, sizeof(a));
-	a.type = type;
-	a.key = key;
-	a.now = now;
-	if (store_txn(st, add_txn, &a) != STORE_OK) {
+	if (grey_admin_set(st, &spamdb_gc, now, type, key, &gd) != STORE_OK) {
 		warnx("%s: cannot add to the database", arg);
 		return 1;
 	}
 	if (type == GD_WHITE)
-		spamdb_fw_add(key, a.gd.expire, now);
+		spamdb_fw_add(key, gd.expire, now);
 	else if (type == GD_TRAPPED_T)
 		spamdb_fw_del(key);
 	return 0;

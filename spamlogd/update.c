@@ -1,16 +1,13 @@
 /*
  * What a logged connection does to the database and the nft sets.
  *
- * Inbound, from a host that is WHITE: pcount++ and its entry lives
- * until now + whiteexp (never earlier than it already did).  A host
- * that is not WHITE is left alone: the firewall logs only hosts in the
- * whitelist set, so such a host was deleted from the database (spamdb
- * -d) or expired a moment ago, and must not come back through us.
- * Outbound, to any host: the same for a WHITE entry, or a new WHITE
- * entry (first = pass = now, bcount 1, pcount 0).  TRAPPED hosts stay
- * trapped either way (OpenBSD's pcount++ quietly made them WHITE).
- * Every WHITE entry we touch gets its set element's timeout refreshed,
- * so the kernel never forgets a host the database still holds.
+ * The record policy is grey_white_seen's (lib/grey.c): a WHITE host
+ * seen either way stays WHITE longer, a host we send mail to becomes
+ * WHITE, a host that is not WHITE and sends to us is left alone (the
+ * firewall logs only hosts in the whitelist set, so it was deleted or
+ * expired a moment ago), TRAPPED stays TRAPPED.  Every WHITE entry we
+ * touch gets its set element's timeout refreshed, so the kernel never
+ * forgets a host the database still holds.
  *
  * Packets are handled in batches: one database transaction and one nft
  * transaction for everything read in one go, so a burst costs a few
@@ -26,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grey.h"
 #include "log.h"
 #include "spamlogd.h"
 
@@ -125,9 +123,10 @@ update_txn(struct store *st, void *arg)
 	struct counts	*cn = &fc->cn;
 	struct gdata	 gd;
 	struct job	*j;
+	enum grey_seen	 seen;
 	char		 key[INET6_ADDRSTRLEN];
 	time_t		 now;
-	size_t		 i, keylen;
+	size_t		 i;
 	int		 rv;
 
 	now = fc->now = time(NULL);
@@ -136,37 +135,28 @@ update_txn(struct store *st, void *arg)
 		j = &jobs[i];
 		j->res = RES_NONE;
 		addr_str(&j->addr, key, sizeof(key));
-		keylen = strlen(key);
-		rv = st->ops->get(st->h, key, keylen, &gd);
-		if (rv == STORE_NOTFOUND) {
-			if (j->dir == DIR_IN) {
-				j->res = RES_NOTWHITE;
-				cn->notwhite++;
-				continue;
-			}
-			gd.first = gd.pass = now;
-			gd.expire = now + up_whiteexp;
-			gd.bcount = 1;
-			gd.pcount = 0;
+		rv = grey_white_seen(st, up_whiteexp, now, key,
+		    j->dir != DIR_IN, &seen, &gd);
+		if (rv != STORE_OK)
+			return rv;
+		switch (seen) {
+		case GREY_SEEN_CREATED:
 			j->res = RES_CREATED;
 			cn->created++;
-		} else if (rv == STORE_OK) {
-			/* Keys are addresses: pcount < 0 is TRAPPED. */
-			if (gd.pcount < 0) {
-				j->res = RES_TRAPPED;
-				cn->trapped++;
-				continue;
-			}
-			if (gd.pcount < INT32_MAX)
-				gd.pcount++;
-			if (gd.expire < now + up_whiteexp)
-				gd.expire = now + up_whiteexp;
+			break;
+		case GREY_SEEN_EXTENDED:
 			j->res = RES_EXTENDED;
 			cn->extended++;
-		} else
-			return rv;
-		if ((rv = st->ops->put(st->h, key, keylen, &gd)) != STORE_OK)
-			return rv;
+			break;
+		case GREY_SEEN_NOTWHITE:
+			j->res = RES_NOTWHITE;
+			cn->notwhite++;
+			continue;
+		case GREY_SEEN_TRAPPED:
+			j->res = RES_TRAPPED;
+			cn->trapped++;
+			continue;
+		}
 		j->expire = gd.expire;
 		j->pcount = gd.pcount;
 	}

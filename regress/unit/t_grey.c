@@ -4,6 +4,7 @@
  * trapped addresses, and the scan.  store_txn's retries and their bound,
  * on a store whose commits deadlock on demand.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,95 @@ put_txn(struct store *st, void *arg)
 		return fails[1];
 	}
 	return STORE_OK;
+}
+
+/* spamlogd's and spamdb's writes, through the one record policy. */
+static void
+test_seen_admin(void)
+{
+	struct store	*st = store_mem_open();
+	struct gdata	 gd, rec;
+	enum grey_seen	 res;
+	time_t		 t0 = 2000000;
+	int		 rv;
+
+	res = -1;
+	rv = grey_white_seen(st, 500, t0, "192.0.2.1", 0, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_NOTWHITE &&
+	    get(st, "192.0.2.1", &gd) == STORE_NOTFOUND,
+	    "white_seen: inbound from an unknown host leaves it alone");
+	rv = grey_white_seen(st, 500, t0, "192.0.2.1", 1, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_CREATED,
+	    "white_seen: outbound to an unknown host creates");
+	ok(get(st, "192.0.2.1", &gd) == STORE_OK && gd.first == t0 &&
+	    gd.pass == t0 && gd.expire == t0 + 500 && gd.bcount == 1 &&
+	    gd.pcount == 0 && memcmp(&gd, &rec, sizeof(gd)) == 0,
+	    "white_seen: new WHITE first = pass = now, expire now + whiteexp, "
+	    "bcount 1, pcount 0");
+	rv = grey_white_seen(st, 500, t0 + 100, "192.0.2.1", 0, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_EXTENDED &&
+	    get(st, "192.0.2.1", &gd) == STORE_OK && gd.pcount == 1 &&
+	    gd.expire == t0 + 600 && gd.first == t0 && gd.pass == t0 &&
+	    gd.bcount == 1, "white_seen: inbound from WHITE: pcount 1, "
+	    "expire raised to now + whiteexp");
+	rv = grey_white_seen(st, 50, t0 + 200, "192.0.2.1", 1, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_EXTENDED &&
+	    get(st, "192.0.2.1", &gd) == STORE_OK && gd.pcount == 2 &&
+	    gd.expire == t0 + 600, "white_seen: expire never lowered");
+	gd.pcount = INT32_MAX;
+	st->ops->put(st->h, "192.0.2.1", 9, &gd);
+	grey_white_seen(st, 500, t0 + 300, "192.0.2.1", 1, &res, &rec);
+	ok(get(st, "192.0.2.1", &gd) == STORE_OK && gd.pcount == INT32_MAX,
+	    "white_seen: pcount saturates");
+	memset(&gd, 0, sizeof(gd));
+	gd.first = t0; gd.expire = t0 + 10; gd.bcount = 3;
+	gd.pcount = GD_TRAPPED;
+	st->ops->put(st->h, "192.0.2.2", 9, &gd);
+	rv = grey_white_seen(st, 500, t0, "192.0.2.2", 1, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_TRAPPED &&
+	    get(st, "192.0.2.2", &rec) == STORE_OK &&
+	    memcmp(&gd, &rec, sizeof(gd)) == 0,
+	    "white_seen: TRAPPED left alone, outbound too");
+
+	rv = grey_admin_set(st, &gc, t0, GD_WHITE, "192.0.2.3", &rec);
+	ok(rv == STORE_OK && get(st, "192.0.2.3", &gd) == STORE_OK &&
+	    gd.first == t0 && gd.pass == t0 && gd.expire == t0 + 86400 &&
+	    gd.bcount == 1 && gd.pcount == 0 &&
+	    memcmp(&gd, &rec, sizeof(gd)) == 0, "admin -a: a new WHITE entry");
+	rv = grey_admin_set(st, &gc, t0 + 10, GD_WHITE, "192.0.2.3", &rec);
+	ok(rv == STORE_OK && rec.pcount == 1 && rec.pass == t0 + 10 &&
+	    rec.expire == t0 + 10 + 86400 && rec.first == t0 &&
+	    rec.bcount == 1, "admin -a again: pcount++, pass and expire "
+	    "renewed");
+	rv = grey_admin_set(st, &gc, t0 + 20, GD_TRAPPED_T, "192.0.2.3",
+	    &rec);
+	ok(rv == STORE_OK && get(st, "192.0.2.3", &gd) == STORE_OK &&
+	    gd.pcount == GD_TRAPPED && gd.expire == t0 + 20 + 7200 &&
+	    gd.first == t0 && gd.pass == t0 + 10 && gd.bcount == 1,
+	    "admin -t -a: TRAPPED for trapexp, first and pass kept");
+	rv = grey_admin_set(st, &gc, t0 + 30, GD_WHITE, "192.0.2.3", &rec);
+	ok(rv == STORE_OK && rec.pcount == 0 && rec.expire == t0 + 30 + 86400,
+	    "admin -a of a TRAPPED entry: WHITE with pcount 0");
+	rv = grey_admin_set(st, &gc, t0, GD_TRAPPED_T, "192.0.2.4", &rec);
+	ok(rv == STORE_OK && rec.first == t0 && rec.pass == 0 &&
+	    rec.bcount == 1 && rec.pcount == GD_TRAPPED &&
+	    rec.expire == t0 + 7200, "admin -t -a: a new TRAPPED entry");
+	rv = grey_admin_set(st, &gc, t0, GD_SPAMTRAP_T, "trap@example.org",
+	    &rec);
+	ok(rv == STORE_OK && get(st, "trap@example.org", &gd) == STORE_OK &&
+	    gd.pcount == GD_SPAMTRAP && gd.expire == 0 && gd.first == t0 &&
+	    gd.bcount == 1, "admin -T -a: SPAMTRAP, expire 0");
+	memset(&gd, 0, sizeof(gd));
+	gd.expire = t0 + 99;
+	st->ops->put(st->h, "old@example.org", 15, &gd);
+	rv = grey_admin_set(st, &gc, t0, GD_SPAMTRAP_T, "old@example.org",
+	    &rec);
+	ok(rv == STORE_OK && rec.pcount == GD_SPAMTRAP && rec.expire == 0,
+	    "admin -T -a of an existing key: SPAMTRAP, expire 0");
+	rv = grey_admin_set(st, &gc, t0, GD_GREY, "192.0.2.5", &rec);
+	ok(rv == STORE_ERR && get(st, "192.0.2.5", &gd) == STORE_NOTFOUND,
+	    "admin: GREY cannot be set");
+	store_close(st);
 }
 
 static void
@@ -264,6 +354,9 @@ main(void)
 	    nnew == 1, "scan promotes a passed tuple");
 	ok(get(st, "192.0.2.7", &gd) == STORE_OK && gd.expire == t0 + 200 + 86400,
 	    "promoted ip WHITE for whiteexp");
+	ok(gd.first == t0 && gd.pass == t0 + 100 && gd.bcount == 2 &&
+	    gd.pcount == 0, "promoted ip keeps the tuple's first, pass, "
+	    "bcount");
 	ok(get(st, key, &gd) == STORE_NOTFOUND, "promoted tuple deleted");
 	ok(grey_scan(st, &gc, t0 + 300, &cb, &ss) == 0 && ss.promoted == 0,
 	    "promotion happens once");
@@ -332,5 +425,6 @@ main(void)
 	store_close(st);
 
 	test_txn();
+	test_seen_admin();
 	return tap_done();
 }
