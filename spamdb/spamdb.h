@@ -31,10 +31,10 @@ int	spamdb_del_grey(struct store *, const char *);
 /* import.c: returns the number of lines that failed. */
 int	spamdb_import(struct store *, const char *path);
 
-/* spamdb.c: switch the effective uid back to root for nft work. */
-void	spamdb_be_root(void);
-
-/* fw.c: queue whitelist set changes, sent as root by spamdb_fw_flush. */
+/*
+ * fw.c: queue whitelist set changes; spamdb_fw_flush sends them if the
+ * caller is root (main switches back to root for it).
+ */
 void	spamdb_fw_add(const char *ip, time_t expire, time_t now);
 void	spamdb_fw_del(const char *ip);
 void	spamdb_fw_flush(void);
