@@ -2,6 +2,8 @@
  * Address helpers.  The database and the nft sets speak of an IPv4 client
  * of a dual-stack socket as a.b.c.d, never as ::ffff:a.b.c.d, so every
  * path that turns a socket address into text goes through here.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #include <sys/socket.h>
 

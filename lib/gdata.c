@@ -4,6 +4,8 @@
  * big-endian 32-bit integers.  A record of any other size or version
  * is refused, so a foreign or damaged file is never misread.  Then the
  * keys: built and parsed here only.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

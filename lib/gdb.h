@@ -4,6 +4,8 @@
  * by -f (default /var/db/spamd).  spamd, spamdb and spamlogd all open
  * the same environment; DB_REGISTER | DB_RECOVER recovers it when a
  * process died holding it.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #ifndef SPAMD_GDB_H
 #define SPAMD_GDB_H

@@ -2,6 +2,8 @@
  * Opening the database for a daemon started as root: the directory and
  * every file of the environment belong to the user the daemon becomes,
  * so it can go on using them after dropping privileges.
+ *
+ * Used by: spamd, spamlogd.
  */
 #include <sys/stat.h>
 #include <sys/types.h>

@@ -1,5 +1,5 @@
 /*
- * Greylisting policy over the store interface.  Time is an argument, so
+ * Record policy over the store interface.  Time is an argument, so
  * the unit tests drive it with an injected clock.
  *
  * Differences from OpenBSD, on purpose: a retry after passtime promotes
@@ -8,6 +8,9 @@
  * until greyexp, re-adding the ip at every scan, so an admin's
  * `spamdb -d ip' did not stick).  The scan still promotes passed tuples
  * it finds, such as those written by an older version or by sync.
+ *
+ * Used by: spamd (tuples, traps, scan), spamlogd (grey_white_seen), spamdb
+ * (grey_admin_set).
  */
 #include <stdint.h>
 #include <stdlib.h>

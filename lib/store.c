@@ -1,6 +1,8 @@
 /*
  * What every user of a store needs beyond the backend's calls: running
  * a transaction to its end through deadlocks, and closing.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #include <stdlib.h>
 
