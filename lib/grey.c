@@ -123,12 +123,8 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
 		log_warnx("tuple of %s too long, not recorded", ip);
 		return GREY_FAIL;
 	}
-	memset(&t, 0, sizeof(t));
-	t.gc = gc;
-	t.now = now;
-	t.ip = ip;
-	t.key = key;
-	t.keylen = (size_t)keylen;
+	t = (struct tuple_ctx){ .gc = gc, .now = now, .ip = ip, .key = key,
+	    .keylen = (size_t)keylen };
 	if ((rv = store_txn(st, grey_tuple_txn, &t)) != STORE_OK) {
 		if (rv == STORE_RETRY)
 			log_warnx("tuple of %s: gave up after %d deadlocks",
@@ -157,25 +153,38 @@ grey_spamtrap(struct store *st, const char *to)
 	return gd.pcount == GD_SPAMTRAP;
 }
 
-struct trap_ctx {
+/* What grey_trap and grey_admin_set write, in one transaction. */
+struct set_ctx {
 	const struct grey_conf	*gc;
 	time_t			 now;
-	const char		*ip;
+	const char		*key;
+	enum gd_type		 type;		/* grey_admin_set */
 	struct gdata		 rec;
-	int			 was_white;
+	int			 was_white;	/* grey_trap */
 };
+
+/* The record under c->key into c->rec: a STORE_ code. */
+static int
+set_get(struct store *st, struct set_ctx *c)
+{
+	return st->ops->get(st->h, c->key, strlen(c->key), &c->rec);
+}
+
+static int
+set_put(struct store *st, struct set_ctx *c)
+{
+	return st->ops->put(st->h, c->key, strlen(c->key), &c->rec);
+}
 
 static int
 grey_trap_txn(struct store *st, void *arg)
 {
-	struct trap_ctx	*t = arg;
+	struct set_ctx	*t = arg;
 	struct gdata	*gd = &t->rec;
-	size_t		 iplen = strlen(t->ip);
 	int		 rv;
 
 	t->was_white = 0;
-	rv = st->ops->get(st->h, t->ip, iplen, gd);
-	if (rv != STORE_OK && rv != STORE_NOTFOUND)
+	if ((rv = set_get(st, t)) < 0)
 		return rv;
 	if (rv == STORE_OK && gd->expire > t->now &&
 	    gd->pcount == GD_TRAPPED) {
@@ -189,19 +198,15 @@ grey_trap_txn(struct store *st, void *arg)
 		gd->bcount = 1;
 		gd->pcount = GD_TRAPPED;
 	}
-	return st->ops->put(st->h, t->ip, iplen, gd);
+	return set_put(st, t);
 }
 
 enum grey_result
 grey_trap(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, struct gdata *rec, int *was_white)
 {
-	struct trap_ctx	 t;
+	struct set_ctx	 t = { .gc = gc, .now = now, .key = ip };
 
-	memset(&t, 0, sizeof(t));
-	t.gc = gc;
-	t.now = now;
-	t.ip = ip;
 	*was_white = 0;
 	if (store_txn(st, grey_trap_txn, &t) != STORE_OK) {
 		log_warnx("can't trap %s in the database", ip);
@@ -240,6 +245,7 @@ grey_white_seen(struct store *st, time_t whiteexp, time_t now,
 	rv = st->ops->get(st->h, ip, iplen, rec);
 	if (rv == STORE_NOTFOUND) {
 		if (!outbound) {
+			memset(rec, 0, sizeof(*rec));
 			*res = GREY_SEEN_NOTWHITE;
 			return STORE_OK;
 		}
@@ -261,24 +267,14 @@ grey_white_seen(struct store *st, time_t whiteexp, time_t now,
 	return st->ops->put(st->h, ip, iplen, rec);
 }
 
-struct admin_ctx {
-	const struct grey_conf	*gc;
-	enum gd_type		 type;
-	const char		*key;
-	time_t			 now;
-	struct gdata		 gd;
-};
-
 static int
 grey_admin_txn(struct store *st, void *arg)
 {
-	struct admin_ctx	*a = arg;
-	struct gdata		*gd = &a->gd;
-	size_t			 keylen = strlen(a->key);
-	int			 rv;
+	struct set_ctx	*a = arg;
+	struct gdata	*gd = &a->rec;
+	int		 rv;
 
-	rv = st->ops->get(st->h, a->key, keylen, gd);
-	if (rv != STORE_OK && rv != STORE_NOTFOUND)
+	if ((rv = set_get(st, a)) < 0)
 		return rv;
 	if (rv == STORE_NOTFOUND) {
 		memset(gd, 0, sizeof(*gd));
@@ -309,23 +305,18 @@ grey_admin_txn(struct store *st, void *arg)
 	default:
 		return STORE_ERR;
 	}
-	return st->ops->put(st->h, a->key, keylen, gd);
+	return set_put(st, a);
 }
 
 int
 grey_admin_set(struct store *st, const struct grey_conf *gc, time_t now,
     enum gd_type type, const char *key, struct gdata *rec)
 {
-	struct admin_ctx	 a;
-	int			 rv;
+	struct set_ctx	 a = { .gc = gc, .now = now, .key = key, .type = type };
+	int		 rv;
 
-	memset(&a, 0, sizeof(a));
-	a.gc = gc;
-	a.type = type;
-	a.key = key;
-	a.now = now;
 	if ((rv = store_txn(st, grey_admin_txn, &a)) == STORE_OK && rec != NULL)
-		*rec = a.gd;
+		*rec = a.rec;
 	return rv;
 }
 

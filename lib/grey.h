@@ -66,7 +66,7 @@ void		grey_white_new(struct gdata *, time_t now, time_t whiteexp);
 
 enum grey_seen {
 	GREY_SEEN_CREATED,	/* outbound to an unknown host: now WHITE */
-	GREY_SEEN_EXTENDED,	/* WHITE: pcount++, lives until now + whiteexp */
+	GREY_SEEN_EXTENDED,	/* WHITE: pcount++, lives on */
 	GREY_SEEN_NOTWHITE,	/* inbound from an unknown host: left alone */
 	GREY_SEEN_TRAPPED	/* TRAPPED: left alone */
 };

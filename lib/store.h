@@ -46,7 +46,7 @@ struct store {
 	void			*h;
 };
 
-#define STORE_TRIES	10	/* runs of a transaction that keeps deadlocking */
+#define STORE_TRIES	10	/* runs of a deadlocking transaction */
 
 /*
  * Begin, run fn, commit; abort when fn returns anything but STORE_OK,

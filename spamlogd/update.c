@@ -39,24 +39,17 @@ struct cslot {
 	enum pkt_dir	 dir;
 };
 
-enum job_res {
-	RES_NONE,
-	RES_CREATED,
-	RES_EXTENDED,
-	RES_NOTWHITE,
-	RES_TRAPPED
-};
-
 struct job {
 	struct addr	 addr;
 	enum pkt_dir	 dir;
-	enum job_res	 res;
+	enum grey_seen	 res;
 	time_t		 expire;	/* after the update */
 	int32_t		 pcount;
 };
 
+/* Jobs of each result, indexed by enum grey_seen. */
 struct counts {
-	uint64_t	 extended, created, notwhite, trapped;
+	uint64_t	 n[GREY_SEEN_TRAPPED + 1];
 };
 
 /* One run of the batch's transaction: when it ran, what it did. */
@@ -101,7 +94,8 @@ update_queue(const struct addr *a, enum pkt_dir dir)
 	struct cslot	*c = &cache[addr_hash(a, up_seed) & (CACHE_SLOTS - 1)];
 	uint64_t	 t = now_ms();
 
-	if (c->dir == dir && addr_cmp(&c->addr, a) == 0 && t - c->ms < COALESCE_MS) {
+	if (c->dir == dir && addr_cmp(&c->addr, a) == 0 &&
+	    t - c->ms < COALESCE_MS) {
 		stats.coalesced++;
 		return;
 	}
@@ -110,7 +104,6 @@ update_queue(const struct addr *a, enum pkt_dir dir)
 	c->ms = t;
 	jobs[njobs].addr = *a;
 	jobs[njobs].dir = dir;
-	jobs[njobs].res = RES_NONE;
 	if (++njobs == BATCH_MAX)
 		update_flush();
 }
@@ -123,7 +116,6 @@ update_txn(struct store *st, void *arg)
 	struct counts	*cn = &fc->cn;
 	struct gdata	 gd;
 	struct job	*j;
-	enum grey_seen	 seen;
 	char		 key[INET6_ADDRSTRLEN];
 	time_t		 now;
 	size_t		 i;
@@ -133,30 +125,12 @@ update_txn(struct store *st, void *arg)
 	memset(cn, 0, sizeof(*cn));
 	for (i = 0; i < njobs; i++) {
 		j = &jobs[i];
-		j->res = RES_NONE;
 		addr_str(&j->addr, key, sizeof(key));
 		rv = grey_white_seen(st, up_whiteexp, now, key,
-		    j->dir != DIR_IN, &seen, &gd);
+		    j->dir != DIR_IN, &j->res, &gd);
 		if (rv != STORE_OK)
 			return rv;
-		switch (seen) {
-		case GREY_SEEN_CREATED:
-			j->res = RES_CREATED;
-			cn->created++;
-			break;
-		case GREY_SEEN_EXTENDED:
-			j->res = RES_EXTENDED;
-			cn->extended++;
-			break;
-		case GREY_SEEN_NOTWHITE:
-			j->res = RES_NOTWHITE;
-			cn->notwhite++;
-			continue;
-		case GREY_SEEN_TRAPPED:
-			j->res = RES_TRAPPED;
-			cn->trapped++;
-			continue;
-		}
+		cn->n[j->res]++;
 		j->expire = gd.expire;
 		j->pcount = gd.pcount;
 	}
@@ -171,23 +145,21 @@ job_log(const struct job *j, time_t now)
 
 	addr_str(&j->addr, buf, sizeof(buf));
 	switch (j->res) {
-	case RES_CREATED:
+	case GREY_SEEN_CREATED:
 		log_debug("%s %s: new WHITE entry, expires in %lld s", dir,
 		    buf, (long long)(j->expire - now));
 		break;
-	case RES_EXTENDED:
+	case GREY_SEEN_EXTENDED:
 		log_debug("%s %s: WHITE entry extended, pcount %d, expires "
 		    "in %lld s", dir, buf, (int)j->pcount,
 		    (long long)(j->expire - now));
 		break;
-	case RES_NOTWHITE:
+	case GREY_SEEN_NOTWHITE:
 		log_debug("%s %s: not WHITE in the database, left alone",
 		    dir, buf);
 		break;
-	case RES_TRAPPED:
+	case GREY_SEEN_TRAPPED:
 		log_debug("%s %s: TRAPPED, left alone", dir, buf);
-		break;
-	case RES_NONE:
 		break;
 	}
 }
@@ -206,8 +178,8 @@ update_sets(time_t now)
 	fw_lasttry = now;
 	nftset_begin(up_ns);
 	for (i = 0; i < njobs; i++) {
-		if ((jobs[i].res != RES_CREATED &&
-		    jobs[i].res != RES_EXTENDED) || jobs[i].expire <= now)
+		if ((jobs[i].res != GREY_SEEN_CREATED &&
+		    jobs[i].res != GREY_SEEN_EXTENDED) || jobs[i].expire <= now)
 			continue;
 		if (nftset_queue_add(up_ns, &jobs[i].addr,
 		    (uint64_t)(jobs[i].expire - now) * 1000) == 0)
@@ -261,10 +233,10 @@ update_flush(void)
 		njobs = 0;
 		return;
 	}
-	stats.extended += fc.cn.extended;
-	stats.created += fc.cn.created;
-	stats.notwhite += fc.cn.notwhite;
-	stats.trapped += fc.cn.trapped;
+	stats.extended += fc.cn.n[GREY_SEEN_EXTENDED];
+	stats.created += fc.cn.n[GREY_SEEN_CREATED];
+	stats.notwhite += fc.cn.n[GREY_SEEN_NOTWHITE];
+	stats.trapped += fc.cn.n[GREY_SEEN_TRAPPED];
 	if (log_getverbose())
 		for (i = 0; i < njobs; i++)
 			job_log(&jobs[i], now);
