@@ -56,8 +56,8 @@ TEST_CFLAGS = $(ALL_CFLAGS) -Iregress/unit -Ispamd -Ispamd-setup
 # Unit tests link lib/ and only the objects of the code they test.
 UNIT_t_smtp	 = spamd/smtp.o
 UNIT_t_blacklist = spamd/blacklist.o spamd/smtp.o
-UNIT_t_grey	 =
-UNIT_t_spamlogd	 =
+UNIT_t_grey	 = regress/unit/store_mem.o
+UNIT_t_spamlogd	 = regress/unit/store_mem.o
 UNIT_t_spamdconf =
 
 .PHONY: all tests check demo install clean deps bench lint fuzz
@@ -97,6 +97,8 @@ spamd-setup/spamd-setup: $(SETUP_OBJS) $(LIBSPAMD)
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SETUP_OBJS) $(SETUP_LIBS)
 
+# Keep intermediate objects such as regress/unit/store_mem.o.
+.SECONDARY:
 .SECONDEXPANSION:
 regress/unit/t_%: regress/unit/t_%.c $$(UNIT_t_$$*) $(LIBSPAMD)
 	$(say) CCLD $@

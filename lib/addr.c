@@ -2,6 +2,8 @@
  * Address helpers.  The database and the nft sets speak of an IPv4 client
  * of a dual-stack socket as a.b.c.d, never as ::ffff:a.b.c.d, so every
  * path that turns a socket address into text goes through here.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #include <sys/socket.h>
 
@@ -88,4 +90,30 @@ int
 addr_len(const struct addr *ad)
 {
 	return ad->af == AF_INET ? 4 : 16;
+}
+
+int
+addr_cmp(const struct addr *a, const struct addr *b)
+{
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	return memcmp(a->a, b->a, (size_t)addr_len(a));
+}
+
+uint32_t
+fnv1a(const void *p, size_t len, uint32_t h)
+{
+	const uint8_t	*b = p;
+
+	while (len-- > 0) {
+		h ^= *b++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+uint32_t
+addr_hash(const struct addr *a, uint32_t seed)
+{
+	return fnv1a(a->a, (size_t)addr_len(a), FNV1A_BASIS ^ seed);
 }

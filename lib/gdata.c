@@ -2,11 +2,18 @@
  * The greylist record codec: a version byte, then first, pass and
  * expire as big-endian 64-bit integers and bcount and pcount as
  * big-endian 32-bit integers.  A record of any other size or version
- * is refused, so a foreign or damaged file is never misread.
+ * is refused, so a foreign or damaged file is never misread.  Then the
+ * keys: built and parsed here only.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <endian.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "gdata.h"
 
 static void
@@ -83,4 +90,91 @@ gd_type(const char *key, size_t keylen, const struct gdata *gd)
 	if (gd->pcount == GD_SPAMTRAP)
 		return GD_SPAMTRAP_T;
 	return GD_WHITE;
+}
+
+int
+grey_key(char *buf, size_t len, const char *ip, const char *helo,
+    const char *from, const char *to)
+{
+	int	n;
+
+	n = snprintf(buf, len, "%s\n%s\n%s\n%s", ip, helo, from, to);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return n;
+}
+
+/*
+ * Split at the first two bars and the last one, so only from may hold
+ * a bar: helo is a host name, to a recipient without one.
+ */
+const char *
+gd_tuplekey(char *key, size_t len, const char *arg)
+{
+	char	 buf[GD_KEY_MAX], ip[INET6_ADDRSTRLEN];
+	char	*helo, *from, *to;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		return "tuple too long";
+	if ((helo = strchr(buf, '|')) == NULL ||
+	    (from = strchr(helo + 1, '|')) == NULL ||
+	    (to = strrchr(from + 1, '|')) == NULL)
+		return "not a tuple ip|helo|from|to";
+	*helo++ = *from++ = *to++ = '\0';
+	if (addr_canon(buf, ip, sizeof(ip)) == -1)
+		return "not an IP address in the tuple";
+	if (strchr(helo, '\n') != NULL || strchr(from, '\n') != NULL ||
+	    strchr(to, '\n') != NULL)
+		return "newline in the tuple";
+	if (grey_key(key, len, ip, helo, from, to) == -1)
+		return "tuple too long";
+	return NULL;
+}
+
+/* Where the address of inlen bytes at *in starts, and its length. */
+static size_t
+trap_strip(const char **in, size_t inlen)
+{
+	if (inlen > 0 && **in == '<') {
+		(*in)++;
+		inlen--;
+	}
+	if (inlen > 0 && (*in)[inlen - 1] == '>')
+		inlen--;
+	return inlen;
+}
+
+int
+grey_trapkey(char *buf, size_t len, const char *to)
+{
+	size_t	 n, i;
+
+	n = trap_strip(&to, strlen(to));
+	if (n == 0 || n >= len)
+		return -1;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)to[i]);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+const char *
+gd_trapkey(char *key, size_t len, const char *in, size_t inlen)
+{
+	size_t	 i, n;
+
+	n = trap_strip(&in, inlen);
+	if (n == 0 || memchr(in, '@', n) == NULL)
+		return "not an email address";
+	if (n >= len || n >= GD_FIELD_MAX)
+		return "address too long";
+	/* spamd's recipients never hold a blank: such a trap never hits. */
+	for (i = 0; i < n; i++) {
+		if (isspace((unsigned char)in[i]) ||
+		    iscntrl((unsigned char)in[i]))
+			return "blank or control character in address";
+		key[i] = (char)tolower((unsigned char)in[i]);
+	}
+	key[n] = '\0';
+	return NULL;
 }

@@ -9,7 +9,10 @@
  *	WHITE, TRAPPED	"ip"			(pcount >= 0, pcount == -1)
  *	SPAMTRAP	"user@domain"		(pcount == -2, lower case)
  * Keys starting with a NUL byte are the suite's own metadata and are
- * never listed.
+ * never listed.  The key builders and parsers are here too, so that
+ * every program spells a key the same way.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #ifndef SPAMD_GDATA_H
 #define SPAMD_GDATA_H
@@ -48,5 +51,28 @@ void		gd_encode(const struct gdata *, uint8_t buf[GD_RECSIZE]);
 int		gd_decode(const void *buf, size_t len, struct gdata *);
 /* What kind of entry a key and its record are. */
 enum gd_type	gd_type(const char *key, size_t keylen, const struct gdata *);
+
+/* Build the key "ip\nhelo\nfrom\nto"; returns its length or -1. */
+int		grey_key(char *buf, size_t len, const char *ip,
+		    const char *helo, const char *from, const char *to);
+/*
+ * A GREY key from a tuple as the listing shows it, "ip|helo|from|to"
+ * (only from may hold a bar).  NULL, or what is wrong with arg.
+ */
+const char	*gd_tuplekey(char *key, size_t len, const char *arg);
+/*
+ * A recipient as the client sent it ("<User@Example.ORG>") in the form
+ * SPAMTRAP keys take: angle brackets dropped, lower case
+ * ("user@example.org").  Returns its length, or -1 if empty or too
+ * long.  Any recipient has one, so -A can judge its domain.
+ */
+int		grey_trapkey(char *buf, size_t len, const char *to);
+/*
+ * The SPAMTRAP key of inlen bytes of in: grey_trapkey's form, and it
+ * must be an email address without blanks or control characters (a
+ * NUL among them), shorter than GD_FIELD_MAX.  NULL, or what is wrong.
+ */
+const char	*gd_trapkey(char *key, size_t len, const char *in,
+		    size_t inlen);
 
 #endif

@@ -8,6 +8,8 @@
  * Commits are written to the log without fsync (DB_TXN_WRITE_NOSYNC):
  * a killed process loses nothing it committed, and a greylist update
  * costs no disk flush.  A power failure may lose the last few.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #include <sys/stat.h>
 #include <sys/types.h>

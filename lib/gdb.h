@@ -4,6 +4,8 @@
  * by -f (default /var/db/spamd).  spamd, spamdb and spamlogd all open
  * the same environment; DB_REGISTER | DB_RECOVER recovers it when a
  * process died holding it.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #ifndef SPAMD_GDB_H
 #define SPAMD_GDB_H
@@ -11,9 +13,8 @@
 #include <pwd.h>
 #include <stddef.h>
 
+#include "paths.h"
 #include "store.h"
-
-#define PATH_SPAMD_DB	"/var/db/spamd"
 
 #define GDB_RDONLY	0x01	/* open for reading only */
 #define GDB_CREATE	0x02	/* create the directory and database */

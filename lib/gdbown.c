@@ -2,6 +2,8 @@
  * Opening the database for a daemon started as root: the directory and
  * every file of the environment belong to the user the daemon becomes,
  * so it can go on using them after dropping privileges.
+ *
+ * Used by: spamd, spamlogd.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -66,7 +68,7 @@ gdb_open_as(const char *path, const struct passwd *pw, char *err,
 	if (pw != NULL && (seteuid(0) == -1 || setegid(0) == -1)) {
 		snprintf(err, errlen, "seteuid 0: %s", strerror(errno));
 		if (st != NULL)
-			st->ops->close(st->h);
+			store_close(st);
 		return NULL;
 	}
 	return st;

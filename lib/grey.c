@@ -1,5 +1,5 @@
 /*
- * Greylisting policy over the store interface.  Time is an argument, so
+ * Record policy over the store interface.  Time is an argument, so
  * the unit tests drive it with an injected clock.
  *
  * Differences from OpenBSD, on purpose: a retry after passtime promotes
@@ -8,114 +8,106 @@
  * until greyexp, re-adding the ip at every scan, so an admin's
  * `spamdb -d ip' did not stick).  The scan still promotes passed tuples
  * it finds, such as those written by an older version or by sync.
+ *
+ * Used by: spamd (tuples, traps, scan), spamlogd (grey_white_seen), spamdb
+ * (grey_admin_set).
  */
-#include <ctype.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grey.h"
 #include "log.h"
 
-#define GREY_RETRIES	8	/* deadlocked transactions run again */
 #define SCAN_BATCH	1000	/* changes per transaction in a scan */
 
-int
-grey_key(char *buf, size_t len, const char *ip, const char *helo,
-    const char *from, const char *to)
+void
+grey_white_new(struct gdata *w, time_t now, time_t whiteexp)
 {
-	int	n;
-
-	n = snprintf(buf, len, "%s\n%s\n%s\n%s", ip, helo, from, to);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	return n;
+	memset(w, 0, sizeof(*w));
+	w->first = w->pass = now;
+	w->expire = now + whiteexp;
+	w->bcount = 1;
+	w->pcount = 0;
 }
 
-/* A new WHITE record for ip, copied from the tuple that passed. */
+/* The WHITE record of a tuple that passed: its history, a fresh pcount. */
 static void
 grey_white(const struct grey_conf *gc, time_t now, const struct gdata *t,
     struct gdata *w)
 {
-	*w = *t;
-	w->pcount = 0;
-	w->expire = now + gc->whiteexp;
+	grey_white_new(w, now, gc->whiteexp);
+	w->first = t->first;
+	w->pass = t->pass;
+	w->bcount = t->bcount;
 }
 
-static enum grey_result
-grey_tuple_once(struct store *st, const struct grey_conf *gc, time_t now,
-    const char *ip, const char *key, size_t keylen, struct gdata *white,
-    int *retry)
-{
-	const struct store_ops	*o = st->ops;
-	struct gdata		 ipd, gd, wd;
+struct tuple_ctx {
+	const struct grey_conf	*gc;
+	time_t			 now;
+	const char		*ip, *key;
+	size_t			 keylen;
 	enum grey_result	 r;
+	struct gdata		 white;
+};
+
+static int
+grey_tuple_txn(struct store *st, void *arg)
+{
+	struct tuple_ctx	*t = arg;
+	const struct store_ops	*o = st->ops;
+	const struct grey_conf	*gc = t->gc;
+	time_t			 now = t->now;
+	struct gdata		 ipd, gd;
+	size_t			 iplen = strlen(t->ip);
 	int			 ipstate, rv;
 
-	*retry = 0;
-	if ((rv = o->begin(st->h)) != STORE_OK)
-		goto err;
-
 	/* What the ip is already: nothing, WHITE or TRAPPED. */
-	rv = o->get(st->h, ip, strlen(ip), &ipd);
+	rv = o->get(st->h, t->ip, iplen, &ipd);
 	if (rv == STORE_ERR || rv == STORE_RETRY)
-		goto err;
+		return rv;
 	ipstate = GD_META;
 	if (rv == STORE_OK && ipd.expire > now)
-		ipstate = gd_type(ip, strlen(ip), &ipd);
+		ipstate = gd_type(t->ip, iplen, &ipd);
 	if (ipstate == GD_WHITE) {
-		if ((rv = o->commit(st->h)) != STORE_OK)
-			goto err;
-		if (white != NULL)
-			*white = ipd;
-		return GREY_WHITE;
+		t->white = ipd;
+		t->r = GREY_WHITE;
+		return STORE_OK;
 	}
 
-	rv = o->get(st->h, key, keylen, &gd);
+	rv = o->get(st->h, t->key, t->keylen, &gd);
 	if (rv == STORE_ERR || rv == STORE_RETRY)
-		goto err;
+		return rv;
 	if (rv == STORE_NOTFOUND || gd.expire <= now || gd.pcount < 0) {
 		/* New, or expired but not scanned away yet: start over. */
 		memset(&gd, 0, sizeof(gd));
 		gd.first = now;
 		gd.pass = gd.expire = now + gc->greyexp;
 		gd.bcount = 1;
-		r = GREY_NEW;
+		t->r = GREY_NEW;
 	} else {
 		gd.bcount++;
 		gd.pcount = 0;
-		r = GREY_EARLY;
+		t->r = GREY_EARLY;
 		if (gd.first + gc->passtime < now) {
 			gd.pass = now;
-			r = ipstate == GD_TRAPPED_T ? GREY_TRAPPED :
+			t->r = ipstate == GD_TRAPPED_T ? GREY_TRAPPED :
 			    GREY_PASSED;
 		}
 	}
-	if (r == GREY_NEW && ipstate == GD_TRAPPED_T)
-		r = GREY_TRAPPED;
-	if (r == GREY_PASSED) {
-		/*
-		 * The tuple has done its job: it goes, so that deleting the
-		 * WHITE entry (spamdb -d) is not undone by the next scan.
-		 */
-		grey_white(gc, now, &gd, &wd);
-		if ((rv = o->put(st->h, ip, strlen(ip), &wd)) != STORE_OK)
-			goto err;
-		rv = o->del(st->h, key, keylen);
-		if (rv != STORE_OK && rv != STORE_NOTFOUND)
-			goto err;
-		if (white != NULL)
-			*white = wd;
-	} else if ((rv = o->put(st->h, key, keylen, &gd)) != STORE_OK)
-		goto err;
-	if ((rv = o->commit(st->h)) != STORE_OK)
-		goto err;
-	return r;
-err:
-	o->abort(st->h);
-	if (rv == STORE_RETRY)
-		*retry = 1;
-	return GREY_FAIL;
+	if (t->r == GREY_NEW && ipstate == GD_TRAPPED_T)
+		t->r = GREY_TRAPPED;
+	if (t->r != GREY_PASSED)
+		return o->put(st->h, t->key, t->keylen, &gd);
+	/*
+	 * The tuple has done its job: it goes, so that deleting the WHITE
+	 * entry (spamdb -d) is not undone by the next scan.
+	 */
+	grey_white(gc, now, &gd, &t->white);
+	if ((rv = o->put(st->h, t->ip, iplen, &t->white)) != STORE_OK)
+		return rv;
+	rv = o->del(st->h, t->key, t->keylen);
+	return rv == STORE_NOTFOUND ? STORE_OK : rv;
 }
 
 enum grey_result
@@ -123,40 +115,25 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, const char *helo, const char *from, const char *to,
     struct gdata *white)
 {
+	struct tuple_ctx	 t;
 	char			 key[GD_KEY_MAX];
-	enum grey_result	 r;
-	int			 keylen, i, retry;
+	int			 keylen, rv;
 
 	if ((keylen = grey_key(key, sizeof(key), ip, helo, from, to)) == -1) {
 		log_warnx("tuple of %s too long, not recorded", ip);
 		return GREY_FAIL;
 	}
-	for (i = 0; i < GREY_RETRIES; i++) {
-		r = grey_tuple_once(st, gc, now, ip, key, (size_t)keylen,
-		    white, &retry);
-		if (!retry)
-			return r;
+	t = (struct tuple_ctx){ .gc = gc, .now = now, .ip = ip, .key = key,
+	    .keylen = (size_t)keylen };
+	if ((rv = store_txn(st, grey_tuple_txn, &t)) != STORE_OK) {
+		if (rv == STORE_RETRY)
+			log_warnx("tuple of %s: gave up after %d deadlocks",
+			    ip, STORE_TRIES);
+		return GREY_FAIL;
 	}
-	log_warnx("tuple of %s: gave up after %d deadlocks", ip, i);
-	return GREY_FAIL;
-}
-
-int
-grey_trapkey(char *buf, size_t len, const char *to)
-{
-	size_t	 n, i;
-
-	if (*to == '<')
-		to++;
-	n = strlen(to);
-	if (n > 0 && to[n - 1] == '>')
-		n--;
-	if (n == 0 || n >= len)
-		return -1;
-	for (i = 0; i < n; i++)
-		buf[i] = (char)tolower((unsigned char)to[i]);
-	buf[n] = '\0';
-	return (int)n;
+	if (white != NULL && (t.r == GREY_WHITE || t.r == GREY_PASSED))
+		*white = t.white;
+	return t.r;
 }
 
 int
@@ -164,11 +141,11 @@ grey_spamtrap(struct store *st, const char *to)
 {
 	struct gdata	 gd;
 	char		 key[GD_FIELD_MAX];
-	int		 n, rv;
+	int		 rv;
 
-	if ((n = grey_trapkey(key, sizeof(key), to)) == -1)
-		return 0;
-	rv = st->ops->get(st->h, key, (size_t)n, &gd);
+	if (gd_trapkey(key, sizeof(key), to, strlen(to)) != NULL)
+		return 0;	/* no such key can be stored */
+	rv = st->ops->get(st->h, key, strlen(key), &gd);
 	if (rv == STORE_NOTFOUND)
 		return 0;
 	if (rv != STORE_OK)
@@ -176,50 +153,68 @@ grey_spamtrap(struct store *st, const char *to)
 	return gd.pcount == GD_SPAMTRAP;
 }
 
+/* What grey_trap and grey_admin_set write, in one transaction. */
+struct set_ctx {
+	const struct grey_conf	*gc;
+	time_t			 now;
+	const char		*key;
+	enum gd_type		 type;		/* grey_admin_set */
+	struct gdata		 rec;
+	int			 was_white;	/* grey_trap */
+};
+
+/* The record under c->key into c->rec: a STORE_ code. */
+static int
+set_get(struct store *st, struct set_ctx *c)
+{
+	return st->ops->get(st->h, c->key, strlen(c->key), &c->rec);
+}
+
+static int
+set_put(struct store *st, struct set_ctx *c)
+{
+	return st->ops->put(st->h, c->key, strlen(c->key), &c->rec);
+}
+
+static int
+grey_trap_txn(struct store *st, void *arg)
+{
+	struct set_ctx	*t = arg;
+	struct gdata	*gd = &t->rec;
+	int		 rv;
+
+	t->was_white = 0;
+	if ((rv = set_get(st, t)) < 0)
+		return rv;
+	if (rv == STORE_OK && gd->expire > t->now &&
+	    gd->pcount == GD_TRAPPED) {
+		gd->bcount++;
+	} else {
+		if (rv == STORE_OK && gd->expire > t->now && gd->pcount >= 0)
+			t->was_white = 1;
+		memset(gd, 0, sizeof(*gd));
+		gd->first = t->now;
+		gd->pass = gd->expire = t->now + t->gc->trapexp;
+		gd->bcount = 1;
+		gd->pcount = GD_TRAPPED;
+	}
+	return set_put(st, t);
+}
+
 enum grey_result
 grey_trap(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, struct gdata *rec, int *was_white)
 {
-	const struct store_ops	*o = st->ops;
-	struct gdata		 gd;
-	int			 i, rv;
+	struct set_ctx	 t = { .gc = gc, .now = now, .key = ip };
 
-	for (i = 0; i < GREY_RETRIES; i++) {
-		*was_white = 0;
-		if ((rv = o->begin(st->h)) != STORE_OK)
-			goto fail;
-		rv = o->get(st->h, ip, strlen(ip), &gd);
-		if (rv == STORE_OK && gd.expire > now &&
-		    gd.pcount == GD_TRAPPED) {
-			gd.bcount++;
-		} else if (rv == STORE_OK || rv == STORE_NOTFOUND) {
-			if (rv == STORE_OK && gd.expire > now &&
-			    gd.pcount >= 0)
-				*was_white = 1;
-			memset(&gd, 0, sizeof(gd));
-			gd.first = now;
-			gd.pass = gd.expire = now + gc->trapexp;
-			gd.bcount = 1;
-			gd.pcount = GD_TRAPPED;
-		} else
-			goto again;
-		if ((rv = o->put(st->h, ip, strlen(ip), &gd)) != STORE_OK)
-			goto again;
-		if ((rv = o->commit(st->h)) == STORE_OK) {
-			*rec = gd;
-			return GREY_TRAPPED;
-		}
-		if (rv != STORE_RETRY)
-			goto fail;
-		continue;
-again:
-		o->abort(st->h);
-		if (rv != STORE_RETRY)
-			goto fail;
+	*was_white = 0;
+	if (store_txn(st, grey_trap_txn, &t) != STORE_OK) {
+		log_warnx("can't trap %s in the database", ip);
+		return GREY_FAIL;
 	}
-fail:
-	log_warnx("can't trap %s in the database", ip);
-	return GREY_FAIL;
+	*rec = t.rec;
+	*was_white = t.was_white;
+	return GREY_TRAPPED;
 }
 
 int
@@ -238,6 +233,91 @@ grey_known(struct store *st, time_t now, const char *ip, const char *helo,
 	if (rv != STORE_OK)
 		return -1;
 	return gd.expire > now;
+}
+
+int
+grey_white_seen(struct store *st, time_t whiteexp, time_t now,
+    const char *ip, int outbound, enum grey_seen *res, struct gdata *rec)
+{
+	size_t	 iplen = strlen(ip);
+	int	 rv;
+
+	rv = st->ops->get(st->h, ip, iplen, rec);
+	if (rv == STORE_NOTFOUND) {
+		if (!outbound) {
+			memset(rec, 0, sizeof(*rec));
+			*res = GREY_SEEN_NOTWHITE;
+			return STORE_OK;
+		}
+		grey_white_new(rec, now, whiteexp);
+		*res = GREY_SEEN_CREATED;
+	} else if (rv == STORE_OK) {
+		/* Keys are addresses: pcount < 0 is TRAPPED. */
+		if (rec->pcount < 0) {
+			*res = GREY_SEEN_TRAPPED;
+			return STORE_OK;
+		}
+		if (rec->pcount < INT32_MAX)
+			rec->pcount++;
+		if (rec->expire < now + whiteexp)
+			rec->expire = now + whiteexp;
+		*res = GREY_SEEN_EXTENDED;
+	} else
+		return rv;
+	return st->ops->put(st->h, ip, iplen, rec);
+}
+
+static int
+grey_admin_txn(struct store *st, void *arg)
+{
+	struct set_ctx	*a = arg;
+	struct gdata	*gd = &a->rec;
+	int		 rv;
+
+	if ((rv = set_get(st, a)) < 0)
+		return rv;
+	if (rv == STORE_NOTFOUND) {
+		memset(gd, 0, sizeof(*gd));
+		gd->first = a->now;
+		gd->bcount = 1;
+	}
+	switch (a->type) {
+	case GD_WHITE:
+		if (rv == STORE_NOTFOUND) {
+			grey_white_new(gd, a->now, a->gc->whiteexp);
+			break;
+		}
+		if (gd->pcount < 0)
+			gd->pcount = 0;		/* untrapped by hand */
+		else if (gd->pcount < INT32_MAX)
+			gd->pcount++;
+		gd->pass = a->now;
+		gd->expire = a->now + a->gc->whiteexp;
+		break;
+	case GD_TRAPPED_T:
+		gd->pcount = GD_TRAPPED;
+		gd->expire = a->now + a->gc->trapexp;
+		break;
+	case GD_SPAMTRAP_T:
+		gd->pcount = GD_SPAMTRAP;
+		gd->expire = 0;
+		break;
+	default:
+		return STORE_ERR;
+	}
+	return set_put(st, a);
+}
+
+int
+grey_admin_set(struct store *st, const struct grey_conf *gc, time_t now,
+    enum gd_type type, const char *key, struct gdata *rec)
+{
+	struct set_ctx	 a = { .gc = gc, .now = now, .key = key, .type = type };
+	int		 rv;
+
+	if ((rv = store_txn(st, grey_admin_txn, &a)) == STORE_OK && rec != NULL)
+		*rec = a.rec;
+	return rv;
 }
 
 /*
@@ -263,7 +343,9 @@ struct scan_ctx {
 	time_t				 now;
 	struct scan_change		*ch;
 	size_t				 nch, cap;
+	size_t				 from, to;	/* batch */
 	int				 oom;
+	char				 done[SCAN_BATCH];
 };
 
 static int
@@ -383,16 +465,30 @@ scan_report(struct scan_ctx *sc, struct scan_change *c)
 	}
 }
 
+/* One batch of changes, sc->ch[sc->from .. sc->to), in a transaction. */
+static int
+scan_txn(struct store *st, void *arg)
+{
+	struct scan_ctx	*sc = arg;
+	size_t		 j;
+	int		 rv;
+
+	for (j = sc->from; j < sc->to; j++) {
+		if ((rv = scan_apply(st, sc, &sc->ch[j])) < 0)
+			return rv;
+		sc->done[j - sc->from] = rv == 1;
+	}
+	return STORE_OK;
+}
+
 int
 grey_scan(struct store *st, const struct grey_conf *gc, time_t now,
     const struct grey_scan_cb *cb, struct grey_scan_stats *stats)
 {
-	const struct store_ops	*o = st->ops;
 	struct scan_ctx		 sc;
 	struct grey_scan_stats	 dummy;
-	size_t			 i, j, end;
-	int			 rv, rc = 0, tries;
-	char			 done[SCAN_BATCH];
+	size_t			 i, j;
+	int			 rc = 0;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.gc = gc;
@@ -401,36 +497,21 @@ grey_scan(struct store *st, const struct grey_conf *gc, time_t now,
 	sc.now = now;
 	memset(sc.stats, 0, sizeof(*sc.stats));
 
-	if (o->walk(st->h, scan_visit, &sc) != STORE_OK || sc.oom) {
+	if (st->ops->walk(st->h, scan_visit, &sc) != STORE_OK || sc.oom) {
 		if (sc.oom)
 			log_warnx("scan: out of memory");
 		rc = -1;
 		goto out;
 	}
-	for (i = 0; i < sc.nch; i = end) {
-		end = i + SCAN_BATCH < sc.nch ? i + SCAN_BATCH : sc.nch;
-		for (tries = 0; tries < GREY_RETRIES; tries++) {
-			if ((rv = o->begin(st->h)) != STORE_OK)
-				break;
-			for (j = i; j < end; j++) {
-				rv = scan_apply(st, &sc, &sc.ch[j]);
-				if (rv < 0)
-					break;
-				done[j - i] = rv == 1;
-			}
-			if (rv >= 0)
-				rv = o->commit(st->h);
-			else
-				o->abort(st->h);
-			if (rv != STORE_RETRY)
-				break;
-		}
-		if (rv < 0) {
+	for (i = 0; i < sc.nch; i = sc.to) {
+		sc.from = i;
+		sc.to = i + SCAN_BATCH < sc.nch ? i + SCAN_BATCH : sc.nch;
+		if (store_txn(st, scan_txn, &sc) != STORE_OK) {
 			rc = -1;
 			goto out;
 		}
-		for (j = i; j < end; j++)
-			if (done[j - i])
+		for (j = sc.from; j < sc.to; j++)
+			if (sc.done[j - sc.from])
 				scan_report(&sc, &sc.ch[j]);
 	}
 out:

@@ -1,8 +1,11 @@
 /*
- * Greylisting policy: what happens to the database when a tuple is
- * seen, and what the periodic scan removes.  It works on the store
- * interface and takes the time as an argument so that tests can run it
- * with an injected clock.
+ * Record policy: what happens to the database when a tuple is seen,
+ * when spamlogd sees mail go by, when the admin adds an entry, and what
+ * the periodic scan removes.  It works on the store interface and takes
+ * the time as an argument so that tests can run it with an injected
+ * clock.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #ifndef SPAMD_GREY_H
 #define SPAMD_GREY_H
@@ -43,12 +46,9 @@ enum grey_result grey_tuple(struct store *, const struct grey_conf *,
 		    const char *from, const char *to, struct gdata *white);
 
 /*
- * Greytrapping.  grey_trapkey() turns a recipient as the client sent
- * it ("<User@Example.ORG>") into the key of a SPAMTRAP entry
- * ("user@example.org"); returns its length or -1.  grey_spamtrap() says
- * whether it is one: 1, 0, or -1 on a storage error.
+ * Greytrapping: is the recipient to (as the client sent it) a SPAMTRAP
+ * entry?  1, 0, or -1 on a storage error.
  */
-int		grey_trapkey(char *buf, size_t len, const char *to);
 int		grey_spamtrap(struct store *, const char *to);
 
 /*
@@ -60,6 +60,43 @@ int		grey_spamtrap(struct store *, const char *to);
 enum grey_result grey_trap(struct store *, const struct grey_conf *,
 		    time_t now, const char *ip, struct gdata *rec,
 		    int *was_white);
+
+/* A fresh WHITE record: first = pass = now, bcount 1, pcount 0. */
+void		grey_white_new(struct gdata *, time_t now, time_t whiteexp);
+
+enum grey_seen {
+	GREY_SEEN_CREATED,	/* outbound to an unknown host: now WHITE */
+	GREY_SEEN_EXTENDED,	/* WHITE: pcount++, lives on */
+	GREY_SEEN_NOTWHITE,	/* inbound from an unknown host: left alone */
+	GREY_SEEN_TRAPPED	/* TRAPPED: left alone */
+};
+
+/*
+ * spamlogd saw mail between us and ip.  Inside the caller's
+ * transaction: an inbound host that is not in the store is left alone
+ * (it was deleted, or expired, and must not come back this way); an
+ * outbound one becomes WHITE.  A WHITE entry, even one expired but not
+ * scanned away yet, gets pcount++ (saturating) and lives until at least
+ * now + whiteexp.  TRAPPED stays TRAPPED (OpenBSD's pcount++ quietly
+ * made it WHITE).  *res says which; *rec holds the record.  Returns a
+ * STORE_ code.
+ */
+int		grey_white_seen(struct store *, time_t whiteexp, time_t now,
+		    const char *ip, int outbound, enum grey_seen *res,
+		    struct gdata *rec);
+
+/*
+ * spamdb -a, -t -a, -T -a of key, in a transaction of its own.  As
+ * OpenBSD's spamdb: WHITE new is a fresh WHITE record, existing gets
+ * pcount++ (0 if it was trapped), pass = now, expire = now + whiteexp;
+ * TRAPPED gets pcount -1 and expire = now + trapexp; SPAMTRAP pcount -2
+ * and expire 0.  A new entry starts with first = now and bcount 1.  The
+ * record written is stored in *rec (may be NULL).  Returns a STORE_
+ * code.
+ */
+int		grey_admin_set(struct store *, const struct grey_conf *,
+		    time_t now, enum gd_type, const char *key,
+		    struct gdata *rec);
 
 /* Is the tuple in the store and not expired?  1, 0, or -1 on error. */
 int		grey_known(struct store *, time_t now, const char *ip,
@@ -89,9 +126,5 @@ struct grey_scan_stats {
  */
 int		grey_scan(struct store *, const struct grey_conf *, time_t now,
 		    const struct grey_scan_cb *, struct grey_scan_stats *);
-
-/* Build the key "ip\nhelo\nfrom\nto"; returns its length or -1. */
-int		grey_key(char *buf, size_t len, const char *ip,
-		    const char *helo, const char *from, const char *to);
 
 #endif

@@ -148,20 +148,6 @@ put_chunk(struct nftset *ns, enum op_type type, int af, size_t n)
 	return put_msg(ns, NFT_MSG_DELSETELEM, 0, af, 0, 0, "flush");
 }
 
-static uint32_t
-op_hash(const struct addr *a)
-{
-	uint32_t	 h = 2166136261U;	/* FNV-1a */
-	int		 i, len;
-
-	len = addr_len(a);
-	for (i = 0; i < len; i++) {
-		h ^= a->a[i];
-		h *= 16777619U;
-	}
-	return h;
-}
-
 /*
  * Is op i's address already among the n ops of the chunk?  If not, note
  * it.  A second delete of one element in one message fails with ENOENT.
@@ -173,10 +159,9 @@ chunk_has(struct nftset *ns, size_t n, size_t i)
 	size_t			 slot;
 	uint16_t		 v;
 
-	slot = op_hash(a) & (DUP_SLOTS - 1);
+	slot = addr_hash(a, 0) & (DUP_SLOTS - 1);
 	while ((v = ns->dup[slot]) != 0) {
-		if (memcmp(ns->ops[ns->chunk[v - 1]].addr.a, a->a,
-		    addr_len(a)) == 0)
+		if (addr_cmp(&ns->ops[ns->chunk[v - 1]].addr, a) == 0)
 			return 1;
 		slot = (slot + 1) & (DUP_SLOTS - 1);
 	}

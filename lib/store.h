@@ -1,7 +1,11 @@
 /*
  * The small storage interface the greylisting policy (grey.c) works on.
- * Backends: Berkeley DB (gdb.c) for the programs, memory (store_mem.c)
- * for unit tests.  Every call inside begin/commit is one transaction.
+ * Backends: Berkeley DB (gdb.c) for the programs, memory
+ * (regress/unit/store_mem.c) for unit tests.  Every call inside
+ * begin/commit is one transaction; store_txn() runs one, again after a
+ * deadlock, so no caller writes that loop by hand.
+ *
+ * Used by: spamd, spamdb, spamlogd.
  */
 #ifndef SPAMD_STORE_H
 #define SPAMD_STORE_H
@@ -42,6 +46,17 @@ struct store {
 	void			*h;
 };
 
-struct store	*store_mem_open(void);
+#define STORE_TRIES	10	/* runs of a deadlocking transaction */
+
+/*
+ * Begin, run fn, commit; abort when fn returns anything but STORE_OK,
+ * and return that.  A STORE_RETRY from fn or from the commit runs it
+ * all again, at most STORE_TRIES times, then STORE_RETRY is returned.
+ * fn must therefore start from its arguments each time it runs.
+ */
+int	store_txn(struct store *, int (*fn)(struct store *, void *arg),
+	    void *arg);
+/* Close the backend and free st; NULL is fine. */
+void	store_close(struct store *);
 
 #endif

@@ -29,7 +29,8 @@
 #include "setup.h"
 #include "util.h"
 
-#define SPAMD_USER	"_spamd"
+#include "paths.h"
+
 #define MAXARGS		64	/* words of an exec command */
 #define USER_AGENT	"spamd-setup"
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "blacklist.h"
 #include "log.h"
 
@@ -62,7 +63,6 @@ static size_t		 total;		/* ranges of all lists */
 static struct istr	*strs[INTERN_SLOTS];
 static struct ihit	*hits[INTERN_SLOTS];
 
-static uint32_t	hash_bytes(const void *, size_t, uint32_t);
 static const char *intern(const char *);
 static const struct bl_hit *intern_hit(const char **, const char **,
 		    size_t);
@@ -70,18 +70,6 @@ static int	find4(const struct bl_list *, uint32_t);
 static int	find6(const struct bl_list *, const struct cidr_ip *);
 static struct bl_list *lookup_tag(const char *, size_t *);
 static void	list_free(struct bl_list *);
-
-static uint32_t
-hash_bytes(const void *p, size_t n, uint32_t h)
-{
-	const unsigned char	*b = p;
-
-	while (n-- > 0) {
-		h ^= *b++;
-		h *= 16777619U;		/* FNV-1a */
-	}
-	return h;
-}
 
 /* One copy of each distinct string, kept for good; NULL if no memory. */
 static const char *
@@ -91,7 +79,7 @@ intern(const char *s)
 	size_t		 len = strlen(s);
 	uint32_t	 slot;
 
-	slot = hash_bytes(s, len, 2166136261U) % INTERN_SLOTS;
+	slot = fnv1a(s, len, FNV1A_BASIS) % INTERN_SLOTS;
 	for (is = strs[slot]; is != NULL; is = is->next)
 		if (strcmp(is->s, s) == 0)
 			return is->s;
@@ -116,8 +104,8 @@ intern_hit(const char **tags, const char **msgs, size_t n)
 	size_t		 i, len = 0, tl;
 	uint32_t	 slot;
 
-	slot = hash_bytes(tags, n * sizeof(*tags), 2166136261U);
-	slot = hash_bytes(msgs, n * sizeof(*msgs), slot) % INTERN_SLOTS;
+	slot = fnv1a(tags, n * sizeof(*tags), FNV1A_BASIS);
+	slot = fnv1a(msgs, n * sizeof(*msgs), slot) % INTERN_SLOTS;
 	for (h = hits[slot]; h != NULL; h = h->next)
 		if (h->n == n &&
 		    memcmp(h->key, tags, n * sizeof(*tags)) == 0 &&

@@ -42,9 +42,7 @@ static int		 fw_inscan;	/* between scan_begin and scan_end */
 int
 fwent_cmp(struct fwent *a, struct fwent *b)
 {
-	if (a->addr.af != b->addr.af)
-		return a->addr.af < b->addr.af ? -1 : 1;
-	return memcmp(a->addr.a, b->addr.a, (size_t)addr_len(&a->addr));
+	return addr_cmp(&a->addr, &b->addr);
 }
 
 static void

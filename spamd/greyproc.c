@@ -215,8 +215,6 @@ static void
 gp_trap_live(const char *ip, const struct gdata *gd, void *arg)
 {
 	struct trap	*v;
-	const char	*p;
-	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
 
 	(void)arg;
 	if (gp_traps.n == gp_traps.cap) {
@@ -232,9 +230,8 @@ gp_trap_live(const char *ip, const struct gdata *gd, void *arg)
 	v = &gp_traps.v[gp_traps.n++];
 	strlcpy(v->ip, ip, sizeof(v->ip));
 	v->expire = gd->expire;
-	for (p = ip; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	gp_traps.hash += h ^ (uint64_t)gd->expire;
+	gp_traps.hash += fnv1a(ip, strlen(ip), FNV1A_BASIS) ^
+	    (uint64_t)gd->expire;
 }
 
 /* After a scan: send the greytrap list if it changed. */
@@ -402,7 +399,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			log_info("exiting on signal");
 			kill(engine, SIGTERM);
 			waitpid(engine, NULL, 0);
-			st->ops->close(st->h);
+			store_close(st);
 			exit(0);
 		}
 		if (gp_hup) {
@@ -417,7 +414,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			if (pid == engine) {
 				log_warnx("smtp engine exited (status %d), "
 				    "exiting", status);
-				st->ops->close(st->h);
+				store_close(st);
 				exit(1);
 			}
 		}
@@ -443,7 +440,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 				log_warnx("smtp engine went away, exiting");
 				kill(engine, SIGTERM);
 				waitpid(engine, NULL, 0);
-				st->ops->close(st->h);
+				store_close(st);
 				exit(1);
 			}
 		}

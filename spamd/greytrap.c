@@ -23,14 +23,6 @@ struct traplist {
 static struct traplist	 cur, next;
 static int		 building;
 
-static int
-trap_cmp(const struct addr *a, const struct addr *b)
-{
-	if (a->af != b->af)
-		return a->af < b->af ? -1 : 1;
-	return memcmp(a->a, b->a, (size_t)addr_len(a));
-}
-
 /* Index of a, or where it goes. */
 static size_t
 trap_find(const struct traplist *l, const struct addr *a, int *found)
@@ -41,7 +33,7 @@ trap_find(const struct traplist *l, const struct addr *a, int *found)
 	*found = 0;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = trap_cmp(&l->v[mid].addr, a);
+		c = addr_cmp(&l->v[mid].addr, a);
 		if (c == 0) {
 			*found = 1;
 			return mid;

@@ -372,7 +372,7 @@ main(int argc, char *argv[])
 	 * opens the database again for itself below.
 	 */
 	if (st != NULL) {
-		st->ops->close(st->h);
+		store_close(st);
 		st = NULL;
 	}
 

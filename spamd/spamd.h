@@ -14,10 +14,10 @@
 #include <time.h>
 
 #include "grey.h"
+#include "paths.h"
 #include "store.h"
 
 #define SPAMD_PORT	8025
-#define SPAMD_USER	"_spamd"
 #define MAXCON		800	/* default -c */
 #define MAXTIME		400	/* idle seconds before a connection is dropped */
 #define MAXBADCMD	20	/* unrecognised commands before the final reply */

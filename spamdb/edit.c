@@ -2,14 +2,9 @@
  * Adding and deleting entries.  Each key is one transaction of the
  * environment spamd works in, run again when Berkeley DB picks it as a
  * deadlock victim, so spamdb and a busy spamd never lose each other's
- * writes.  What the fields become follows OpenBSD's spamdb:
- *
- *	-a	 new: first = pass = now, expire = now + 36 days, bcount 1,
- *		 pcount 0; existing: pcount++, pass = now, expire renewed
- *	-t -a	 pcount -1, expire = now + 24 hours (first, pass kept)
- *	-T -a	 pcount -2, expire 0, key lower-cased
+ * writes.  What the fields become is up to grey_admin_set (lib/grey.c),
+ * with spamd's default expiry times.
  */
-#include <ctype.h>
 #include <err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +13,11 @@
 #include "grey.h"
 #include "spamdb.h"
 
-#define TXN_TRIES	20
 #define DEL_BATCH	1000	/* tuples deleted per transaction */
 
-struct add_ctx {
-	int		 type;
-	const char	*key;
-	time_t		 now;
-	struct gdata	 gd;
+/* spamd's defaults: -a whitelists for 36 days, -t -a traps for 24 hours. */
+static const struct grey_conf spamdb_gc = {
+	PASSTIME, GREYEXP, WHITEEXP, TRAPEXP
 };
 
 struct del_ctx {
@@ -42,86 +34,9 @@ struct grey_ctx {
 };
 
 static int	argkey(int, const char *, char *, size_t);
-static int	add_txn(struct store *, void *);
 static int	del_txn(struct store *, void *);
 static int	grey_cb(const char *, size_t, const struct gdata *, void *);
 static int	grey_del_txn(struct store *, void *);
-
-int
-spamdb_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
-{
-	const struct store_ops	*o = st->ops;
-	int			 i, rv;
-
-	for (i = 0; i < TXN_TRIES; i++) {
-		if ((rv = o->begin(st->h)) != STORE_OK)
-			return rv;
-		if ((rv = fn(st, arg)) == STORE_OK) {
-			if ((rv = o->commit(st->h)) != STORE_RETRY)
-				return rv;
-			continue;
-		}
-		o->abort(st->h);
-		if (rv != STORE_RETRY)
-			return rv;
-	}
-	return STORE_ERR;
-}
-
-/*
- * A spamtrap address as spamd looks it up: without angle brackets, in
- * lower case.  It cannot hold blanks: spamd's recipients never do.
- */
-const char *
-spamdb_trapkey(const char *arg, char *key, size_t len)
-{
-	size_t	 i, n;
-
-	if (*arg == '<')
-		arg++;
-	n = strlen(arg);
-	if (n > 0 && arg[n - 1] == '>')
-		n--;
-	if (n == 0 || memchr(arg, '@', n) == NULL)
-		return "not an email address";
-	if (n >= len || n >= GD_FIELD_MAX)
-		return "address too long";
-	for (i = 0; i < n; i++) {
-		if (isspace((unsigned char)arg[i]) ||
-		    iscntrl((unsigned char)arg[i]))
-			return "blank or control character in address";
-		key[i] = (char)tolower((unsigned char)arg[i]);
-	}
-	key[n] = '\0';
-	return NULL;
-}
-
-/*
- * A GREY tuple named as the listing shows it, "ip|helo|from|to": split
- * at the first two bars and the last one, so only from may hold a bar.
- */
-const char *
-spamdb_tuplekey(const char *arg, char *key, size_t len)
-{
-	char	 buf[GD_KEY_MAX], ip[INET6_ADDRSTRLEN];
-	char	*helo, *from, *to;
-
-	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
-		return "tuple too long";
-	if ((helo = strchr(buf, '|')) == NULL ||
-	    (from = strchr(helo + 1, '|')) == NULL ||
-	    (to = strrchr(from + 1, '|')) == NULL)
-		return "not a tuple ip|helo|from|to";
-	*helo++ = *from++ = *to++ = '\0';
-	if (addr_canon(buf, ip, sizeof(ip)) == -1)
-		return "not an IP address in the tuple";
-	if (strchr(helo, '\n') != NULL || strchr(from, '\n') != NULL ||
-	    strchr(to, '\n') != NULL)
-		return "newline in the tuple";
-	if (grey_key(key, len, ip, helo, from, to) == -1)
-		return "tuple too long";
-	return NULL;
-}
 
 /* The key an argument names, for adding or deleting; -1 if none. */
 static int
@@ -130,7 +45,7 @@ argkey(int type, const char *arg, char *key, size_t len)
 	const char	*why;
 
 	if (type == GD_SPAMTRAP_T) {
-		if ((why = spamdb_trapkey(arg, key, len)) == NULL)
+		if ((why = gd_trapkey(key, len, arg, strlen(arg))) == NULL)
 			return 0;
 		warnx("%s: %s", arg, why);
 		return -1;
@@ -141,60 +56,20 @@ argkey(int type, const char *arg, char *key, size_t len)
 	return -1;
 }
 
-static int
-add_txn(struct store *st, void *arg)
-{
-	struct add_ctx	*a = arg;
-	size_t		 keylen = strlen(a->key);
-	int		 r;
-
-	r = st->ops->get(st->h, a->key, keylen, &a->gd);
-	if (r != STORE_OK && r != STORE_NOTFOUND)
-		return r;
-	if (r == STORE_NOTFOUND) {
-		memset(&a->gd, 0, sizeof(a->gd));
-		a->gd.first = a->now;
-		a->gd.bcount = 1;
-	}
-	switch (a->type) {
-	case GD_WHITE:
-		if (r == STORE_NOTFOUND || a->gd.pcount < 0)
-			a->gd.pcount = 0;	/* new, or untrapped by hand */
-		else
-			a->gd.pcount++;
-		a->gd.pass = a->now;
-		a->gd.expire = a->now + WHITEEXP;
-		break;
-	case GD_TRAPPED_T:
-		a->gd.pcount = GD_TRAPPED;
-		a->gd.expire = a->now + TRAPEXP;
-		break;
-	case GD_SPAMTRAP_T:
-		a->gd.pcount = GD_SPAMTRAP;
-		a->gd.expire = 0;
-		break;
-	}
-	return st->ops->put(st->h, a->key, keylen, &a->gd);
-}
-
 int
 spamdb_add(struct store *st, int type, const char *arg, time_t now)
 {
-	struct add_ctx	 a;
+	struct gdata	 gd;
 	char		 key[GD_KEY_MAX];
 
 	if (argkey(type, arg, key, sizeof(key)) == -1)
 		return 1;
-	memset(&a, 0, sizeof(a));
-	a.type = type;
-	a.key = key;
-	a.now = now;
-	if (spamdb_txn(st, add_txn, &a) != STORE_OK) {
+	if (grey_admin_set(st, &spamdb_gc, now, type, key, &gd) != STORE_OK) {
 		warnx("%s: cannot add to the database", arg);
 		return 1;
 	}
 	if (type == GD_WHITE)
-		spamdb_fw_add(key, a.gd.expire, now);
+		spamdb_fw_add(key, gd.expire, now);
 	else if (type == GD_TRAPPED_T)
 		spamdb_fw_del(key);
 	return 0;
@@ -224,7 +99,7 @@ spamdb_del(struct store *st, int type, const char *arg)
 		return 1;
 	memset(&d, 0, sizeof(d));
 	d.key = key;
-	r = spamdb_txn(st, del_txn, &d);
+	r = store_txn(st, del_txn, &d);
 	if (r == STORE_NOTFOUND) {
 		warnx("%s: not found", arg);
 		return 1;
@@ -298,13 +173,13 @@ spamdb_del_grey(struct store *st, const char *arg)
 	int		 r = STORE_OK;
 
 	if (strchr(arg, '|') != NULL) {
-		if ((why = spamdb_tuplekey(arg, key, sizeof(key))) != NULL) {
+		if ((why = gd_tuplekey(key, sizeof(key), arg)) != NULL) {
 			warnx("%s: %s", arg, why);
 			return 1;
 		}
 		memset(&d, 0, sizeof(d));
 		d.key = key;
-		if ((r = spamdb_txn(st, del_txn, &d)) == STORE_OK)
+		if ((r = store_txn(st, del_txn, &d)) == STORE_OK)
 			return 0;
 		if (r == STORE_NOTFOUND)
 			warnx("%s: no such GREY tuple", arg);
@@ -328,7 +203,7 @@ spamdb_del_grey(struct store *st, const char *arg)
 	}
 	for (g.from = 0; r == STORE_OK && g.from < g.n; g.from = g.to) {
 		g.to = g.from + DEL_BATCH < g.n ? g.from + DEL_BATCH : g.n;
-		if ((r = spamdb_txn(st, grey_del_txn, &g)) != STORE_OK)
+		if ((r = store_txn(st, grey_del_txn, &g)) != STORE_OK)
 			warnx("%s: cannot delete from the database", arg);
 	}
 	for (i = 0; i < g.n; i++)

@@ -68,9 +68,8 @@ spamdb_fw_flush(void)
 
 	if (nops == 0)
 		return;
-	spamdb_be_root();
 	if (geteuid() != 0)
-		goto done;
+		goto done;	/* no privilege: spamd's scan catches up */
 	/* Quietly: without the table or privilege there is nothing to do. */
 	log_setverbose(0);
 	if ((ns = nftset_open(NULL, NULL, NULL)) == NULL ||

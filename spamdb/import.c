@@ -173,8 +173,8 @@ parse_line(char *line, struct pending *p, time_t now)
 		if (n < 2)
 			return "a SPAMTRAP line has 2 fields";
 		join(f, 1, n - 1);
-		if ((why = spamdb_trapkey(f[1], p->key, sizeof(p->key))) !=
-		    NULL)
+		if ((why = gd_trapkey(p->key, sizeof(p->key), f[1],
+		    strlen(f[1]))) != NULL)
 			return why;
 		p->keylen = strlen(p->key);
 		p->gd.first = now;
@@ -208,7 +208,7 @@ flush_batch(struct store *st, struct batch *b)
 	size_t		 i;
 	time_t		 now = time(NULL);
 
-	if (spamdb_txn(st, put_txn, b) != STORE_OK)
+	if (store_txn(st, put_txn, b) != STORE_OK)
 		return -1;
 	for (i = 0; i < b->n; i++) {
 		p = &b->p[i];

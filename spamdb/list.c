@@ -150,11 +150,11 @@ spamdb_list_key(struct store *st, const char *arg)
 	int		 r;
 
 	if (strchr(arg, '|') != NULL)
-		why = spamdb_tuplekey(arg, key, sizeof(key));
+		why = gd_tuplekey(key, sizeof(key), arg);
 	else if (addr_canon(arg, key, sizeof(key)) == 0)
 		;
 	else if (strchr(arg, '@') != NULL)
-		why = spamdb_trapkey(arg, key, sizeof(key));
+		why = gd_trapkey(key, sizeof(key), arg, strlen(arg));
 	else if (strlcpy(key, arg, sizeof(key)) >= sizeof(key))
 		why = "key too long";
 	if (why != NULL) {

@@ -23,13 +23,12 @@
 
 #include "gdb.h"
 #include "log.h"
+#include "paths.h"
 #include "spamdb.h"
 
 #define ACT_LIST	0
 #define ACT_ADD		1
 #define ACT_DEL		2
-
-#define SPAMD_USER	"_spamd"
 
 volatile sig_atomic_t	spamdb_quit;
 
@@ -40,6 +39,7 @@ static void	on_signal(int);
 static void	signals(void);
 static void	make_dir(const char *);
 static void	become_owner(const char *);
+static void	be_root(void);
 static void	check_path(const char *, int);
 
 static void
@@ -113,8 +113,9 @@ become_owner(const char *path)
 		err(1, "seteuid %u", (unsigned)sb.st_uid);
 }
 
-void
-spamdb_be_root(void)
+/* Back to root for the nft sets, if become_owner left it. */
+static void
+be_root(void)
 {
 	if (saved_euid != 0 || geteuid() == 0)
 		return;
@@ -233,9 +234,10 @@ main(int argc, char *argv[])
 			break;
 		}
 	}
-	st->ops->close(st->h);
+	store_close(st);
 	errors += spamdb_list_out();
 	/* What was committed goes to the sets, interrupted or not. */
+	be_root();
 	spamdb_fw_flush();
 	if (spamdb_quit) {
 		warnx("interrupted");

@@ -24,23 +24,17 @@ int	spamdb_list_out(void);
 int	spamdb_list_key(struct store *, const char *);
 
 /* edit.c */
-/* Keys from arguments: NULL, or what is wrong with arg. */
-const char *spamdb_trapkey(const char *arg, char *key, size_t len);
-const char *spamdb_tuplekey(const char *arg, char *key, size_t len);
 int	spamdb_add(struct store *, int type, const char *, time_t now);
 int	spamdb_del(struct store *, int type, const char *);
 int	spamdb_del_grey(struct store *, const char *);
-/* Run fn in a transaction, again after a deadlock; a STORE_ code. */
-int	spamdb_txn(struct store *, int (*fn)(struct store *, void *),
-	    void *);
 
 /* import.c: returns the number of lines that failed. */
 int	spamdb_import(struct store *, const char *path);
 
-/* spamdb.c: switch the effective uid back to root for nft work. */
-void	spamdb_be_root(void);
-
-/* fw.c: queue whitelist set changes, sent as root by spamdb_fw_flush. */
+/*
+ * fw.c: queue whitelist set changes; spamdb_fw_flush sends them if the
+ * caller is root (main switches back to root for it).
+ */
 void	spamdb_fw_add(const char *ip, time_t expire, time_t now);
 void	spamdb_fw_del(const char *ip);
 void	spamdb_fw_flush(void);

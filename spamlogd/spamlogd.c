@@ -171,11 +171,10 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 
 	if (geteuid() == 0) {
-		if ((pw = getpwnam(SPAMLOGD_USER)) == NULL)
+		if ((pw = getpwnam(SPAMD_USER)) == NULL)
 			errx(1, "no such user %s (create it: useradd "
 			    "--system --no-create-home --shell "
-			    "/usr/sbin/nologin %s)", SPAMLOGD_USER,
-			    SPAMLOGD_USER);
+			    "/usr/sbin/nologin %s)", SPAMD_USER, SPAMD_USER);
 	} else
 		log_warnx("not started as root: keeping the privileges "
 		    "we have");
@@ -198,7 +197,7 @@ main(int argc, char *argv[])
 		if ((st = gdb_open_as(dbpath, pw, errbuf,
 		    sizeof(errbuf))) == NULL)
 			errx(1, "%s", errbuf);
-		st->ops->close(st->h);
+		store_close(st);
 		if (daemon(0, 0) == -1)
 			err(1, "daemon");
 	}
@@ -274,6 +273,6 @@ main(int argc, char *argv[])
 		pcap_close(pc);
 	if (ns != NULL)
 		nftset_close(ns);
-	st->ops->close(st->h);
+	store_close(st);
 	return 0;
 }

@@ -17,9 +17,9 @@
 
 #include "addr.h"
 #include "nftset.h"
+#include "paths.h"
 #include "store.h"
 
-#define SPAMLOGD_USER	"_spamd"
 #define NFLOG_GROUP	25		/* etc/spamd.nft logs to this group */
 #define SMTP_PORT	25
 #define PREFIX_IN	"spamd-in"	/* log prefixes of etc/spamd.nft */

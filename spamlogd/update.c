@@ -1,16 +1,13 @@
 /*
  * What a logged connection does to the database and the nft sets.
  *
- * Inbound, from a host that is WHITE: pcount++ and its entry lives
- * until now + whiteexp (never earlier than it already did).  A host
- * that is not WHITE is left alone: the firewall logs only hosts in the
- * whitelist set, so such a host was deleted from the database (spamdb
- * -d) or expired a moment ago, and must not come back through us.
- * Outbound, to any host: the same for a WHITE entry, or a new WHITE
- * entry (first = pass = now, bcount 1, pcount 0).  TRAPPED hosts stay
- * trapped either way (OpenBSD's pcount++ quietly made them WHITE).
- * Every WHITE entry we touch gets its set element's timeout refreshed,
- * so the kernel never forgets a host the database still holds.
+ * The record policy is grey_white_seen's (lib/grey.c): a WHITE host
+ * seen either way stays WHITE longer, a host we send mail to becomes
+ * WHITE, a host that is not WHITE and sends to us is left alone (the
+ * firewall logs only hosts in the whitelist set, so it was deleted or
+ * expired a moment ago), TRAPPED stays TRAPPED.  Every WHITE entry we
+ * touch gets its set element's timeout refreshed, so the kernel never
+ * forgets a host the database still holds.
  *
  * Packets are handled in batches: one database transaction and one nft
  * transaction for everything read in one go, so a burst costs a few
@@ -26,13 +23,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "grey.h"
 #include "log.h"
 #include "spamlogd.h"
 
 #define BATCH_MAX	512	/* hosts per transaction */
 #define COALESCE_MS	1000	/* one write per host and second */
 #define CACHE_SLOTS	8192	/* power of two */
-#define RETRY_MAX	10	/* deadlocked transactions run again */
 #define FW_RETRY	10	/* seconds between tries of failing sets */
 #define WARN_EVERY	60
 
@@ -42,24 +39,23 @@ struct cslot {
 	enum pkt_dir	 dir;
 };
 
-enum job_res {
-	RES_NONE,
-	RES_CREATED,
-	RES_EXTENDED,
-	RES_NOTWHITE,
-	RES_TRAPPED
-};
-
 struct job {
 	struct addr	 addr;
 	enum pkt_dir	 dir;
-	enum job_res	 res;
+	enum grey_seen	 res;
 	time_t		 expire;	/* after the update */
 	int32_t		 pcount;
 };
 
+/* Jobs of each result, indexed by enum grey_seen. */
 struct counts {
-	uint64_t	 extended, created, notwhite, trapped;
+	uint64_t	 n[GREY_SEEN_TRAPPED + 1];
+};
+
+/* One run of the batch's transaction: when it ran, what it did. */
+struct flush_ctx {
+	time_t		 now;
+	struct counts	 cn;
 };
 
 static struct store	*up_st;
@@ -91,33 +87,15 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* FNV-1a, seeded: a flood of colliding addresses only costs writes. */
-static uint32_t
-addr_hash(const struct addr *a)
-{
-	uint32_t	 h = 2166136261u ^ up_seed;
-	int		 i, n = addr_len(a);
-
-	for (i = 0; i < n; i++) {
-		h ^= a->a[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-static int
-addr_eq(const struct addr *a, const struct addr *b)
-{
-	return a->af == b->af && memcmp(a->a, b->a, (size_t)addr_len(a)) == 0;
-}
-
 void
 update_queue(const struct addr *a, enum pkt_dir dir)
 {
-	struct cslot	*c = &cache[addr_hash(a) & (CACHE_SLOTS - 1)];
+	/* Seeded: a flood of colliding addresses only costs writes. */
+	struct cslot	*c = &cache[addr_hash(a, up_seed) & (CACHE_SLOTS - 1)];
 	uint64_t	 t = now_ms();
 
-	if (c->dir == dir && addr_eq(&c->addr, a) && t - c->ms < COALESCE_MS) {
+	if (c->dir == dir && addr_cmp(&c->addr, a) == 0 &&
+	    t - c->ms < COALESCE_MS) {
 		stats.coalesced++;
 		return;
 	}
@@ -126,67 +104,37 @@ update_queue(const struct addr *a, enum pkt_dir dir)
 	c->ms = t;
 	jobs[njobs].addr = *a;
 	jobs[njobs].dir = dir;
-	jobs[njobs].res = RES_NONE;
 	if (++njobs == BATCH_MAX)
 		update_flush();
 }
 
-/* One transaction over the batch; STORE_RETRY means run it again. */
+/* The batch in one transaction, run again by store_txn on deadlock. */
 static int
-update_txn(time_t now, struct counts *cn)
+update_txn(struct store *st, void *arg)
 {
+	struct flush_ctx *fc = arg;
+	struct counts	*cn = &fc->cn;
 	struct gdata	 gd;
 	struct job	*j;
 	char		 key[INET6_ADDRSTRLEN];
-	size_t		 i, keylen;
+	time_t		 now;
+	size_t		 i;
 	int		 rv;
 
+	now = fc->now = time(NULL);
 	memset(cn, 0, sizeof(*cn));
-	if ((rv = up_st->ops->begin(up_st->h)) != STORE_OK)
-		return rv;
 	for (i = 0; i < njobs; i++) {
 		j = &jobs[i];
-		j->res = RES_NONE;
 		addr_str(&j->addr, key, sizeof(key));
-		keylen = strlen(key);
-		rv = up_st->ops->get(up_st->h, key, keylen, &gd);
-		if (rv == STORE_NOTFOUND) {
-			if (j->dir == DIR_IN) {
-				j->res = RES_NOTWHITE;
-				cn->notwhite++;
-				continue;
-			}
-			gd.first = gd.pass = now;
-			gd.expire = now + up_whiteexp;
-			gd.bcount = 1;
-			gd.pcount = 0;
-			j->res = RES_CREATED;
-			cn->created++;
-		} else if (rv == STORE_OK) {
-			/* Keys are addresses: pcount < 0 is TRAPPED. */
-			if (gd.pcount < 0) {
-				j->res = RES_TRAPPED;
-				cn->trapped++;
-				continue;
-			}
-			if (gd.pcount < INT32_MAX)
-				gd.pcount++;
-			if (gd.expire < now + up_whiteexp)
-				gd.expire = now + up_whiteexp;
-			j->res = RES_EXTENDED;
-			cn->extended++;
-		} else
-			goto fail;
-		if ((rv = up_st->ops->put(up_st->h, key, keylen, &gd)) !=
-		    STORE_OK)
-			goto fail;
+		rv = grey_white_seen(st, up_whiteexp, now, key,
+		    j->dir != DIR_IN, &j->res, &gd);
+		if (rv != STORE_OK)
+			return rv;
+		cn->n[j->res]++;
 		j->expire = gd.expire;
 		j->pcount = gd.pcount;
 	}
-	return up_st->ops->commit(up_st->h);
-fail:
-	up_st->ops->abort(up_st->h);
-	return rv;
+	return STORE_OK;
 }
 
 static void
@@ -197,23 +145,21 @@ job_log(const struct job *j, time_t now)
 
 	addr_str(&j->addr, buf, sizeof(buf));
 	switch (j->res) {
-	case RES_CREATED:
+	case GREY_SEEN_CREATED:
 		log_debug("%s %s: new WHITE entry, expires in %lld s", dir,
 		    buf, (long long)(j->expire - now));
 		break;
-	case RES_EXTENDED:
+	case GREY_SEEN_EXTENDED:
 		log_debug("%s %s: WHITE entry extended, pcount %d, expires "
 		    "in %lld s", dir, buf, (int)j->pcount,
 		    (long long)(j->expire - now));
 		break;
-	case RES_NOTWHITE:
+	case GREY_SEEN_NOTWHITE:
 		log_debug("%s %s: not WHITE in the database, left alone",
 		    dir, buf);
 		break;
-	case RES_TRAPPED:
+	case GREY_SEEN_TRAPPED:
 		log_debug("%s %s: TRAPPED, left alone", dir, buf);
-		break;
-	case RES_NONE:
 		break;
 	}
 }
@@ -232,8 +178,8 @@ update_sets(time_t now)
 	fw_lasttry = now;
 	nftset_begin(up_ns);
 	for (i = 0; i < njobs; i++) {
-		if ((jobs[i].res != RES_CREATED &&
-		    jobs[i].res != RES_EXTENDED) || jobs[i].expire <= now)
+		if ((jobs[i].res != GREY_SEEN_CREATED &&
+		    jobs[i].res != GREY_SEEN_EXTENDED) || jobs[i].expire <= now)
 			continue;
 		if (nftset_queue_add(up_ns, &jobs[i].addr,
 		    (uint64_t)(jobs[i].expire - now) * 1000) == 0)
@@ -266,17 +212,16 @@ update_sets(time_t now)
 void
 update_flush(void)
 {
-	struct counts	 cn;
+	struct flush_ctx fc;
 	time_t		 now;
 	size_t		 i;
-	int		 rv, tries = 0;
+	int		 rv;
 
 	if (njobs == 0)
 		return;
-	do {
-		now = time(NULL);
-		rv = update_txn(now, &cn);
-	} while (rv == STORE_RETRY && ++tries < RETRY_MAX);
+	memset(&fc, 0, sizeof(fc));
+	rv = store_txn(up_st, update_txn, &fc);
+	now = fc.now != 0 ? fc.now : time(NULL);
 	if (rv != STORE_OK) {
 		stats.dberrors += njobs;
 		if (now - db_lastwarn >= WARN_EVERY) {
@@ -288,10 +233,10 @@ update_flush(void)
 		njobs = 0;
 		return;
 	}
-	stats.extended += cn.extended;
-	stats.created += cn.created;
-	stats.notwhite += cn.notwhite;
-	stats.trapped += cn.trapped;
+	stats.extended += fc.cn.n[GREY_SEEN_EXTENDED];
+	stats.created += fc.cn.n[GREY_SEEN_CREATED];
+	stats.notwhite += fc.cn.n[GREY_SEEN_NOTWHITE];
+	stats.trapped += fc.cn.n[GREY_SEEN_TRAPPED];
 	if (log_getverbose())
 		for (i = 0; i < njobs; i++)
 			job_log(&jobs[i], now);

@@ -161,7 +161,7 @@ load(const char *dir, unsigned long n, time_t t)
 		if (st->ops->commit(st->h) != STORE_OK)
 			errx(1, "commit");
 	}
-	st->ops->close(st->h);
+	store_close(st);
 	printf("load: %lu entries in %.2f s\n", n, now_s() - t0);
 }
 
@@ -187,7 +187,7 @@ updater(const char *dir, volatile uint64_t *count)
 			errx(1, "grey_tuple failed");
 		__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
 	}
-	st->ops->close(st->h);
+	store_close(st);
 }
 
 static void
@@ -234,7 +234,7 @@ scan(const char *dir, time_t t)
 		err(1, "waitpid");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		errx(1, "updater failed");
-	st->ops->close(st->h);
+	store_close(st);
 	printf("scan: seen %lu deleted %lu promoted %lu in %.2f s\n",
 	    stats.seen, stats.deleted, stats.promoted, t2 - t1);
 	printf("updates: alone %.0f/s, during the scan %.0f/s "
@@ -261,7 +261,7 @@ update(const char *dir, unsigned long n)
 			errx(1, "grey_tuple failed");
 	}
 	t = now_s() - t0;
-	st->ops->close(st->h);
+	store_close(st);
 	printf("update: %lu tuples in %.2f s, %.0f/s\n", n, t, n / t);
 }
 

@@ -1,12 +1,116 @@
-/* The record codec: round trip, byte order, sizes and versions refused. */
+/*
+ * The record codec: round trip, byte order, sizes and versions refused.
+ * The address order and hash, and the key builders and parsers.
+ */
 #include <stdint.h>
 #include <string.h>
 
+#include "addr.h"
 #include "gdata.h"
 #include "spamd.h"
 #include "tap.h"
 
 struct spamd_conf conf;
+
+static void	test_addr(void);
+static void	test_keys(void);
+
+/* The key builders and parsers, with what they refuse. */
+static void
+test_keys(void)
+{
+	char		 key[GD_KEY_MAX], big[GD_FIELD_MAX + 8];
+	const char	*why;
+
+	ok(grey_key(key, sizeof(key), "192.0.2.1", "h", "<a@b>", "<c@d>") ==
+	    23 && strcmp(key, "192.0.2.1\nh\n<a@b>\n<c@d>") == 0,
+	    "grey_key: ip\\nhelo\\nfrom\\nto");
+	ok(grey_key(key, 23, "192.0.2.1", "h", "<a@b>", "<c@d>") == -1,
+	    "grey_key: no room for the NUL, refused");
+
+	why = gd_tuplekey(key, sizeof(key), "::ffff:192.0.2.1|h|<a|b>|<c@d>");
+	ok(why == NULL && strcmp(key, "192.0.2.1\nh\n<a|b>\n<c@d>") == 0,
+	    "gd_tuplekey: canonical ip, a bar in from kept (%s)",
+	    why ? why : "ok");
+	why = gd_tuplekey(key, sizeof(key), "192.0.2.1|h|<a@b>");
+	ok(why != NULL && strcmp(why, "not a tuple ip|helo|from|to") == 0,
+	    "gd_tuplekey: three fields refused");
+	why = gd_tuplekey(key, sizeof(key), "192.0.2.256|h|f|t");
+	ok(why != NULL && strcmp(why, "not an IP address in the tuple") == 0,
+	    "gd_tuplekey: bad ip refused");
+	why = gd_tuplekey(key, sizeof(key), "192.0.2.1|h\nx|f|t");
+	ok(why != NULL && strcmp(why, "newline in the tuple") == 0,
+	    "gd_tuplekey: newline refused");
+
+	ok(grey_trapkey(key, sizeof(key), "<Postmaster>") == 10 &&
+	    strcmp(key, "postmaster") == 0,
+	    "grey_trapkey: any recipient has a form, for -A");
+	ok(grey_trapkey(key, 10, "<Postmaster>") == -1,
+	    "grey_trapkey: too long for the buffer");
+
+	why = gd_trapkey(key, sizeof(key), "<Trap@Example.ORG>", 18);
+	ok(why == NULL && strcmp(key, "trap@example.org") == 0,
+	    "gd_trapkey: brackets dropped, lower case");
+	why = gd_trapkey(key, sizeof(key), "Trap@Example.ORG", 16);
+	ok(why == NULL && strcmp(key, "trap@example.org") == 0,
+	    "gd_trapkey: without brackets too");
+	why = gd_trapkey(key, sizeof(key), "<postmaster>", 12);
+	ok(why != NULL && strcmp(why, "not an email address") == 0,
+	    "gd_trapkey: no @ refused");
+	why = gd_trapkey(key, sizeof(key), "<>", 2);
+	ok(why != NULL && strcmp(why, "not an email address") == 0,
+	    "gd_trapkey: empty refused");
+	why = gd_trapkey(key, sizeof(key), "a b@example.org", 15);
+	ok(why != NULL &&
+	    strcmp(why, "blank or control character in address") == 0,
+	    "gd_trapkey: blank refused");
+	why = gd_trapkey(key, sizeof(key), "a\0b@example.org", 16);
+	ok(why != NULL &&
+	    strcmp(why, "blank or control character in address") == 0,
+	    "gd_trapkey: NUL refused");
+	why = gd_trapkey(key, sizeof(key), "a\001b@example.org", 16);
+	ok(why != NULL &&
+	    strcmp(why, "blank or control character in address") == 0,
+	    "gd_trapkey: control character refused");
+	memset(big, 'a', sizeof(big));
+	big[1] = '@';
+	why = gd_trapkey(key, sizeof(key), big, GD_FIELD_MAX);
+	ok(why != NULL && strcmp(why, "address too long") == 0,
+	    "gd_trapkey: %d bytes refused", GD_FIELD_MAX);
+	why = gd_trapkey(key, sizeof(key), big, GD_FIELD_MAX - 1);
+	ok(why == NULL && strlen(key) == GD_FIELD_MAX - 1,
+	    "gd_trapkey: %d bytes taken", GD_FIELD_MAX - 1);
+	why = gd_trapkey(key, 8, "abc@example.org", 15);
+	ok(why != NULL && strcmp(why, "address too long") == 0,
+	    "gd_trapkey: too long for the buffer refused");
+}
+
+/* Order by family then bytes; FNV-1a against published values. */
+static void
+test_addr(void)
+{
+	struct addr	a, b, c;
+
+	addr_parse(&a, "192.0.2.1");
+	addr_parse(&b, "192.0.2.2");
+	addr_parse(&c, "2001:db8::1");
+	ok(addr_cmp(&a, &a) == 0, "addr_cmp: equal addresses");
+	ok(addr_cmp(&a, &b) < 0 && addr_cmp(&b, &a) > 0,
+	    "addr_cmp: 192.0.2.1 before 192.0.2.2");
+	ok(addr_cmp(&a, &c) < 0 && addr_cmp(&c, &a) > 0,
+	    "addr_cmp: IPv4 before IPv6, whatever the bytes");
+	b = a;
+	b.a[4] = 0xff;	/* beyond an IPv4 address: not compared */
+	ok(addr_cmp(&a, &b) == 0, "addr_cmp: only addr_len bytes count");
+	ok(fnv1a("a", 1, FNV1A_BASIS) == 0xe40c292cu, "fnv1a(\"a\")");
+	ok(fnv1a("", 0, FNV1A_BASIS) == FNV1A_BASIS, "fnv1a of nothing");
+	ok(addr_hash(&a, 0) == 0x756b9b94u, "addr_hash 192.0.2.1 seed 0");
+	ok(addr_hash(&a, 0x12345678u) == 0x244a398cu,
+	    "addr_hash 192.0.2.1 seeded");
+	ok(addr_hash(&c, 0) == 0x6e5b04f4u, "addr_hash 2001:db8::1 seed 0");
+	ok(addr_hash(&b, 0) == addr_hash(&a, 0),
+	    "addr_hash: only addr_len bytes count");
+}
 
 int
 main(void)
@@ -52,5 +156,8 @@ main(void)
 	in.pcount = GD_SPAMTRAP;
 	ok(gd_type("a@b.c", 5, &in) == GD_SPAMTRAP_T, "pcount -2 SPAMTRAP");
 	ok(gd_type("\0spamd", 6, &in) == GD_META, "NUL key is metadata");
+
+	test_addr();
+	test_keys();
 	return tap_done();
 }

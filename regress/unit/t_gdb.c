@@ -67,7 +67,7 @@ writer(const char *path, int p, int n)
 		    GREY_NEW)
 			_exit(3);
 	}
-	st->ops->close(st->h);
+	store_close(st);
 	_exit(0);
 }
 
@@ -101,7 +101,7 @@ main(void)
 	    NULL) == GREY_NEW, "tuple written");
 	ok(grey_tuple(st, &gc, 1100, "192.0.2.1", "h", "<a@b>", "<c@d>",
 	    NULL) == GREY_PASSED, "tuple passed, WHITE written");
-	st->ops->close(st->h);
+	store_close(st);
 
 	st = gdb_open(path, GDB_RDONLY, err, sizeof(err));
 	ok(st != NULL, "reopened read-only");
@@ -110,7 +110,7 @@ main(void)
 	ok(count(st) == 1, "WHITE record survives a close, passed tuple gone");
 	ok(st->ops->get(st->h, "192.0.2.1", 9, &gd) == STORE_OK &&
 	    gd.expire == 1100 + 86400, "WHITE record read back");
-	st->ops->close(st->h);
+	store_close(st);
 
 	/* Not a directory. */
 	snprintf(file, sizeof(file), "%s/plain", dir);
@@ -159,7 +159,7 @@ main(void)
 	ok(count(st) == 1, "bad record skipped by the walk");
 	ok(st->ops->get(st->h, "192.0.2.66", 10, &gd) == STORE_NOTFOUND,
 	    "bad record not returned by get");
-	st->ops->close(st->h);
+	store_close(st);
 
 	/* Two writer processes at once. */
 	for (i = 0; i < 2; i++) {
@@ -176,7 +176,7 @@ main(void)
 	st = open_rw(path);
 	ok(st != NULL && count(st) == 601, "all 600 concurrent tuples there");
 	if (st != NULL)
-		st->ops->close(st->h);
+		store_close(st);
 
 	/* A writer killed mid-run loses nothing it committed. */
 	if ((pid[0] = fork()) == 0) {
@@ -222,7 +222,7 @@ main(void)
 		i = count(st) - 601;
 		ok(n > 0 && i >= n, "all %d committed tuples survived (%d)",
 		    n, i);
-		st->ops->close(st->h);
+		store_close(st);
 	}
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -1,13 +1,16 @@
 /*
  * Greylisting transitions with an injected clock on the memory store:
  * new tuple, early retry, pass, GREY expiry, WHITE expiry, counters,
- * trapped addresses, and the scan.
+ * trapped addresses, and the scan.  store_txn's retries and their bound,
+ * on a store whose commits deadlock on demand.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "grey.h"
 #include "spamd.h"
+#include "store_mem.h"
 #include "tap.h"
 
 struct spamd_conf conf;
@@ -19,6 +22,242 @@ static int
 get(struct store *st, const char *key, struct gdata *gd)
 {
 	return st->ops->get(st->h, key, strlen(key), gd);
+}
+
+/*
+ * The memory store behind commits that deadlock: the next `deadlocks'
+ * commits (all of them if -1) abort and say STORE_RETRY.
+ */
+static struct store	*flaky_mem;
+static int		 deadlocks, ncommit, nrun;
+
+static int
+flaky_begin(void *h)
+{
+	return flaky_mem->ops->begin(h);
+}
+
+static void
+flaky_abort(void *h)
+{
+	flaky_mem->ops->abort(h);
+}
+
+static void
+flaky_close(void *h)
+{
+	(void)h;	/* flaky_mem is closed on its own */
+}
+
+static int
+flaky_commit(void *h)
+{
+	ncommit++;
+	if (deadlocks != 0) {
+		if (deadlocks > 0)
+			deadlocks--;
+		flaky_mem->ops->abort(h);
+		return STORE_RETRY;
+	}
+	return flaky_mem->ops->commit(h);
+}
+
+static int
+flaky_get(void *h, const char *k, size_t n, struct gdata *gd)
+{
+	return flaky_mem->ops->get(h, k, n, gd);
+}
+
+static int
+flaky_put(void *h, const char *k, size_t n, const struct gdata *gd)
+{
+	return flaky_mem->ops->put(h, k, n, gd);
+}
+
+static int
+flaky_del(void *h, const char *k, size_t n)
+{
+	return flaky_mem->ops->del(h, k, n);
+}
+
+static int
+flaky_walk(void *h, store_walk_cb cb, void *arg)
+{
+	return flaky_mem->ops->walk(h, cb, arg);
+}
+
+static const struct store_ops flaky_ops = {
+	flaky_begin, flaky_commit, flaky_abort, flaky_get, flaky_put,
+	flaky_del, flaky_walk, flaky_close
+};
+
+/* Writes a record, then returns what *arg says for the first runs. */
+static int
+put_txn(struct store *st, void *arg)
+{
+	int		*fails = arg;
+	struct gdata	 gd;
+
+	nrun++;
+	memset(&gd, 0, sizeof(gd));
+	gd.pcount = nrun;
+	if (st->ops->put(st->h, "192.0.2.99", 10, &gd) != STORE_OK)
+		return STORE_ERR;
+	if (fails[0] > 0) {
+		fails[0]--;
+		return fails[1];
+	}
+	return STORE_OK;
+}
+
+/* spamlogd's and spamdb's writes, through the one record policy. */
+static void
+test_seen_admin(void)
+{
+	struct store	*st = store_mem_open();
+	struct gdata	 gd, rec;
+	enum grey_seen	 res;
+	time_t		 t0 = 2000000;
+	int		 rv;
+
+	res = -1;
+	rv = grey_white_seen(st, 500, t0, "192.0.2.1", 0, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_NOTWHITE &&
+	    get(st, "192.0.2.1", &gd) == STORE_NOTFOUND,
+	    "white_seen: inbound from an unknown host leaves it alone");
+	rv = grey_white_seen(st, 500, t0, "192.0.2.1", 1, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_CREATED,
+	    "white_seen: outbound to an unknown host creates");
+	ok(get(st, "192.0.2.1", &gd) == STORE_OK && gd.first == t0 &&
+	    gd.pass == t0 && gd.expire == t0 + 500 && gd.bcount == 1 &&
+	    gd.pcount == 0 && memcmp(&gd, &rec, sizeof(gd)) == 0,
+	    "white_seen: new WHITE first = pass = now, expire now + whiteexp, "
+	    "bcount 1, pcount 0");
+	rv = grey_white_seen(st, 500, t0 + 100, "192.0.2.1", 0, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_EXTENDED &&
+	    get(st, "192.0.2.1", &gd) == STORE_OK && gd.pcount == 1 &&
+	    gd.expire == t0 + 600 && gd.first == t0 && gd.pass == t0 &&
+	    gd.bcount == 1, "white_seen: inbound from WHITE: pcount 1, "
+	    "expire raised to now + whiteexp");
+	rv = grey_white_seen(st, 50, t0 + 200, "192.0.2.1", 1, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_EXTENDED &&
+	    get(st, "192.0.2.1", &gd) == STORE_OK && gd.pcount == 2 &&
+	    gd.expire == t0 + 600, "white_seen: expire never lowered");
+	gd.pcount = INT32_MAX;
+	st->ops->put(st->h, "192.0.2.1", 9, &gd);
+	grey_white_seen(st, 500, t0 + 300, "192.0.2.1", 1, &res, &rec);
+	ok(get(st, "192.0.2.1", &gd) == STORE_OK && gd.pcount == INT32_MAX,
+	    "white_seen: pcount saturates");
+	memset(&gd, 0, sizeof(gd));
+	gd.first = t0; gd.expire = t0 + 10; gd.bcount = 3;
+	gd.pcount = GD_TRAPPED;
+	st->ops->put(st->h, "192.0.2.2", 9, &gd);
+	rv = grey_white_seen(st, 500, t0, "192.0.2.2", 1, &res, &rec);
+	ok(rv == STORE_OK && res == GREY_SEEN_TRAPPED &&
+	    get(st, "192.0.2.2", &rec) == STORE_OK &&
+	    memcmp(&gd, &rec, sizeof(gd)) == 0,
+	    "white_seen: TRAPPED left alone, outbound too");
+
+	rv = grey_admin_set(st, &gc, t0, GD_WHITE, "192.0.2.3", &rec);
+	ok(rv == STORE_OK && get(st, "192.0.2.3", &gd) == STORE_OK &&
+	    gd.first == t0 && gd.pass == t0 && gd.expire == t0 + 86400 &&
+	    gd.bcount == 1 && gd.pcount == 0 &&
+	    memcmp(&gd, &rec, sizeof(gd)) == 0, "admin -a: a new WHITE entry");
+	rv = grey_admin_set(st, &gc, t0 + 10, GD_WHITE, "192.0.2.3", &rec);
+	ok(rv == STORE_OK && rec.pcount == 1 && rec.pass == t0 + 10 &&
+	    rec.expire == t0 + 10 + 86400 && rec.first == t0 &&
+	    rec.bcount == 1, "admin -a again: pcount++, pass and expire "
+	    "renewed");
+	rv = grey_admin_set(st, &gc, t0 + 20, GD_TRAPPED_T, "192.0.2.3",
+	    &rec);
+	ok(rv == STORE_OK && get(st, "192.0.2.3", &gd) == STORE_OK &&
+	    gd.pcount == GD_TRAPPED && gd.expire == t0 + 20 + 7200 &&
+	    gd.first == t0 && gd.pass == t0 + 10 && gd.bcount == 1,
+	    "admin -t -a: TRAPPED for trapexp, first and pass kept");
+	rv = grey_admin_set(st, &gc, t0 + 30, GD_WHITE, "192.0.2.3", &rec);
+	ok(rv == STORE_OK && rec.pcount == 0 && rec.expire == t0 + 30 + 86400,
+	    "admin -a of a TRAPPED entry: WHITE with pcount 0");
+	rv = grey_admin_set(st, &gc, t0, GD_TRAPPED_T, "192.0.2.4", &rec);
+	ok(rv == STORE_OK && rec.first == t0 && rec.pass == 0 &&
+	    rec.bcount == 1 && rec.pcount == GD_TRAPPED &&
+	    rec.expire == t0 + 7200, "admin -t -a: a new TRAPPED entry");
+	rv = grey_admin_set(st, &gc, t0, GD_SPAMTRAP_T, "trap@example.org",
+	    &rec);
+	ok(rv == STORE_OK && get(st, "trap@example.org", &gd) == STORE_OK &&
+	    gd.pcount == GD_SPAMTRAP && gd.expire == 0 && gd.first == t0 &&
+	    gd.bcount == 1, "admin -T -a: SPAMTRAP, expire 0");
+	memset(&gd, 0, sizeof(gd));
+	gd.expire = t0 + 99;
+	st->ops->put(st->h, "old@example.org", 15, &gd);
+	rv = grey_admin_set(st, &gc, t0, GD_SPAMTRAP_T, "old@example.org",
+	    &rec);
+	ok(rv == STORE_OK && rec.pcount == GD_SPAMTRAP && rec.expire == 0,
+	    "admin -T -a of an existing key: SPAMTRAP, expire 0");
+	rv = grey_admin_set(st, &gc, t0, GD_GREY, "192.0.2.5", &rec);
+	ok(rv == STORE_ERR && get(st, "192.0.2.5", &gd) == STORE_NOTFOUND,
+	    "admin: GREY cannot be set");
+	store_close(st);
+}
+
+static void
+test_txn(void)
+{
+	struct store	 fl;
+	struct gdata	 gd, w;
+	int		 fails[2], r;
+
+	flaky_mem = store_mem_open();
+	fl.ops = &flaky_ops;
+	fl.h = flaky_mem->h;
+
+	nrun = ncommit = 0;
+	fails[0] = 3, fails[1] = STORE_RETRY;
+	r = store_txn(&fl, put_txn, fails);
+	ok(r == STORE_OK && nrun == 4 && ncommit == 1,
+	    "store_txn: fn deadlocked 3 times, runs 4 times, commits once "
+	    "(%d, %d runs, %d commits)", r, nrun, ncommit);
+	ok(get(&fl, "192.0.2.99", &gd) == STORE_OK && gd.pcount == 4,
+	    "store_txn: the last run's write is committed");
+
+	nrun = ncommit = 0;
+	fails[0] = 1000, fails[1] = STORE_RETRY;
+	r = store_txn(&fl, put_txn, fails);
+	ok(r == STORE_RETRY && nrun == STORE_TRIES && ncommit == 0,
+	    "store_txn: gives up after %d runs with STORE_RETRY (%d, %d runs)",
+	    STORE_TRIES, r, nrun);
+	ok(get(&fl, "192.0.2.99", &gd) == STORE_OK && gd.pcount == 4,
+	    "store_txn: nothing of the failed runs is kept");
+
+	nrun = ncommit = 0;
+	fails[0] = 1, fails[1] = STORE_NOTFOUND;
+	r = store_txn(&fl, put_txn, fails);
+	ok(r == STORE_NOTFOUND && nrun == 1 && ncommit == 0,
+	    "store_txn: another code from fn is returned at once (%d)", r);
+	ok(get(&fl, "192.0.2.99", &gd) == STORE_OK && gd.pcount == 4,
+	    "store_txn: and its writes are aborted");
+
+	nrun = ncommit = 0;
+	fails[0] = 0;
+	deadlocks = 2;
+	r = store_txn(&fl, put_txn, fails);
+	ok(r == STORE_OK && nrun == 3 && ncommit == 3,
+	    "store_txn: a deadlocked commit runs fn again (%d runs)", nrun);
+	ok(get(&fl, "192.0.2.99", &gd) == STORE_OK && gd.pcount == 3,
+	    "store_txn: the write of the run that committed is kept");
+
+	ncommit = 0;
+	deadlocks = -1;
+	r = grey_tuple(&fl, &gc, 1000, "192.0.2.98", "h", "<a@b>", "<c@d>",
+	    &w);
+	ok(r == GREY_FAIL && ncommit == STORE_TRIES,
+	    "grey_tuple: fails after %d deadlocked commits (%d)", STORE_TRIES,
+	    ncommit);
+	ok(get(&fl, "192.0.2.98", &gd) == STORE_NOTFOUND,
+	    "grey_tuple: a failed tuple leaves nothing");
+	deadlocks = 0;
+	ok(grey_tuple(&fl, &gc, 1000, "192.0.2.98", "h", "<a@b>", "<c@d>",
+	    &w) == GREY_NEW, "grey_tuple: works once commits do");
+	store_close(flaky_mem);
 }
 
 static void
@@ -115,6 +354,9 @@ main(void)
 	    nnew == 1, "scan promotes a passed tuple");
 	ok(get(st, "192.0.2.7", &gd) == STORE_OK && gd.expire == t0 + 200 + 86400,
 	    "promoted ip WHITE for whiteexp");
+	ok(gd.first == t0 && gd.pass == t0 + 100 && gd.bcount == 2 &&
+	    gd.pcount == 0, "promoted ip keeps the tuple's first, pass, "
+	    "bcount");
 	ok(get(st, key, &gd) == STORE_NOTFOUND, "promoted tuple deleted");
 	ok(grey_scan(st, &gc, t0 + 300, &cb, &ss) == 0 && ss.promoted == 0,
 	    "promotion happens once");
@@ -180,6 +422,9 @@ main(void)
 	}
 
 	ok(grey_key(key, 10, ip, "h", "f", "t") == -1, "overlong key refused");
-	st->ops->close(st->h);
+	store_close(st);
+
+	test_txn();
+	test_seen_admin();
 	return tap_done();
 }

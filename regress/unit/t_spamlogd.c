@@ -15,6 +15,7 @@
 #include "../../spamlogd/nflog.c"
 #include "../../spamlogd/update.c"
 #include "spamd.h"
+#include "store_mem.h"
 #include "tap.h"
 
 struct spamd_conf	conf;
@@ -395,7 +396,7 @@ test_update(void)
 	update_flush();
 	ok(db_get(st, "198.51.100.7", &gd) == STORE_OK && gd.pcount == 1,
 	    "the other direction is not coalesced with the first");
-	st->ops->close(st->h);
+	store_close(st);
 }
 
 int

@@ -52,12 +52,6 @@ unhex(const char *h, uint8_t *out)
 	return n;
 }
 
-static int
-ip_eq(const struct addr *a, const struct addr *b)
-{
-	return a->af == b->af && memcmp(a->a, b->a, addr_len(a)) == 0;
-}
-
 static void
 collect(const struct sync_entry *e, void *arg)
 {
@@ -103,7 +97,7 @@ vector(const char *name, const struct sync_key *k, uint32_t counter,
 	ok(sync_decode(want, wlen, k, collect, &g) == SYNC_OK && g.n == 1 &&
 	    g.e[0].type == e->type && g.e[0].timestamp == e->timestamp &&
 	    g.e[0].expire == e->expire &&
-	    ip_eq(&g.e[0].ip, &e->ip),
+	    addr_cmp(&g.e[0].ip, &e->ip) == 0,
 	    "%s decodes to the same entry", name);
 }
 
@@ -245,7 +239,7 @@ main(void)
 	memset(&g, 0, sizeof(g));
 	ok(n == 64 && buf[1] == 24 && sync_decode(buf, (size_t)n, &k,
 	    collect, &g) == SYNC_OK && g.n == 1 &&
-	    ip_eq(&g.e[0].ip, &e.ip) && g.e[0].expire == 1703110400U,
+	    addr_cmp(&g.e[0].ip, &e.ip) == 0 && g.e[0].expire == 1703110400U,
 	    "IPv6 WHITE: af 24, 64 bytes, round trip");
 	entry(&e, SYNC_GREY, "2001:db8::5", 0);
 	e.helo = "mx.example.net";
@@ -255,7 +249,7 @@ main(void)
 	memset(&g, 0, sizeof(g));
 	ok(n > 0 && (n - SYNC_HDRLEN - 4) % 16 == 0 &&
 	    sync_decode(buf, (size_t)n, &k, collect, &g) == SYNC_OK &&
-	    g.n == 1 && ip_eq(&g.e[0].ip, &e.ip) &&
+	    g.n == 1 && addr_cmp(&g.e[0].ip, &e.ip) == 0 &&
 	    strcmp(g.s[0][0], "mx.example.net") == 0,
 	    "IPv6 GREY: aligned to 16, round trip");
 
