@@ -18,15 +18,17 @@
 
 struct fwop {
 	struct addr	 addr;
-	uint64_t	 timeout_ms;
+	time_t		 expire;	/* add: the WHITE entry's */
 	int		 add;
 };
 
 static struct fwop	*ops;
 static size_t		 nops, capops;
 
+static time_t		 fw_now;
+
 static void
-fw_queue(const char *ip, int add, uint64_t timeout_ms)
+fw_queue(const char *ip, int add, time_t expire)
 {
 	struct fwop	*o;
 
@@ -42,15 +44,16 @@ fw_queue(const char *ip, int add, uint64_t timeout_ms)
 	if (addr_parse(&o->addr, ip) == -1)
 		return;
 	o->add = add;
-	o->timeout_ms = timeout_ms;
+	o->expire = expire;
 	nops++;
 }
 
 void
 spamdb_fw_add(const char *ip, time_t expire, time_t now)
 {
+	fw_now = now;
 	if (expire > now)
-		fw_queue(ip, 1, (uint64_t)(expire - now) * 1000);
+		fw_queue(ip, 1, expire);
 }
 
 void
@@ -78,7 +81,8 @@ spamdb_fw_flush(void)
 	nftset_begin(ns);
 	for (i = 0; i < nops; i++) {
 		if (ops[i].add)
-			nftset_queue_add(ns, &ops[i].addr, ops[i].timeout_ms);
+			nftset_queue_white(ns, &ops[i].addr, ops[i].expire,
+			    fw_now);
 		else
 			nftset_queue_del(ns, &ops[i].addr);
 	}

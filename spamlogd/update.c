@@ -178,11 +178,11 @@ update_sets(time_t now)
 	fw_lasttry = now;
 	nftset_begin(up_ns);
 	for (i = 0; i < njobs; i++) {
-		if ((jobs[i].res != GREY_SEEN_CREATED &&
-		    jobs[i].res != GREY_SEEN_EXTENDED) || jobs[i].expire <= now)
+		if (jobs[i].res != GREY_SEEN_CREATED &&
+		    jobs[i].res != GREY_SEEN_EXTENDED)
 			continue;
-		if (nftset_queue_add(up_ns, &jobs[i].addr,
-		    (uint64_t)(jobs[i].expire - now) * 1000) == 0)
+		if (nftset_queue_white(up_ns, &jobs[i].addr, jobs[i].expire,
+		    now) == 1)
 			n++;
 	}
 	if (n == 0) {
