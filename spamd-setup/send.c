@@ -1,8 +1,8 @@
 /*
  * Handing the black lists to spamd over its configuration socket, in
- * OpenBSD's line grammar (see spamd's cfgsock.h), all on one
- * connection, ended by "!only" with the name of every black list of
- * spamd.conf so that spamd drops the lists no longer configured.  The
+ * OpenBSD's line grammar (cfgproto.h), all on one connection, ended by
+ * "!only" with the name of every black list of spamd.conf so that
+ * spamd drops the lists no longer configured.  The
  * socket only serves privileged ports, so as root we bind one.  spamd
  * answers "applied N refused M" once it has read everything: the
  * lists are in force when send_wait() returns.
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfgproto.h"
 #include "log.h"
 #include "setup.h"
 

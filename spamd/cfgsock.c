@@ -128,10 +128,10 @@ cfgsock_init(int epfd)
 
 	cs.epfd = epfd;
 	bl_stage_init(&cs.stage);
-	if (cs.lfd == -1 && cfgsock_listen(CFG_PORT) == -1) {
+	if (cs.lfd == -1 && cfgsock_listen(SPAMD_CFG_PORT) == -1) {
 		/* Another spamd may hold it; greylisting works without. */
 		log_warn("configuration socket 127.0.0.1:%d: no blacklists "
-		    "can be loaded", CFG_PORT);
+		    "can be loaded", SPAMD_CFG_PORT);
 		return;
 	}
 	if ((cs.tfd = timerfd_create(CLOCK_MONOTONIC,

@@ -359,7 +359,7 @@ main(int argc, char *argv[])
 	 * spamd-setup's socket, 127.0.0.1:8026, opened before the chroot;
 	 * on failure the engine tries again and says why.
 	 */
-	(void)cfgsock_listen(CFG_PORT);
+	(void)cfgsock_listen(SPAMD_CFG_PORT);
 	if (conf.greylist)
 		st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf));
 	if (conf.greylist && st == NULL)
