@@ -30,6 +30,7 @@
 #include "blacklist.h"
 #include "cfgsock.h"
 #include "con.h"
+#include "greymsg.h"
 #include "greytrap.h"
 #include "log.h"
 #include "smtp.h"
@@ -256,36 +257,34 @@ lst_accept(int lfd)
 }
 
 /*
- * The greylister sends the greytrap list (greytrap.c).  A record of the
- * wrong size is logged and dropped; end of file means it has gone away,
- * and without it no tuple can be recorded: exit.
+ * The greylister sends the greytrap list (greytrap.c).  A bad record is
+ * logged and dropped; end of file means it has gone away, and without
+ * it no tuple can be recorded: exit.
  */
 static void
 grey_event(uint32_t ev)
 {
-	union {
-		struct grey_msg	m;
-		char		raw[sizeof(struct grey_msg) + 1];
-	}	 buf;
-	ssize_t	 n;
-	int	 i;
+	struct grey_msg	 m;
+	int		 i;
 
 	for (i = 0; i < 256; i++) {
-		n = recv(gfd, &buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0)
+		switch (greymsg_recv(gfd, &m, "the greylister")) {
+		case GMR_EOF:
 			fatalx("greylister has exited");
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				fatal("recv from greylister");
+		case GMR_ERROR:
+			fatal("recv from greylister");
+		case GMR_NONE:
 			if (ev & (EPOLLHUP | EPOLLERR))
 				fatalx("greylister has hung up");
 			return;
+		case GMR_DROPPED:
+			break;
+		case GMR_RECORD:
+			if (greytrap_msg(&m) == -1)
+				log_warnx("dropped a malformed record of type "
+				    "%u from the greylister", m.type);
+			break;
 		}
-		if ((size_t)n != sizeof(struct grey_msg) ||
-		    buf.m.version != GREYMSG_VERSION ||
-		    greytrap_msg(&buf.m) == -1)
-			log_warnx("dropped a malformed record of %zd bytes "
-			    "from the greylister", n);
 	}
 }
 

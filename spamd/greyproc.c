@@ -93,9 +93,8 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 	time_t			 now;
 	int			 was_white;
 
-	if (m->version != GREYMSG_VERSION || m->type != GM_TUPLE) {
-		log_warnx("greylister: dropped record of version %u type %u",
-		    m->version, m->type);
+	if (m->type != GM_TUPLE) {
+		log_warnx("greylister: dropped record of type %u", m->type);
 		return;
 	}
 	if (!gp_field_ok(m->ip, sizeof(m->ip)) ||
@@ -259,35 +258,29 @@ gp_traps_flush(void)
 
 /*
  * Read what the engine sent.  Returns -1 when the engine has gone away.
- * A record of the wrong size is logged and dropped: the buffer is one
- * byte larger than a record so that an oversized one shows as such.
+ * A bad record is logged and dropped (greymsg.c).
  */
 static int
 gp_read(struct store *st, int fd)
 {
-	union {
-		struct grey_msg	m;
-		char		raw[sizeof(struct grey_msg) + 1];
-	}	 buf;
-	ssize_t	 n;
-	int	 i;
+	struct grey_msg	 m;
+	int		 i;
 
 	for (i = 0; i < MSGS_PER_WAKEUP; i++) {
-		n = recv(fd, &buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
+		switch (greymsg_recv(fd, &m, "the engine")) {
+		case GMR_NONE:
+			return 0;
+		case GMR_ERROR:
 			log_warn("greylister: recv");
 			return -1;
-		}
-		if (n == 0)
+		case GMR_EOF:
 			return -1;
-		if ((size_t)n != sizeof(struct grey_msg)) {
-			log_warnx("greylister: dropped record of %zd bytes "
-			    "(expected %zu)", n, sizeof(struct grey_msg));
-			continue;
+		case GMR_DROPPED:
+			break;
+		case GMR_RECORD:
+			gp_tuple(st, &m);
+			break;
 		}
-		gp_tuple(st, &buf.m);
 	}
 	return 0;
 }
