@@ -362,19 +362,36 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 {
 	struct sigaction sa;
 	struct pollfd	 pfd;
-	struct timespec	 ts;
+	struct timespec	 ts, wait;
+	sigset_t	 block, waitmask;
 	time_t		 next_scan, interval, now;
-	int		 status, timeout;
+	int		 status;
 	pid_t		 pid;
 
+	/*
+	 * Signals are let in only while ppoll waits, as in the engine: one
+	 * that comes just before the wait then ends it at once instead of
+	 * waiting for the next record or scan.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = gp_signal;	/* no SA_RESTART: poll returns */
+	sa.sa_handler = gp_signal;
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1 ||
 	    sigaction(SIGHUP, &sa, NULL) == -1 ||
 	    sigaction(SIGCHLD, &sa, NULL) == -1)
 		fatal("sigaction");
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
+		fatal("sigprocmask");
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGHUP);
+	sigdelset(&waitmask, SIGCHLD);
 
 	gp_fd = fd;
 	gp_start = time(NULL);
@@ -415,21 +432,23 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			}
 		}
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+			fatal("clock_gettime");
 		now = ts.tv_sec;
 		if (now >= next_scan) {
 			gp_scan(st);
 			next_scan = now + interval;
 		}
-		timeout = (int)(next_scan - now) * 1000;
+		wait.tv_sec = next_scan - now;
+		wait.tv_nsec = 0;
 
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (poll(&pfd, 1, timeout) == -1) {
+		if (ppoll(&pfd, 1, &wait, &waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
-			fatal("greylister: poll");
+			fatal("greylister: ppoll");
 		}
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (gp_read(st, fd) == -1) {
