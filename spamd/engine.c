@@ -47,7 +47,6 @@
 #define IP6T_SO_ORIGINAL_DST	80
 #endif
 
-#define MAXLISTEN	8
 #define SPAREFDS	32	/* epoll, listeners, greylister, syslog... */
 #define PAUSE_MS	1000	/* accept back-off when out of fds */
 #define ACCEPT_BURST	64	/* accepts per wake-up */
@@ -93,7 +92,7 @@ static int	out_iov(const struct con *, struct iovec *);
 static int	con_outwait(struct con *);
 static int	con_flush(struct con *);
 static void	con_byte(struct con *, int64_t);
-static void	con_begin_output(struct con *);
+static int	con_begin_output(struct con *);
 static void	con_written(struct con *);
 static void	con_process(struct con *);
 static void	con_read(struct con *);
@@ -398,7 +397,8 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 		log_debug("%s: original destination %s port %u", ip,
 		    addr_str(&c->dst, dst, sizeof(dst)), c->dport);
 	c->flags |= CF_OUT | CF_BANNER;
-	con_begin_output(c);
+	if (con_begin_output(c) == 1)
+		con_written(c);
 	if (nclients >= conf.maxcon)
 		listen_update();
 }
@@ -619,9 +619,11 @@ con_byte(struct con *c, int64_t base)
 
 /*
  * A reply (or the banner) is ready.  Stuttered, its first byte goes one
- * interval later; meanwhile only a hang-up is of interest.
+ * interval later; meanwhile only a hang-up is of interest.  Returns 1
+ * when it was all written at once (the caller goes on), 0 when the
+ * rest waits, -1 when the connection was closed.
  */
-static void
+static int
 con_begin_output(struct con *c)
 {
 	c->opos = 0;
@@ -629,10 +631,9 @@ con_begin_output(struct con *c)
 	if (con_stuttering(c)) {
 		stut_queue(c, now + (int64_t)conf.stutter * 1000);
 		con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
-		return;
+		return 0;
 	}
-	if (con_flush(c) == 1)
-		con_written(c);
+	return con_flush(c);
 }
 
 /* All output is out: close, or go on with the dialogue. */
@@ -681,14 +682,7 @@ con_process(struct con *c)
 		}
 		if (r & SMTP_R_CLOSE)
 			c->flags |= CF_CLOSE;
-		c->opos = 0;
-		c->flags |= CF_OUT;
-		if (con_stuttering(c)) {
-			stut_queue(c, now + (int64_t)conf.stutter * 1000);
-			con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
-			return;
-		}
-		if (con_flush(c) != 1)
+		if (con_begin_output(c) != 1)
 			return;
 		c->flags &= ~CF_OUT;
 		if (c->flags & CF_CLOSE) {

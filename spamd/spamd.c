@@ -40,7 +40,6 @@
 #include "util.h"
 
 #define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
-#define MAXLISTEN	2
 #define GREY_SNDBUF	(8 * 1024 * 1024)	/* engine to greylister */
 
 struct spamd_conf conf;

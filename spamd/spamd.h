@@ -26,6 +26,8 @@
 #define STUTTER		1	/* default -s */
 #define SCAN_INTERVAL	60	/* seconds between database scans */
 #define SPAMD_NAME	"spamd IP-based SPAM blocker"
+/* Listening sockets: one dual-stack, or IPv6 and IPv4 apart. */
+#define MAXLISTEN	2
 
 struct spamd_conf {
 	int		 debug;		/* -d */
