@@ -26,8 +26,8 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "priv.h"
 #include "setup.h"
-#include "util.h"
 
 #define SPAMD_USER	"_spamd"
 #define MAXARGS		64	/* words of an exec command */

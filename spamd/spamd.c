@@ -35,9 +35,10 @@
 #include "gdb.h"
 #include "log.h"
 #include "nftset.h"
+#include "opt.h"
+#include "priv.h"
 #include "spamd.h"
 #include "trapdom.h"
-#include "util.h"
 
 #define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
 #define GREY_SNDBUF	(8 * 1024 * 1024)	/* engine to greylister */
@@ -289,7 +290,7 @@ main(int argc, char *argv[])
 			conf.lowprio_mx = optarg;
 			break;
 		case 'N':
-			if (nftset_parse_names(optarg, &nft_table, &nft_set4,
+			if (opt_nftnames(optarg, &nft_table, &nft_set4,
 			    &nft_set6, errbuf, sizeof(errbuf)) == -1)
 				errx(1, "-N %s: %s", optarg, errbuf);
 			break;

@@ -27,7 +27,7 @@
 #include "addr.h"
 #include "log.h"
 #include "nftset.h"
-#include "util.h"
+#include "priv.h"
 
 #define LINE_MAX_LEN	256
 /* bench addresses: 198.18.0.0/15 */
