@@ -1,6 +1,6 @@
 /*
  * The protocol of spamd's configuration socket, spoken by spamd-setup
- * (send.c) and served by spamd (cfgsock.c, cfgparse.c).
+ * (cfgsend.c) and served by spamd (cfgsock.c, cfgparse.c).
  * Used by: spamd, spamd-setup.
  *
  * TCP 127.0.0.1:SPAMD_CFG_PORT.  The grammar is OpenBSD's, one line

@@ -5,7 +5,7 @@
  * spamd drops the lists no longer configured.  The
  * socket only serves privileged ports, so as root we bind one.  spamd
  * answers "applied N refused M" once it has read everything: the
- * lists are in force when send_wait() returns.
+ * lists are in force when cfgsend_wait() returns.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -281,7 +281,7 @@ read_answer(int fd)
 }
 
 int
-send_lists(struct slist *const *res, size_t nres, char *const *names,
+cfgsend_lists(struct slist *const *res, size_t nres, char *const *names,
     size_t nnames, int dryrun, int *fdp)
 {
 	struct out	*o;
@@ -329,7 +329,7 @@ send_lists(struct slist *const *res, size_t nres, char *const *names,
 }
 
 int
-send_wait(int fd)
+cfgsend_wait(int fd)
 {
 	int	 ret;
 
