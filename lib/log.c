@@ -1,6 +1,8 @@
 /*
  * Logging: syslog with facility LOG_MAIL, mirrored to stderr under -d.
- * errno is preserved across every call so callers may log and then test it.
+ * Only the stderr copy carries the process tag (log_procname), so that
+ * syslog lines look like OpenBSD's.  errno is preserved across every
+ * call so callers may log and then test it.
  */
 #include <errno.h>
 #include <stdarg.h>

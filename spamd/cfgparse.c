@@ -310,7 +310,7 @@ cfgparse_feed(struct cfgparse *p, const char *buf, size_t len)
 				continue;
 			}
 			if (i == avail)
-				return off;	/* more to come, or at the end */
+				return off;	/* more to come, or the end */
 			if (s[i] != '"') {
 				refuse(p, s[i] == '\n', "control character in "
 				    "the message");
