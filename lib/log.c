@@ -3,6 +3,7 @@
  * Only the stderr copy carries the process tag (log_procname), so that
  * syslog lines look like OpenBSD's.  errno is preserved across every
  * call so callers may log and then test it.
+ * Used by: spamd, spamdb, spamlogd, spamd-setup.
  */
 #include <errno.h>
 #include <stdarg.h>

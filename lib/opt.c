@@ -2,6 +2,7 @@
  * Option values shared by the programs (opt.h).  Durations for -G and
  * -W: OpenBSD counts plain numbers in minutes or hours; a unit suffix
  * lets tests and impatient admins say seconds.
+ * Used by: spamd, spamlogd.
  */
 #include <netinet/in.h>	/* before the linux headers, which defer to it */
 #include <linux/netfilter/nf_tables.h>	/* NFT_NAME_MAXLEN */
