@@ -854,9 +854,10 @@ shutdown_engine(void)
 void
 engine_run(const int *listenfds, int nlisten, int greyfd)
 {
+	static const int	 sigs[] = { SIGTERM, SIGINT };
 	struct epoll_event	 evs[MAXEVENTS], ev;
 	struct sigaction	 sa;
-	sigset_t		 block, waitmask;
+	sigset_t		 waitmask;
 	int			 i, n;
 	void			*p;
 
@@ -869,21 +870,12 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 
 	/* Signals are let in only while waiting, so none is missed. */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sighandler;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		fatal("sigaction");
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		fatal("sigaction SIGPIPE");
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
-		fatal("sigprocmask");
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
+	loopsig_init(sighandler, sigs, sizeof(sigs) / sizeof(sigs[0]),
+	    &waitmask);
 
 	setup_nofile();
 	if ((n = smtp_banner_prefix(banner, sizeof(banner))) == -1)

@@ -360,38 +360,17 @@ gp_scan_interval(void)
 void
 greyproc_run(struct store *st, int fd, pid_t engine)
 {
-	struct sigaction sa;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct pollfd	 pfd;
 	struct timespec	 ts, wait;
-	sigset_t	 block, waitmask;
+	sigset_t	 waitmask;
 	time_t		 next_scan, interval, now;
 	int		 status;
 	pid_t		 pid;
 
-	/*
-	 * Signals are let in only while ppoll waits, as in the engine: one
-	 * that comes just before the wait then ends it at once instead of
-	 * waiting for the next record or scan.
-	 */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = gp_signal;
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGHUP, &sa, NULL) == -1 ||
-	    sigaction(SIGCHLD, &sa, NULL) == -1)
-		fatal("sigaction");
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
-		fatal("sigprocmask");
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGHUP);
-	sigdelset(&waitmask, SIGCHLD);
+	/* Signals are let in only while ppoll waits, as in the engine. */
+	loopsig_init(gp_signal, sigs, sizeof(sigs) / sizeof(sigs[0]),
+	    &waitmask);
 
 	gp_fd = fd;
 	gp_start = time(NULL);
