@@ -58,7 +58,8 @@ UNIT_t_smtp	 = spamd/smtp.o
 UNIT_t_blacklist = spamd/blacklist.o spamd/smtp.o
 UNIT_t_grey	 = regress/unit/store_mem.o
 UNIT_t_spamlogd	 = regress/unit/store_mem.o
-UNIT_t_spamdconf =
+UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
+UNIT_t_greymsg	 = spamd/greymsg.o
 
 .PHONY: all tests check demo install clean deps bench lint fuzz
 .DEFAULT_GOAL := all

@@ -1,6 +1,9 @@
 /*
  * Logging: syslog with facility LOG_MAIL, mirrored to stderr under -d.
- * errno is preserved across every call so callers may log and then test it.
+ * Only the stderr copy carries the process tag (log_procname), so that
+ * syslog lines look like OpenBSD's.  errno is preserved across every
+ * call so callers may log and then test it.
+ * Used by: spamd, spamdb, spamlogd, spamd-setup.
  */
 #include <errno.h>
 #include <stdarg.h>

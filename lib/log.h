@@ -1,6 +1,7 @@
 /*
  * Logging shared by every program of the suite: syslog (facility mail)
  * always, and stderr as well in debug mode.  Shaped after relayd's log.c.
+ * Used by: spamd, spamdb, spamlogd, spamd-setup.
  */
 #ifndef SPAMD_LOG_H
 #define SPAMD_LOG_H
@@ -8,7 +9,11 @@
 #include <stdarg.h>
 
 void	log_init(int debug, const char *ident);
-void	log_procname(const char *name);	/* tag for lines: "spamd[grey]" */
+/*
+ * Tag stderr lines with the process ("grey: ..."); syslog lines keep
+ * OpenBSD's form, "spamd[pid]: ...", which the pid already tells apart.
+ */
+void	log_procname(const char *name);
 void	log_setverbose(int);
 int	log_getverbose(void);
 

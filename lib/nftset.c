@@ -315,44 +315,6 @@ idle(struct nftset *ns)
 	return -1;
 }
 
-int
-nftset_parse_names(const char *arg, char **table, char **set4, char **set6,
-    char *err, size_t errlen)
-{
-	char	*s, *f[3];
-	size_t	 i;
-
-	if ((s = strdup(arg)) == NULL) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < 3; i++) {
-		if ((f[i] = strsep(&s, ":")) == NULL)
-			continue;
-		if (strlen(f[i]) >= NFT_NAME_MAXLEN) {
-			snprintf(err, errlen, "name too long");
-			return -1;
-		}
-		if (strspn(f[i], "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
-		    strlen(f[i])) {
-			snprintf(err, errlen, "names may hold letters, digits, "
-			    "'_', '-' and '.' only");
-			return -1;
-		}
-		if (*f[i] == '\0')
-			f[i] = NULL;
-	}
-	if (s != NULL) {
-		snprintf(err, errlen, "expected table:set:set6");
-		return -1;
-	}
-	*table = f[0];
-	*set4 = f[1];
-	*set6 = f[2];
-	return 0;
-}
-
 struct nftset *
 nftset_open(const char *table, const char *set4, const char *set6)
 {

@@ -32,14 +32,6 @@ struct nftset_elem {
 	uint64_t	timeout_ms;	/* 0: the set's default (none) */
 };
 
-/*
- * The -N option of spamd and spamlogd: "table:set:set6".  An empty or
- * missing field leaves its name NULL (the default); the names point
- * into a copy of arg.  0, or -1 with a message in err.
- */
-int		 nftset_parse_names(const char *arg, char **table,
-		    char **set4, char **set6, char *err, size_t errlen);
-
 /* Table and set names; NULL picks the defaults above.  NULL on error. */
 struct nftset	*nftset_open(const char *table, const char *set4,
 		    const char *set6);

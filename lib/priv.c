@@ -4,6 +4,7 @@
  * would otherwise take away, hence PR_SET_KEEPCAPS and capset(2).
  * capset is called through syscall(2): libcap is not one of the suite's
  * libraries and this is its only use.
+ * Used by: spamd, spamlogd, spamd-setup.
  */
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -18,7 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "util.h"
+#include "priv.h"
 
 void
 priv_drop(const struct passwd *pw, const char *chroot_dir, uint64_t caps)

@@ -26,8 +26,8 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "priv.h"
 #include "setup.h"
-#include "util.h"
 
 #include "paths.h"
 
@@ -49,7 +49,7 @@ static void	curl_child(struct child *) __attribute__((noreturn));
 static size_t	curl_write(char *, size_t, size_t, void *);
 
 int
-buf_add(struct buf *b, const void *p, size_t n)
+fetch_buf_add(struct buf *b, const void *p, size_t n)
 {
 	size_t	 cap;
 	char	*np;
@@ -74,7 +74,7 @@ buf_add(struct buf *b, const void *p, size_t n)
 }
 
 void
-buf_free(struct buf *b)
+fetch_buf_free(struct buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));
@@ -143,7 +143,7 @@ read_fd(const char *label, int fd, struct buf *b, pid_t pid)
 			log_warn("%s: read", label);
 			return -1;
 		}
-		if (buf_add(b, tmp, n) == -1) {
+		if (fetch_buf_add(b, tmp, n) == -1) {
 			log_warn("%s: over %lu MiB", label,
 			    LIST_MAXBYTES >> 20);
 			return -1;
@@ -340,7 +340,7 @@ curl_child(struct child *c)
 
 /* Inflate b in place if it is gzip data (one or more members). */
 int
-gunzip(const char *label, struct buf *b)
+fetch_gunzip(const char *label, struct buf *b)
 {
 	struct buf	 out;
 	z_stream	 zs;
@@ -367,7 +367,8 @@ gunzip(const char *label, struct buf *b)
 			    "truncated" : zs.msg != NULL ? zs.msg : "corrupt");
 			goto fail;
 		}
-		if (buf_add(&out, tmp, sizeof(tmp) - zs.avail_out) == -1) {
+		if (fetch_buf_add(&out, tmp, sizeof(tmp) - zs.avail_out) ==
+		    -1) {
 			log_warn("%s: inflated", label);
 			goto fail;
 		}
@@ -386,19 +387,19 @@ gunzip(const char *label, struct buf *b)
 		}
 	}
 	inflateEnd(&zs);
-	buf_free(b);
+	fetch_buf_free(b);
 	*b = out;
-	if (b->p == NULL && buf_add(b, "", 0) == -1)
+	if (b->p == NULL && fetch_buf_add(b, "", 0) == -1)
 		return -1;
 	return 0;
  fail:
 	inflateEnd(&zs);
-	buf_free(&out);
+	fetch_buf_free(&out);
 	return -1;
 }
 
 int
-fetch(const struct sdconf_list *l, const char *label, struct buf *b)
+fetch_list(const struct sdconf_list *l, const char *label, struct buf *b)
 {
 	struct child	 c;
 	int		 r;
@@ -418,8 +419,8 @@ fetch(const struct sdconf_list *l, const char *label, struct buf *b)
 		break;
 	}
 	if (r == 0)
-		r = gunzip(label, b);
+		r = fetch_gunzip(label, b);
 	if (r == -1)
-		buf_free(b);
+		fetch_buf_free(b);
 	return r;
 }

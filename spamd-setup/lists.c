@@ -108,7 +108,7 @@ read_msgfile(const char *path)
 }
 
 int
-list_load(struct slist *sl)
+slist_load(struct slist *sl)
 {
 	const struct sdconf_list	*l = sl->conf;
 	struct buf			 b;
@@ -129,18 +129,18 @@ list_load(struct slist *sl)
 		}
 	}
 	log_debug("getting %s", sl->label);
-	if (fetch(l, sl->label, &b) == -1) {
+	if (fetch_list(l, sl->label, &b) == -1) {
 		log_warnx("list %s could not be fetched: skipped", l->name);
 		return -1;
 	}
 	if (parse_lines(sl, b.p != NULL ? b.p : "", b.len) == -1) {
-		buf_free(&b);
+		fetch_buf_free(&b);
 		cidr_list_free(&sl->v4);
 		cidr_list_free(&sl->v6);
 		log_warnx("list %s could not be parsed: skipped", l->name);
 		return -1;
 	}
-	buf_free(&b);
+	fetch_buf_free(&b);
 	cidr_list_normalize(&sl->v4);
 	cidr_list_normalize(&sl->v6);
 	log_debug("%slist %s: %zu IPv4 and %zu IPv6 ranges",
@@ -151,7 +151,7 @@ list_load(struct slist *sl)
 }
 
 void
-list_free(struct slist *sl)
+slist_free(struct slist *sl)
 {
 	cidr_list_free(&sl->v4);
 	cidr_list_free(&sl->v6);

@@ -2,7 +2,7 @@
  * spamd-setup: fetch the lists spamd.conf names (fetch.c), turn them
  * into address ranges (lists.c), subtract each white list from the
  * black list before it, and hand the black lists to spamd's
- * configuration socket (send.c) and, with -b, to nftables.
+ * configuration socket (cfgsend.c) and, with -b, to nftables.
  */
 #ifndef SETUP_H
 #define SETUP_H
@@ -35,27 +35,26 @@ struct slist {
 	int			 ok;	/* fetched and parsed */
 };
 
-extern int	 debug;		/* -d */
-
 /* fetch.c */
 void	fetch_label(const struct sdconf_list *, char *, size_t);
-int	fetch(const struct sdconf_list *, const char *label, struct buf *);
-int	gunzip(const char *label, struct buf *);
-int	buf_add(struct buf *, const void *, size_t);
-void	buf_free(struct buf *);
+int	fetch_list(const struct sdconf_list *, const char *label,
+	    struct buf *);
+int	fetch_gunzip(const char *label, struct buf *);
+int	fetch_buf_add(struct buf *, const void *, size_t);
+void	fetch_buf_free(struct buf *);
 
 /* lists.c */
-int	list_load(struct slist *);
-void	list_free(struct slist *);
+int	slist_load(struct slist *);
+void	slist_free(struct slist *);
 
-/* send.c */
+/* cfgsend.c */
 /*
  * Send the lists and the names for "!only"; unless dryrun (standard
- * output), *fd is then the connection, for send_wait() to collect
+ * output), *fd is then the connection, for cfgsend_wait() to collect
  * spamd's verdict: 0 when every line was applied.
  */
-int	send_lists(struct slist *const *, size_t, char *const *, size_t,
+int	cfgsend_lists(struct slist *const *, size_t, char *const *, size_t,
 	    int dryrun, int *fd);
-int	send_wait(int fd);
+int	cfgsend_wait(int fd);
 
 #endif

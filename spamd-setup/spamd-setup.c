@@ -27,7 +27,7 @@
 #include "nftblack.h"
 #include "setup.h"
 
-int	 debug;
+static int	 debug;		/* -d */
 
 static void	usage(void) __attribute__((noreturn));
 static int	make_results(struct sdconf *, struct slist *, struct slist **,
@@ -75,7 +75,7 @@ make_results(struct sdconf *sc, struct slist *lists, struct slist **res,
 		/* A black list, or the end: the previous one is done. */
 		if (cur != NULL) {
 			if (curbad) {
-				list_free(cur);
+				slist_free(cur);
 				free(cur);
 				failed++;
 			} else {
@@ -199,14 +199,14 @@ main(int argc, char *argv[])
 		err(1, "calloc");
 	for (i = 0; i < sc.nlists; i++) {
 		lists[i].conf = &sc.lists[i];
-		if (list_load(&lists[i]) == -1)
+		if (slist_load(&lists[i]) == -1)
 			failed++;
 	}
 	bad = make_results(&sc, lists, res, &nres, names, &nnames);
 	if (bad > 0 || failed > 0)
 		status = 1;
 	for (i = 0; i < sc.nlists; i++)
-		list_free(&lists[i]);
+		slist_free(&lists[i]);
 
 	if (bflag && (failed > 0 || bad > 0)) {
 		log_warnx("nft sets %s and %s left as they were: a list is "
@@ -226,12 +226,13 @@ main(int argc, char *argv[])
 		if ((pid = fork()) == -1)
 			err(1, "fork");
 		if (pid == 0) {
-			if (send_lists(res, nres, names, nnames, 0, &fd) == -1 ||
-			    send_wait(fd) == -1)
+			if (cfgsend_lists(res, nres, names, nnames, 0,
+			    &fd) == -1 || cfgsend_wait(fd) == -1)
 				_exit(1);
 			_exit(0);
 		}
-	} else if (send_lists(res, nres, names, nnames, dryrun, &fd) == -1)
+	} else if (cfgsend_lists(res, nres, names, nnames, dryrun,
+	    &fd) == -1)
 		status = 1;
 	if (bflag && load_nft(res, nres, dryrun) == -1)
 		status = 1;
@@ -241,10 +242,10 @@ main(int argc, char *argv[])
 				err(1, "waitpid");
 		if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
 			status = 1;
-	} else if (fd != -1 && send_wait(fd) == -1)
+	} else if (fd != -1 && cfgsend_wait(fd) == -1)
 		status = 1;
 	for (i = 0; i < nres; i++) {
-		list_free(res[i]);
+		slist_free(res[i]);
 		free(res[i]);
 	}
 	free(res);

@@ -19,12 +19,12 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "cfgproto.h"
 #include "cidr.h"
 #include "smtp.h"
-#include "spamdconf.h"
 
 #define BL_MAXLISTS	256		/* lists loaded at once */
-#define BL_TAGMAX	SPAMDCONF_NAMEMAX	/* tag length */
+#define BL_TAGMAX	SPAMD_CFG_TAGMAX	/* tag length */
 /* A message as sent on the socket, escapes included. */
 #define BL_MSGMAX	SPAMD_CFG_MSGMAX
 /* Ranges of one list, and of all lists: a ceiling on memory. */

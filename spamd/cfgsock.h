@@ -1,31 +1,14 @@
 /*
- * The configuration socket of the SMTP engine: TCP 127.0.0.1:8026,
- * where spamd-setup loads the blacklists.  The grammar is OpenBSD's,
- * one line per list:
- *
- *	tag;"message";inet;N;a.b.c.d/nn;...[;inet6;M;x:y::/nn;...]
- *	tag;				(the list is emptied)
- *
- * and one addition for spamd-setup, which sends every list on one
- * connection and ends with
- *
- *	!only;tag;tag;...
- *
- * meaning "these are all the lists there are": every list loaded over
- * this socket whose tag is not named is removed.  spamd-setup names the
- * lists it could not fetch too, so that they stay as they were.  Once
- * the client has shut down its sending side, spamd answers one line,
- * "applied N refused M", and closes.  Only clients on a privileged port
- * (root) are served, one at a time.
+ * The configuration socket of the SMTP engine, where spamd-setup loads
+ * the blacklists; its protocol is in cfgproto.h.  This file owns the
+ * descriptors (listener, connection, timer); cfgparse.c the lines.
  */
 #ifndef SPAMD_CFGSOCK_H
 #define SPAMD_CFGSOCK_H
 
 #include <stdint.h>
 
-#include "spamdconf.h"
-
-#define CFG_PORT	SPAMD_CFG_PORT
+#include "cfgproto.h"
 
 /*
  * Open the listener (127.0.0.1:port).  May be called early, while

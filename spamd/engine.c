@@ -30,6 +30,7 @@
 #include "blacklist.h"
 #include "cfgsock.h"
 #include "con.h"
+#include "greymsg.h"
 #include "greytrap.h"
 #include "log.h"
 #include "smtp.h"
@@ -46,7 +47,6 @@
 #define IP6T_SO_ORIGINAL_DST	80
 #endif
 
-#define MAXLISTEN	8
 #define SPAREFDS	32	/* epoll, listeners, greylister, syslog... */
 #define PAUSE_MS	1000	/* accept back-off when out of fds */
 #define ACCEPT_BURST	64	/* accepts per wake-up */
@@ -92,7 +92,7 @@ static int	out_iov(const struct con *, struct iovec *);
 static int	con_outwait(struct con *);
 static int	con_flush(struct con *);
 static void	con_byte(struct con *, int64_t);
-static void	con_begin_output(struct con *);
+static int	con_begin_output(struct con *);
 static void	con_written(struct con *);
 static void	con_process(struct con *);
 static void	con_read(struct con *);
@@ -256,36 +256,34 @@ lst_accept(int lfd)
 }
 
 /*
- * The greylister sends the greytrap list (greytrap.c).  A record of the
- * wrong size is logged and dropped; end of file means it has gone away,
- * and without it no tuple can be recorded: exit.
+ * The greylister sends the greytrap list (greytrap.c).  A bad record is
+ * logged and dropped; end of file means it has gone away, and without
+ * it no tuple can be recorded: exit.
  */
 static void
 grey_event(uint32_t ev)
 {
-	union {
-		struct grey_msg	m;
-		char		raw[sizeof(struct grey_msg) + 1];
-	}	 buf;
-	ssize_t	 n;
-	int	 i;
+	struct grey_msg	 m;
+	int		 i;
 
 	for (i = 0; i < 256; i++) {
-		n = recv(gfd, &buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0)
+		switch (greymsg_recv(gfd, &m, "the greylister")) {
+		case GMR_EOF:
 			fatalx("greylister has exited");
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				fatal("recv from greylister");
+		case GMR_ERROR:
+			fatal("recv from greylister");
+		case GMR_NONE:
 			if (ev & (EPOLLHUP | EPOLLERR))
 				fatalx("greylister has hung up");
 			return;
+		case GMR_DROPPED:
+			break;
+		case GMR_RECORD:
+			if (greytrap_msg(&m) == -1)
+				log_warnx("dropped a malformed record of type "
+				    "%u from the greylister", m.type);
+			break;
 		}
-		if ((size_t)n != sizeof(struct grey_msg) ||
-		    buf.m.version != GREYMSG_VERSION ||
-		    greytrap_msg(&buf.m) == -1)
-			log_warnx("dropped a malformed record of %zd bytes "
-			    "from the greylister", n);
 	}
 }
 
@@ -399,7 +397,8 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 		log_debug("%s: original destination %s port %u", ip,
 		    addr_str(&c->dst, dst, sizeof(dst)), c->dport);
 	c->flags |= CF_OUT | CF_BANNER;
-	con_begin_output(c);
+	if (con_begin_output(c) == 1)
+		con_written(c);
 	if (nclients >= conf.maxcon)
 		listen_update();
 }
@@ -620,9 +619,11 @@ con_byte(struct con *c, int64_t base)
 
 /*
  * A reply (or the banner) is ready.  Stuttered, its first byte goes one
- * interval later; meanwhile only a hang-up is of interest.
+ * interval later; meanwhile only a hang-up is of interest.  Returns 1
+ * when it was all written at once (the caller goes on), 0 when the
+ * rest waits, -1 when the connection was closed.
  */
-static void
+static int
 con_begin_output(struct con *c)
 {
 	c->opos = 0;
@@ -630,10 +631,9 @@ con_begin_output(struct con *c)
 	if (con_stuttering(c)) {
 		stut_queue(c, now + (int64_t)conf.stutter * 1000);
 		con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
-		return;
+		return 0;
 	}
-	if (con_flush(c) == 1)
-		con_written(c);
+	return con_flush(c);
 }
 
 /* All output is out: close, or go on with the dialogue. */
@@ -682,14 +682,7 @@ con_process(struct con *c)
 		}
 		if (r & SMTP_R_CLOSE)
 			c->flags |= CF_CLOSE;
-		c->opos = 0;
-		c->flags |= CF_OUT;
-		if (con_stuttering(c)) {
-			stut_queue(c, now + (int64_t)conf.stutter * 1000);
-			con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
-			return;
-		}
-		if (con_flush(c) != 1)
+		if (con_begin_output(c) != 1)
 			return;
 		c->flags &= ~CF_OUT;
 		if (c->flags & CF_CLOSE) {
@@ -861,9 +854,10 @@ shutdown_engine(void)
 void
 engine_run(const int *listenfds, int nlisten, int greyfd)
 {
+	static const int	 sigs[] = { SIGTERM, SIGINT };
 	struct epoll_event	 evs[MAXEVENTS], ev;
 	struct sigaction	 sa;
-	sigset_t		 block, waitmask;
+	sigset_t		 waitmask;
 	int			 i, n;
 	void			*p;
 
@@ -876,21 +870,12 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 
 	/* Signals are let in only while waiting, so none is missed. */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sighandler;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		fatal("sigaction");
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		fatal("sigaction SIGPIPE");
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
-		fatal("sigprocmask");
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
+	loopsig_init(sighandler, sigs, sizeof(sigs) / sizeof(sigs[0]),
+	    &waitmask);
 
 	setup_nofile();
 	if ((n = smtp_banner_prefix(banner, sizeof(banner))) == -1)

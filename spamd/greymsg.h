@@ -1,8 +1,9 @@
 /*
  * Records between the SMTP engine and the greylister.  They travel over
  * a SOCK_SEQPACKET socketpair, one record per message, always of exactly
- * this size; the receiver refuses any other size, an unknown type, an
- * unterminated string or an address that does not parse, and logs it.
+ * this size; the receiver refuses any other size or version
+ * (greymsg.c, on both sides), an unknown type, an unterminated string
+ * or an address that does not parse, and logs it.
  *
  * Engine to greylister: GM_TUPLE.  Greylister to engine: the greytrap
  * list, as GM_TRAP_ADD of one ip as soon as it is trapped, and after
@@ -13,6 +14,7 @@
 #define SPAMD_GREYMSG_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gdata.h"
@@ -37,5 +39,22 @@ struct grey_msg {
 	char	from[GD_FIELD_MAX];
 	char	to[GD_FIELD_MAX];
 };
+
+enum greymsg_recv {
+	GMR_RECORD,		/* *m holds a record of our size and version */
+	GMR_DROPPED,		/* a bad record was logged and dropped */
+	GMR_NONE,		/* nothing to read now */
+	GMR_EOF,		/* the other process has gone away */
+	GMR_ERROR		/* recv failed: see errno */
+};
+
+/*
+ * Is buf[0..len) exactly one record of GREYMSG_VERSION?  0 if so;
+ * otherwise -1, and a line naming `from' (the sender) is logged.
+ */
+int	greymsg_check(const void *buf, size_t len, const char *from);
+/* Receive one record from fd without blocking, and check it. */
+enum greymsg_recv greymsg_recv(int fd, struct grey_msg *m,
+	    const char *from);
 
 #endif

@@ -93,9 +93,8 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 	time_t			 now;
 	int			 was_white;
 
-	if (m->version != GREYMSG_VERSION || m->type != GM_TUPLE) {
-		log_warnx("greylister: dropped record of version %u type %u",
-		    m->version, m->type);
+	if (m->type != GM_TUPLE) {
+		log_warnx("greylister: dropped record of type %u", m->type);
 		return;
 	}
 	if (!gp_field_ok(m->ip, sizeof(m->ip)) ||
@@ -256,35 +255,29 @@ gp_traps_flush(void)
 
 /*
  * Read what the engine sent.  Returns -1 when the engine has gone away.
- * A record of the wrong size is logged and dropped: the buffer is one
- * byte larger than a record so that an oversized one shows as such.
+ * A bad record is logged and dropped (greymsg.c).
  */
 static int
 gp_read(struct store *st, int fd)
 {
-	union {
-		struct grey_msg	m;
-		char		raw[sizeof(struct grey_msg) + 1];
-	}	 buf;
-	ssize_t	 n;
-	int	 i;
+	struct grey_msg	 m;
+	int		 i;
 
 	for (i = 0; i < MSGS_PER_WAKEUP; i++) {
-		n = recv(fd, &buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
+		switch (greymsg_recv(fd, &m, "the engine")) {
+		case GMR_NONE:
+			return 0;
+		case GMR_ERROR:
 			log_warn("greylister: recv");
 			return -1;
-		}
-		if (n == 0)
+		case GMR_EOF:
 			return -1;
-		if ((size_t)n != sizeof(struct grey_msg)) {
-			log_warnx("greylister: dropped record of %zd bytes "
-			    "(expected %zu)", n, sizeof(struct grey_msg));
-			continue;
+		case GMR_DROPPED:
+			break;
+		case GMR_RECORD:
+			gp_tuple(st, &m);
+			break;
 		}
-		gp_tuple(st, &buf.m);
 	}
 	return 0;
 }
@@ -364,21 +357,17 @@ gp_scan_interval(void)
 void
 greyproc_run(struct store *st, int fd, pid_t engine)
 {
-	struct sigaction sa;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct pollfd	 pfd;
-	struct timespec	 ts;
+	struct timespec	 ts, wait;
+	sigset_t	 waitmask;
 	time_t		 next_scan, interval, now;
-	int		 status, timeout;
+	int		 status;
 	pid_t		 pid;
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = gp_signal;	/* no SA_RESTART: poll returns */
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGHUP, &sa, NULL) == -1 ||
-	    sigaction(SIGCHLD, &sa, NULL) == -1)
-		fatal("sigaction");
+	/* Signals are let in only while ppoll waits, as in the engine. */
+	loopsig_init(gp_signal, sigs, sizeof(sigs) / sizeof(sigs[0]),
+	    &waitmask);
 
 	gp_fd = fd;
 	gp_start = time(NULL);
@@ -419,21 +408,23 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			}
 		}
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+			fatal("clock_gettime");
 		now = ts.tv_sec;
 		if (now >= next_scan) {
 			gp_scan(st);
 			next_scan = now + interval;
 		}
-		timeout = (int)(next_scan - now) * 1000;
+		wait.tv_sec = next_scan - now;
+		wait.tv_nsec = 0;
 
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (poll(&pfd, 1, timeout) == -1) {
+		if (ppoll(&pfd, 1, &wait, &waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
-			fatal("greylister: poll");
+			fatal("greylister: ppoll");
 		}
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (gp_read(st, fd) == -1) {

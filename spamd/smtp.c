@@ -282,7 +282,11 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 				log_info("(%s) %s: %s -> %s",
 				    bl == NULL ? "GREY" : "BLACK", ip,
 				    s->from, s->rcpt);
-			/* An empty HELO is recorded too: see §9.2 #4. */
+			/*
+			 * An empty HELO is recorded too: OpenBSD drops such
+			 * tuples, so a client that skips HELO could never
+			 * pass greylisting.
+			 */
 			if (conf.greylist && bl == NULL)
 				r |= SMTP_R_TUPLE;
 		}

@@ -35,12 +35,12 @@
 #include "gdb.h"
 #include "log.h"
 #include "nftset.h"
+#include "opt.h"
+#include "priv.h"
 #include "spamd.h"
 #include "trapdom.h"
-#include "util.h"
 
 #define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
-#define MAXLISTEN	2
 #define GREY_SNDBUF	(8 * 1024 * 1024)	/* engine to greylister */
 
 struct spamd_conf conf;
@@ -290,7 +290,7 @@ main(int argc, char *argv[])
 			conf.lowprio_mx = optarg;
 			break;
 		case 'N':
-			if (nftset_parse_names(optarg, &nft_table, &nft_set4,
+			if (opt_nftnames(optarg, &nft_table, &nft_set4,
 			    &nft_set6, errbuf, sizeof(errbuf)) == -1)
 				errx(1, "-N %s: %s", optarg, errbuf);
 			break;
@@ -359,7 +359,7 @@ main(int argc, char *argv[])
 	 * spamd-setup's socket, 127.0.0.1:8026, opened before the chroot;
 	 * on failure the engine tries again and says why.
 	 */
-	(void)cfgsock_listen(CFG_PORT);
+	(void)cfgsock_listen(SPAMD_CFG_PORT);
 	if (conf.greylist)
 		st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf));
 	if (conf.greylist && st == NULL)

@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <netdb.h>
+#include <signal.h>
 #include <time.h>
 
 #include "grey.h"
@@ -26,6 +27,8 @@
 #define STUTTER		1	/* default -s */
 #define SCAN_INTERVAL	60	/* seconds between database scans */
 #define SPAMD_NAME	"spamd IP-based SPAM blocker"
+/* Listening sockets: one dual-stack, or IPv6 and IPv4 apart. */
+#define MAXLISTEN	2
 
 struct spamd_conf {
 	int		 debug;		/* -d */
@@ -56,5 +59,12 @@ void	engine_run(const int *listenfds, int nlisten, int greyfd)
 /* greyproc.c: the greylister; never returns. */
 void	greyproc_run(struct store *, int greyfd, pid_t engine)
 	    __attribute__((noreturn));
+
+/*
+ * loopsig.c: install handler for sigs, block them, and fill waitmask
+ * with the mask to wait under, in which they are open.
+ */
+void	loopsig_init(void (*handler)(int), const int *sigs, size_t nsigs,
+	    sigset_t *waitmask);
 
 #endif

@@ -27,8 +27,9 @@
 
 #include "gdb.h"
 #include "log.h"
+#include "opt.h"
+#include "priv.h"
 #include "spamlogd.h"
-#include "util.h"
 
 #define RCVBUF		(8 * 1024 * 1024)	/* bursts wait here */
 #define READ_MAX	4096	/* records per round before writing */
@@ -142,7 +143,7 @@ main(int argc, char *argv[])
 			parse_group(optarg, dev, sizeof(dev));
 			break;
 		case 'N':
-			if (nftset_parse_names(optarg, &nft_table, &nft_set4,
+			if (opt_nftnames(optarg, &nft_table, &nft_set4,
 			    &nft_set6, errbuf, sizeof(errbuf)) == -1)
 				errx(1, "-N %s: %s", optarg, errbuf);
 			break;

@@ -35,7 +35,7 @@
 #include "log.h"
 #include "nftset.h"
 #include "nlbatch.h"
-#include "util.h"
+#include "priv.h"
 
 #define LINE_MAX_LEN	256
 /* Headers of a GET request with the table and set names. */

@@ -13,10 +13,8 @@
 #include <string.h>
 
 #include "cidr.h"
-#include "spamd.h"
 #include "tap.h"
 
-struct spamd_conf conf;
 
 #define WIN	2048		/* addresses in a random-test window */
 

@@ -7,10 +7,8 @@
 
 #include "addr.h"
 #include "gdata.h"
-#include "spamd.h"
 #include "tap.h"
 
-struct spamd_conf conf;
 
 static void	test_addr(void);
 static void	test_keys(void);

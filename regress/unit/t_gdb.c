@@ -16,10 +16,8 @@
 
 #include "gdb.h"
 #include "grey.h"
-#include "spamd.h"
 #include "tap.h"
 
-struct spamd_conf conf;
 
 static char	 dir[] = "/tmp/t_gdb.XXXXXX";
 static char	 err[512];

@@ -9,11 +9,9 @@
 #include <string.h>
 
 #include "grey.h"
-#include "spamd.h"
 #include "store_mem.h"
 #include "tap.h"
 
-struct spamd_conf conf;
 
 static const struct grey_conf gc = { 60, 3600, 86400, 7200 };
 static int ngone, nnew, nlive;

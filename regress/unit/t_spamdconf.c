@@ -1,5 +1,5 @@
 /*
- * The spamd.conf parser (lib/spamdconf.c): OpenBSD's example file, the
+ * The spamd.conf parser (spamd-setup/spamdconf.c): OpenBSD's example file, the
  * getcap details (continuations, quotes, escapes, tc=, cancelled
  * capabilities), and broken files, each refused with its line.
  */
@@ -8,11 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spamd.h"
-#include "spamdconf.h"
+#include "../../spamd-setup/spamdconf.c"
 #include "tap.h"
 
-struct spamd_conf conf;
 
 static char	 err[512];
 

@@ -14,11 +14,9 @@
 
 #include "../../spamlogd/nflog.c"
 #include "../../spamlogd/update.c"
-#include "spamd.h"
 #include "store_mem.h"
 #include "tap.h"
 
-struct spamd_conf	conf;
 struct sl_stats		stats;
 
 struct rec {

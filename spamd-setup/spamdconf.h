@@ -23,15 +23,13 @@
 
 #include <stddef.h>
 
+#include "cfgproto.h"
+
 #define SPAMDCONF_PATH	"/etc/mail/spamd.conf"
 /* A configuration file larger than this is refused. */
 #define SPAMDCONF_MAXSIZE	(1024 * 1024)
-/* Longest list name; names are the tags spamd logs and matches. */
-#define SPAMDCONF_NAMEMAX	63
-/* spamd's configuration socket, on 127.0.0.1 (services: spamd-cfg). */
-#define SPAMD_CFG_PORT		8026
-/* Longest message on that socket, its escapes (\n, \", \\) included. */
-#define SPAMD_CFG_MSGMAX	2048
+/* Longest list name: names are the tags spamd logs and matches. */
+#define SPAMDCONF_NAMEMAX	SPAMD_CFG_TAGMAX
 
 enum sdconf_type {
 	SDCONF_BLACK = 1,

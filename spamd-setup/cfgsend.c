@@ -1,11 +1,11 @@
 /*
  * Handing the black lists to spamd over its configuration socket, in
- * OpenBSD's line grammar (see spamd's cfgsock.h), all on one
- * connection, ended by "!only" with the name of every black list of
- * spamd.conf so that spamd drops the lists no longer configured.  The
+ * OpenBSD's line grammar (cfgproto.h), all on one connection, ended by
+ * "!only" with the name of every black list of spamd.conf so that
+ * spamd drops the lists no longer configured.  The
  * socket only serves privileged ports, so as root we bind one.  spamd
  * answers "applied N refused M" once it has read everything: the
- * lists are in force when send_wait() returns.
+ * lists are in force when cfgsend_wait() returns.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfgproto.h"
 #include "log.h"
 #include "setup.h"
 
@@ -280,7 +281,7 @@ read_answer(int fd)
 }
 
 int
-send_lists(struct slist *const *res, size_t nres, char *const *names,
+cfgsend_lists(struct slist *const *res, size_t nres, char *const *names,
     size_t nnames, int dryrun, int *fdp)
 {
 	struct out	*o;
@@ -328,7 +329,7 @@ send_lists(struct slist *const *res, size_t nres, char *const *names,
 }
 
 int
-send_wait(int fd)
+cfgsend_wait(int fd)
 {
 	int	 ret;
 

@@ -1,21 +1,12 @@
 /*
- * Small helpers shared by the programs: durations with units and the
- * privilege drop.
+ * Dropping root for good.
+ * Used by: spamd, spamlogd, spamd-setup.
  */
-#ifndef SPAMD_UTIL_H
-#define SPAMD_UTIL_H
+#ifndef SPAMD_PRIV_H
+#define SPAMD_PRIV_H
 
 #include <pwd.h>
 #include <stdint.h>
-#include <time.h>
-
-/*
- * Parse a duration: a decimal number, optionally followed by one of the
- * units s, m, h, d.  A plain number counts in `unit' seconds (OpenBSD's
- * -G takes minutes and hours).  0 on success; -1 if malformed, negative
- * or absurdly large (over ten years).
- */
-int	duration_parse(const char *s, time_t unit, time_t *out);
 
 /*
  * Become pw's user and group.  With chroot_dir, chroot there first.

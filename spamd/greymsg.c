@@ -1,0 +1,54 @@
+/*
+ * Receiving a grey_msg: both processes take only records of exactly
+ * the right size and version, so the two check here, once.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "greymsg.h"
+#include "log.h"
+
+int
+greymsg_check(const void *buf, size_t len, const char *from)
+{
+	const struct grey_msg	*m = buf;
+
+	if (len != sizeof(*m)) {
+		log_warnx("dropped a record of %zu bytes from %s (expected "
+		    "%zu)", len, from, sizeof(*m));
+		return -1;
+	}
+	if (m->version != GREYMSG_VERSION) {
+		log_warnx("dropped a record of version %u from %s (expected "
+		    "%u)", m->version, from, GREYMSG_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The buffer is one byte larger than a record so that an oversized one
+ * shows as such rather than cut to size.
+ */
+enum greymsg_recv
+greymsg_recv(int fd, struct grey_msg *m, const char *from)
+{
+	union {
+		struct grey_msg	m;
+		char		raw[sizeof(struct grey_msg) + 1];
+	}	 buf;
+	ssize_t	 n;
+
+	if ((n = recv(fd, &buf, sizeof(buf), MSG_DONTWAIT)) == -1)
+		return errno == EAGAIN || errno == EINTR ? GMR_NONE :
+		    GMR_ERROR;
+	if (n == 0)
+		return GMR_EOF;
+	if (greymsg_check(&buf, n, from) == -1)
+		return GMR_DROPPED;
+	memcpy(m, &buf.m, sizeof(*m));
+	return GMR_RECORD;
+}
