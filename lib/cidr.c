@@ -1,5 +1,6 @@
 /*
  * Address ranges: parsing, merging, subtraction and CIDR covers.
+ * Used by: spamd (blacklists, config socket), spamd-setup (lists).
  *
  * Ranges are inclusive at both ends, so that a range reaching the last
  * address of the space needs no end+1 that would not fit; every step

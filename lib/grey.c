@@ -217,6 +217,71 @@ grey_trap(struct store *st, const struct grey_conf *gc, time_t now,
 	return GREY_TRAPPED;
 }
 
+/* A sync update of ip, as OpenBSD's twupdate() applies it. */
+struct sync_ctx {
+	time_t		 now;
+	const char	*ip;
+	time_t		 expire;
+	int		 trapped;
+	struct gdata	 rec;
+	int		 was_white;
+	int		 created;
+};
+
+static int
+grey_sync_txn(struct store *st, void *arg)
+{
+	struct sync_ctx	*c = arg;
+	struct gdata	*gd = &c->rec;
+	size_t		 len = strlen(c->ip);
+	int		 rv;
+
+	c->was_white = c->created = 0;
+	if ((rv = st->ops->get(st->h, c->ip, len, gd)) < 0)
+		return rv;
+	if (rv == STORE_NOTFOUND || gd->expire <= c->now ||
+	    gd->pcount < GD_TRAPPED) {
+		memset(gd, 0, sizeof(*gd));
+		gd->first = c->now;
+		gd->expire = c->expire;
+		gd->pcount = c->trapped ? GD_TRAPPED : 0;
+		c->created = 1;
+	} else if (c->trapped) {
+		/* The expiry stays what it was, as in OpenBSD. */
+		c->was_white = gd->pcount >= 0;
+		gd->pcount = GD_TRAPPED;
+		if (gd->bcount < INT32_MAX)
+			gd->bcount++;
+	} else if (gd->pcount >= 0) {
+		if (gd->pcount < INT32_MAX)
+			gd->pcount++;
+	} else
+		return STORE_OK;	/* a local trap outweighs a peer */
+	return st->ops->put(st->h, c->ip, len, gd);
+}
+
+int
+grey_sync(struct store *st, time_t now, const char *ip, int trapped,
+    time_t expire, struct gdata *rec, int *was_white)
+{
+	struct sync_ctx	 c = { .now = now, .ip = ip, .expire = expire,
+	    .trapped = trapped };
+
+	*was_white = 0;
+	if (expire <= now)
+		return GREY_SYNC_STALE;
+	if (store_txn(st, grey_sync_txn, &c) != STORE_OK) {
+		log_warnx("can't update %s from sync in the database", ip);
+		return -1;
+	}
+	*rec = c.rec;
+	*was_white = c.was_white;
+	if (c.rec.pcount == GD_TRAPPED)
+		return c.created || c.was_white || trapped ?
+		    GREY_SYNC_TRAPPED : GREY_SYNC_KEPT;
+	return GREY_SYNC_WHITE;
+}
+
 int
 grey_known(struct store *st, time_t now, const char *ip, const char *helo,
     const char *from, const char *to)

@@ -62,6 +62,26 @@ enum grey_result grey_trap(struct store *, const struct grey_conf *,
 		    int *was_white);
 
 /* A fresh WHITE record: first = pass = now, bcount 1, pcount 0. */
+/*
+ * A WHITE or TRAPPED entry learnt from a sync peer, applied as OpenBSD
+ * does: a new record {first now, pass 0, counts 0, the peer's expiry};
+ * an existing WHITE gets pcount++ (or becomes TRAPPED, bcount++), an
+ * existing TRAPPED bcount++, and neither changes its expiry.  A WHITE
+ * from a peer never lifts a local trap.  Returns GREY_SYNC_WHITE or
+ * GREY_SYNC_TRAPPED with the record in *rec (*was_white: it was WHITE
+ * before), GREY_SYNC_KEPT when a trap stands against a WHITE,
+ * GREY_SYNC_STALE when expire is not in the future, or -1.
+ */
+enum {
+	GREY_SYNC_STALE,
+	GREY_SYNC_WHITE,
+	GREY_SYNC_TRAPPED,
+	GREY_SYNC_KEPT
+};
+int		grey_sync(struct store *, time_t now, const char *ip,
+		    int trapped, time_t expire, struct gdata *rec,
+		    int *was_white);
+
 void		grey_white_new(struct gdata *, time_t now, time_t whiteexp);
 
 enum grey_seen {

@@ -9,6 +9,8 @@
  * errno ENOENT means the table or a set is missing: the caller may go on
  * and retry later (nftset_check says what is missing).  EPERM means
  * CAP_NET_ADMIN is missing.
+ *
+ * Used by: spamd (firewall.c), spamlogd (update.c), spamdb (fw.c).
  */
 #ifndef SPAMD_NFTSET_H
 #define SPAMD_NFTSET_H

@@ -1,5 +1,7 @@
 /*
  * The netlink transport to nf_tables, over libmnl and libnftnl.
+ * Used by: lib/nftset.c (spamd, spamlogd, spamdb), spamd-setup
+ * (nftblack.c), regress/tools/nftset-tool.
  *
  * A batch is BEGIN, element messages, END, applied by the kernel as one
  * transaction inside our sendmsg(): when that returns, every reply is

@@ -1,9 +1,11 @@
 /*
  * The sync datagram codec and its HMAC, over OpenSSL's libcrypto.
  * Nothing here does I/O but reading the key file.
+ * Used by: spamd, spamlogd.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/endian.h>		/* libbsd: be16enc, be32dec, ... */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,35 +42,6 @@ const char *
 sync_strerror(enum sync_err e)
 {
 	return e < SYNC_NERR ? errs[e] : "unknown error";
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
 }
 
 void
@@ -201,29 +174,29 @@ sync_encode(uint8_t *buf, size_t len, const struct sync_key *k,
 	memset(buf, 0, total);
 	buf[OFF_VERSION] = SYNC_VERSION;
 	buf[OFF_AF] = saf;
-	put16(buf + OFF_LENGTH, total);
-	put32(buf + OFF_COUNTER, counter);
+	be16enc(buf + OFF_LENGTH, total);
+	be32enc(buf + OFF_COUNTER, counter);
 	p = buf + SYNC_HDRLEN;
-	put16(p, e->type);
-	put16(p + 2, tlen);
-	put32(p + 4, e->timestamp);
+	be16enc(p, e->type);
+	be16enc(p + 2, tlen);
+	be32enc(p + 4, e->timestamp);
 	if (e->type == SYNC_GREY) {
 		memcpy(p + 8, e->ip.a, alen);
 		p += 8 + alen;
-		put16(p, fl);
-		put16(p + 2, tl);
-		put16(p + 4, hl);
+		be16enc(p, fl);
+		be16enc(p + 2, tl);
+		be16enc(p + 4, hl);
 		p += 6;
 		memcpy(p, e->from, fl);
 		memcpy(p + fl, e->to, tl);
 		memcpy(p + fl + tl, e->helo, hl);
 	} else {
-		put32(p + 8, e->expire);
+		be32enc(p + 8, e->expire);
 		memcpy(p + 12, e->ip.a, alen);
 	}
 	p = buf + SYNC_HDRLEN + tlen;
-	put16(p, SYNC_END);
-	put16(p + 2, TLV_HDR);
+	be16enc(p, SYNC_END);
+	be16enc(p + 2, TLV_HDR);
 	if (mac(k, buf, total, buf + OFF_HMAC) == -1) {
 		errno = EINVAL;
 		return -1;
@@ -250,11 +223,11 @@ tlv_parse(uint8_t *p, size_t room, int af, size_t alen,
 
 	if (room < TLV_HDR)
 		return 0;
-	tlen = get16(p + 2);
+	tlen = be16dec(p + 2);
 	if (tlen < TLV_HDR || tlen > room)
 		return 0;
 	memset(e, 0, sizeof(*e));
-	e->type = get16(p);
+	e->type = be16dec(p);
 	e->ip.af = af;
 	switch (e->type) {
 	case SYNC_END:
@@ -262,12 +235,12 @@ tlv_parse(uint8_t *p, size_t room, int af, size_t alen,
 	case SYNC_GREY:
 		if (tlen < GREY_FIXED(alen))
 			return 0;
-		e->timestamp = get32(p + 4);
+		e->timestamp = be32dec(p + 4);
 		memcpy(e->ip.a, p + 8, alen);
 		p += 8 + alen;
-		fl = get16(p);
-		tl = get16(p + 2);
-		hl = get16(p + 4);
+		fl = be16dec(p);
+		tl = be16dec(p + 2);
+		hl = be16dec(p + 4);
 		p += 6;
 		if (GREY_FIXED(alen) + fl + tl + hl > tlen ||
 		    (e->from = tlv_str(p, fl)) == NULL ||
@@ -279,8 +252,8 @@ tlv_parse(uint8_t *p, size_t room, int af, size_t alen,
 	case SYNC_TRAPPED:
 		if (tlen != TW_LEN(alen))
 			return 0;
-		e->timestamp = get32(p + 4);
-		e->expire = get32(p + 8);
+		e->timestamp = be32dec(p + 4);
+		e->expire = be32dec(p + 8);
 		memcpy(e->ip.a, p + 12, alen);
 		return tlen;
 	default:
@@ -314,7 +287,7 @@ sync_decode(uint8_t *buf, size_t len, const struct sync_key *k,
 		alen = 16;
 	} else
 		return SYNC_EAF;
-	dlen = get16(buf + OFF_LENGTH);
+	dlen = be16dec(buf + OFF_LENGTH);
 	if (dlen < SYNC_HDRLEN || dlen > len)
 		return SYNC_ESHORT;
 	memcpy(got, buf + OFF_HMAC, SYNC_MACLEN);

@@ -2,6 +2,7 @@
  * The sync socket: one UDP socket for sending and receiving, as in
  * OpenBSD, with multicast on one interface.  Multicast loopback is off,
  * so a host does not hear its own updates.
+ * Used by: spamd, spamlogd.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

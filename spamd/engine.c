@@ -61,6 +61,7 @@ static int		 nlfds;
 static int		 listening;	/* listeners in the epoll set */
 static int64_t		 paused;	/* ms: no accepts until, or 0 */
 static int		 gfd = -1;	/* to the greylister, -1 with -b */
+static int		 sfd = -1;	/* sync datagrams from peers (-y) */
 static unsigned long	 grey_dropped;	/* tuples the greylister missed */
 static int		 nclients;
 static int		 nblack;	/* blacklisted clients connected */
@@ -79,6 +80,7 @@ static void	listen_update(void);
 static void	lst_accept(int);
 static void	grey_event(uint32_t);
 static void	grey_send(struct con *);
+static void	sync_event(void);
 static int	bl_lookup(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
 static void	con_origdst(struct con *);
@@ -319,6 +321,41 @@ grey_send(struct con *c)
 	default:
 		if (nag(&lastnag))
 			log_warn("send to greylister");
+	}
+}
+
+/*
+ * Datagrams from sync peers go to the greylister as they came: it holds
+ * the key and checks them.  Here only the size is bounded.
+ */
+static void
+sync_event(void)
+{
+	static int64_t		 lastnag;
+	static unsigned long	 dropped;
+	struct grey_msg		 m;
+	struct addr		 from;
+	ssize_t			 n;
+	int			 i;
+
+	for (i = 0; i < 64; i++) {
+		memset(&m, 0, sizeof(m));
+		if ((n = syncnet_recv(conf.sync, m.sync, sizeof(m.sync),
+		    &from)) <= 0) {
+			if (n == -1 && nag(&lastnag))
+				log_warn("sync: recv");
+			return;
+		}
+		if ((size_t)n > sizeof(m.sync) || from.af == 0)
+			continue;	/* too long for any peer to send */
+		m.version = GREYMSG_VERSION;
+		m.type = GM_SYNC;
+		m.len = (uint16_t)n;
+		addr_str(&from, m.ip, sizeof(m.ip));
+		if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+		    -1 && ++dropped && nag(&lastnag))
+			log_warnx("sync: greylister is not keeping up: %lu "
+			    "datagrams dropped so far", dropped);
 	}
 }
 
@@ -891,6 +928,14 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, gfd, &ev) == -1)
 			fatal("epoll_ctl greylister");
 	}
+	if (gfd != -1 && conf.sync != NULL &&
+	    (sfd = syncnet_fd(conf.sync)) != -1) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = &sfd;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev) == -1)
+			fatal("epoll_ctl sync socket");
+	}
 	cfgsock_init(epfd);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
@@ -909,6 +954,8 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 			p = evs[i].data.ptr;
 			if (p == &gfd)
 				grey_event(evs[i].events);
+			else if (p == &sfd)
+				sync_event();
 			else if (p >= (void *)lfds &&
 			    p < (void *)(lfds + nlfds)) {
 				if (listening)

@@ -5,7 +5,9 @@
  * (greymsg.c, on both sides), an unknown type, an unterminated string
  * or an address that does not parse, and logs it.
  *
- * Engine to greylister: GM_TUPLE.  Greylister to engine: the greytrap
+ * Engine to greylister: GM_TUPLE, and GM_SYNC with a datagram from a
+ * sync peer as it came (the greylister checks it).  Greylister to
+ * engine: the greytrap
  * list, as GM_TRAP_ADD of one ip as soon as it is trapped, and after
  * each scan that changed it the whole list between GM_TRAP_BEGIN and
  * GM_TRAP_END, which replaces what the engine had.
@@ -18,6 +20,7 @@
 #include <stdint.h>
 
 #include "gdata.h"
+#include "sync.h"
 
 #define GREYMSG_VERSION	1
 
@@ -25,20 +28,29 @@ enum greymsg_type {
 	GM_TUPLE = 1,		/* a RCPT was accepted: greylist the tuple */
 	GM_TRAP_ADD,		/* ip is trapped until expire */
 	GM_TRAP_BEGIN,		/* a full greytrap list follows */
-	GM_TRAP_END		/* ... and is complete */
+	GM_TRAP_END,		/* ... and is complete */
+	GM_SYNC			/* a sync datagram of len bytes from ip */
 };
 
 struct grey_msg {
 	uint8_t	version;		/* GREYMSG_VERSION */
 	uint8_t	type;			/* enum greymsg_type */
-	uint8_t	pad[6];
+	uint16_t len;			/* GM_SYNC: bytes of sync */
+	uint8_t	pad[4];
 	int64_t	expire;			/* GM_TRAP_ADD: wall clock */
 	char	ip[INET6_ADDRSTRLEN];	/* client address, canonical text */
 	char	dst[INET6_ADDRSTRLEN];	/* original destination, "" unknown */
-	char	helo[GD_FIELD_MAX];
-	char	from[GD_FIELD_MAX];
-	char	to[GD_FIELD_MAX];
+	union {
+		struct {
+			char	helo[GD_FIELD_MAX];
+			char	from[GD_FIELD_MAX];
+			char	to[GD_FIELD_MAX];
+		};
+		uint8_t	sync[SYNC_MAXLEN];
+	};
 };
+_Static_assert(3 * GD_FIELD_MAX >= SYNC_MAXLEN,
+    "a sync datagram fits where a tuple goes");
 
 enum greymsg_recv {
 	GMR_RECORD,		/* *m holds a record of our size and version */

@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "firewall.h"
 #include "greymsg.h"
+#include "gsync.h"
 #include "trapdom.h"
 #include "log.h"
 #include "spamd.h"
@@ -52,12 +53,18 @@ static uint64_t			gp_sent_hash;
 static void	gp_trap_send(int, const char *, int64_t);
 static void	gp_trap_live(const char *, const struct gdata *, void *);
 static void	gp_traps_flush(void);
-static const char *gp_trap_reason(struct store *, const struct grey_msg *,
-		    const char *, time_t, char *, size_t);
+static const char *gp_trap_reason(struct store *, const char *,
+		    const char *, const char *, const char *, const char *,
+		    time_t, char *, size_t);
 
 static void	gp_signal(int);
 static int	gp_field_ok(const char *, size_t);
 static void	gp_tuple(struct store *, const struct grey_msg *);
+static void	gp_greylist(struct store *, const char *, const char *,
+		    const char *, const char *, const char *, int);
+static void	gp_sync_entry(const struct sync_entry *, const char *,
+		    void *);
+static void	gp_sync(struct store *, struct grey_msg *);
 static int	gp_read(struct store *, int);
 static void	gp_scan(struct store *);
 static void	gp_white_gone(const char *, void *);
@@ -86,17 +93,8 @@ gp_field_ok(const char *f, size_t len)
 static void
 gp_tuple(struct store *st, const struct grey_msg *m)
 {
-	struct gdata		 white, trapped;
-	enum grey_result	 r;
-	const char		*reason;
-	char			 ip[INET6_ADDRSTRLEN], why[128];
-	time_t			 now;
-	int			 was_white;
+	char	 ip[INET6_ADDRSTRLEN];
 
-	if (m->type != GM_TUPLE) {
-		log_warnx("greylister: dropped record of type %u", m->type);
-		return;
-	}
 	if (!gp_field_ok(m->ip, sizeof(m->ip)) ||
 	    !gp_field_ok(m->dst, sizeof(m->dst)) ||
 	    !gp_field_ok(m->helo, sizeof(m->helo)) ||
@@ -116,38 +114,57 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 		    "in a field", ip);
 		return;
 	}
+	gp_greylist(st, ip, m->dst, m->helo, m->from, m->to, 0);
+}
+
+/*
+ * Greylist the tuple of ip (canonical) at once.  A tuple from a sync
+ * peer (synced) is not sent on, and -M does not apply to it: it did not
+ * come to our low-priority address.
+ */
+static void
+gp_greylist(struct store *st, const char *ip, const char *dst,
+    const char *helo, const char *from, const char *to, int synced)
+{
+	struct gdata		 white, trapped;
+	enum grey_result	 r;
+	const char		*reason;
+	char			 why[128];
+	time_t			 now;
+	int			 was_white;
 
 	now = time(NULL);
-	if ((reason = gp_trap_reason(st, m, ip, now, why, sizeof(why))) !=
-	    NULL) {
+	if ((reason = gp_trap_reason(st, ip, synced ? "" : dst, helo, from,
+	    to, now, why, sizeof(why))) != NULL) {
 		if (grey_trap(st, &conf.gc, now, ip, &trapped, &was_white) ==
 		    GREY_FAIL)
 			return;
-		log_info("trapping %s for tuple %s %s %s: %s", ip, m->helo,
-		    m->from, m->to, reason);
+		log_info("trapping %s for tuple %s %s %s: %s%s", ip, helo,
+		    from, to, reason, synced ? " (from sync)" : "");
 		if (was_white)
 			fw_white_del(ip);
 		gp_trap_send(GM_TRAP_ADD, ip, trapped.expire);
+		if (!synced)
+			gsync_trapped(ip, trapped.expire, now);
 		return;
 	}
-	r = grey_tuple(st, &conf.gc, now, ip, m->helo, m->from, m->to,
-	    &white);
+	r = grey_tuple(st, &conf.gc, now, ip, helo, from, to, &white);
 	switch (r) {
 	case GREY_FAIL:
 		log_warnx("can't update %s in the database for %s -> %s",
-		    ip, m->from, m->to);
-		break;
+		    ip, from, to);
+		return;
 	case GREY_NEW:
-		log_debug("new entry %s from %s to %s, helo %s",
-		    ip, m->from, m->to, m->helo);
+		log_debug("new %sentry %s from %s to %s, helo %s",
+		    synced ? "synced " : "", ip, from, to, helo);
 		break;
 	case GREY_EARLY:
-		log_debug("retry of %s from %s to %s, not passed yet",
-		    ip, m->from, m->to);
+		log_debug("retry of %s from %s to %s, not passed yet%s",
+		    ip, from, to, synced ? " (from sync)" : "");
 		break;
 	case GREY_PASSED:
-		log_info("whitelisting %s: %s -> %s passed", ip, m->from,
-		    m->to);
+		log_info("whitelisting %s: %s -> %s passed%s", ip, from, to,
+		    synced ? " (retry seen by a sync peer)" : "");
 		fw_white_add(ip, white.expire, now);
 		break;
 	case GREY_WHITE:
@@ -158,6 +175,71 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 		break;
 	case GREY_TRAPPED:
 		log_debug("%s is trapped, not whitelisted", ip);
+		return;
+	}
+	if (!synced)
+		gsync_grey(ip, helo, from, to, now);
+}
+
+/* A datagram from a sync peer, forwarded by the engine. */
+static void
+gp_sync(struct store *st, struct grey_msg *m)
+{
+	char	 peer[INET6_ADDRSTRLEN];
+
+	if (!gp_field_ok(m->ip, sizeof(m->ip)) ||
+	    addr_canon(m->ip, peer, sizeof(peer)) == -1 ||
+	    m->len > sizeof(m->sync)) {
+		log_warnx("greylister: dropped a malformed sync record");
+		return;
+	}
+	gsync_recv(m->sync, m->len, peer, time(NULL), gp_sync_entry, st);
+}
+
+/* One entry of a sync datagram that passed gsync_recv's checks. */
+static void
+gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
+{
+	struct store	*st = arg;
+	struct gdata	 rec;
+	char		 ip[INET6_ADDRSTRLEN];
+	time_t		 now = time(NULL);
+	int		 r, was_white;
+
+	addr_str(&e->ip, ip, sizeof(ip));
+	if (e->type == SYNC_GREY) {
+		if (strlen(e->helo) >= GD_FIELD_MAX ||
+		    strlen(e->from) >= GD_FIELD_MAX ||
+		    strlen(e->to) >= GD_FIELD_MAX) {
+			log_warnx("sync: tuple of %s from %s: a field is too "
+			    "long, dropped", ip, peer);
+			return;
+		}
+		gp_greylist(st, ip, "", e->helo, e->from, e->to, 1);
+		return;
+	}
+	r = grey_sync(st, now, ip, e->type == SYNC_TRAPPED,
+	    (time_t)e->expire, &rec, &was_white);
+	switch (r) {
+	case GREY_SYNC_STALE:
+		log_debug("sync: %s for %s from %s already expired",
+		    e->type == SYNC_TRAPPED ? "TRAP" : "WHITE", ip, peer);
+		break;
+	case GREY_SYNC_WHITE:
+		log_info("new WHITE from %s for %s, expires %lld", peer, ip,
+		    (long long)rec.expire);
+		fw_white_add(ip, rec.expire, now);
+		break;
+	case GREY_SYNC_TRAPPED:
+		log_info("new TRAP from %s for %s, expires %lld", peer, ip,
+		    (long long)rec.expire);
+		if (was_white)
+			fw_white_del(ip);
+		gp_trap_send(GM_TRAP_ADD, ip, rec.expire);
+		break;
+	case GREY_SYNC_KEPT:
+		log_debug("sync: WHITE for %s from %s, but it is trapped "
+		    "here", ip, peer);
 		break;
 	}
 }
@@ -170,20 +252,21 @@ gp_tuple(struct store *st, const struct grey_msg *m)
  * shorter) we may not have seen the tuple at the primary yet.
  */
 static const char *
-gp_trap_reason(struct store *st, const struct grey_msg *m, const char *ip,
-    time_t now, char *buf, size_t len)
+gp_trap_reason(struct store *st, const char *ip, const char *mdst,
+    const char *helo, const char *from, const char *to, time_t now,
+    char *buf, size_t len)
 {
 	char	 dst[INET6_ADDRSTRLEN];
 
-	if (grey_spamtrap(st, m->to) == 1)
+	if (grey_spamtrap(st, to) == 1)
 		return "recipient is a spamtrap";
-	if (trapdom_trap(m->to))
+	if (trapdom_trap(to))
 		return "recipient outside the allowed domains";
-	if (conf.lowprio_mx != NULL && m->dst[0] != '\0' &&
-	    addr_canon(m->dst, dst, sizeof(dst)) == 0 &&
+	if (conf.lowprio_mx != NULL && mdst[0] != '\0' &&
+	    addr_canon(mdst, dst, sizeof(dst)) == 0 &&
 	    strcmp(dst, conf.lowprio_mx) == 0 &&
 	    now - gp_start > (conf.gc.passtime < 60 ? conf.gc.passtime : 60) &&
-	    grey_known(st, now, ip, m->helo, m->from, m->to) == 0) {
+	    grey_known(st, now, ip, helo, from, to) == 0) {
 		snprintf(buf, len, "tried the low-priority MX %s first", dst);
 		return buf;
 	}
@@ -275,7 +358,13 @@ gp_read(struct store *st, int fd)
 		case GMR_DROPPED:
 			break;
 		case GMR_RECORD:
-			gp_tuple(st, &m);
+			if (m.type == GM_TUPLE)
+				gp_tuple(st, &m);
+			else if (m.type == GM_SYNC)
+				gp_sync(st, &m);
+			else
+				log_warnx("greylister: dropped record of "
+				    "type %u", m.type);
 			break;
 		}
 	}

@@ -33,6 +33,7 @@
 #include "cfgsock.h"
 #include "firewall.h"
 #include "gdb.h"
+#include "gsync.h"
 #include "log.h"
 #include "nftset.h"
 #include "opt.h"
@@ -44,6 +45,7 @@
 #define GREY_SNDBUF	(8 * 1024 * 1024)	/* engine to greylister */
 
 struct spamd_conf conf;
+static struct sync_key synckey;	/* -k */
 
 static void	usage(void) __attribute__((noreturn));
 static long long numopt(const char *, const char *, long long, long long);
@@ -62,7 +64,8 @@ usage(void)
 	    "\t[-f dbpath] [-G passtime:greyexp:whiteexp[:trapexp]]\n"
 	    "\t[-h hostname] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
-	    "\t[-n name] [-p port] [-S secs] [-s secs] [-w window]\n");
+	    "\t[-n name] [-p port] [-S secs] [-s secs] [-w window]\n"
+	    "\t[-k keyfile] [-Y synctarget] [-y synclisten]\n");
 	exit(1);
 }
 
@@ -215,8 +218,10 @@ main(int argc, char *argv[])
 	struct rlimit	 rl;
 	char		 errbuf[512];
 	int		 ch, lfd[MAXLISTEN], nlisten, sp[2], maxcon_max;
-	int		 bflag = 0, i, sndbuf;
+	int		 bflag = 0, i, sndbuf, ntargets = 0;
 	long long	 maxblack = -1;
+	char		*targets[SYNCNET_MAXTARGETS];
+	const char	*synclisten = NULL, *keyfile = PATH_SPAMD_KEY;
 	pid_t		 pid;
 
 	setproctitle_init(argc, argv, environ);
@@ -248,8 +253,8 @@ main(int argc, char *argv[])
 	if (conf.maxcon > maxcon_max)
 		conf.maxcon = maxcon_max;
 
-	while ((ch = getopt(argc, argv, "45A:bB:c:df:G:h:l:M:N:n:p:S:s:vw:")) !=
-	    -1) {
+	while ((ch = getopt(argc, argv,
+	    "45A:bB:c:df:G:h:k:l:M:N:n:p:S:s:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -283,6 +288,9 @@ main(int argc, char *argv[])
 			    sizeof(conf.hostname)) >= sizeof(conf.hostname))
 				errx(1, "-h %s: hostname too long", optarg);
 			break;
+		case 'k':
+			keyfile = optarg;
+			break;
 		case 'l':
 			conf.listen_addr = optarg;
 			break;
@@ -313,6 +321,17 @@ main(int argc, char *argv[])
 			break;
 		case 'w':
 			conf.window = numopt("w", optarg, 1, INT_MAX);
+			break;
+		case 'Y':
+			if (ntargets == SYNCNET_MAXTARGETS)
+				errx(1, "-Y %s: more than %d sync targets",
+				    optarg, SYNCNET_MAXTARGETS);
+			targets[ntargets++] = optarg;
+			break;
+		case 'y':
+			if (synclisten != NULL)
+				errx(1, "-y %s: only one -y", optarg);
+			synclisten = optarg;
 			break;
 		default:
 			usage();
@@ -355,6 +374,24 @@ main(int argc, char *argv[])
 		log_warnx("not started as root: no privilege separation");
 
 	nlisten = open_listeners(lfd);
+	if ((synclisten != NULL || ntargets > 0) && !conf.greylist)
+		warnx("-y and -Y do nothing in blacklist-only mode");
+	else if (synclisten != NULL || ntargets > 0) {
+		switch (sync_key_load(keyfile, &synckey, errbuf,
+		    sizeof(errbuf))) {
+		case -1:
+			errx(1, "sync key: %s", errbuf);
+		case 1:
+			log_warnx("sync: no key file %s: using the empty key, "
+			    "so anybody can forge updates (make one: dd "
+			    "if=/dev/urandom of=%s bs=2048 count=1)", keyfile,
+			    keyfile);
+			break;
+		}
+		if ((conf.sync = syncnet_open(synclisten, targets, ntargets,
+		    errbuf, sizeof(errbuf))) == NULL)
+			errx(1, "%s", errbuf);
+	}
 	/*
 	 * spamd-setup's socket, 127.0.0.1:8026, opened before the chroot;
 	 * on failure the engine tries again and says why.
@@ -422,6 +459,8 @@ main(int argc, char *argv[])
 	    NULL)
 		fatalx("%s", errbuf);
 	fw_init(nft_table, nft_set4, nft_set6);
+	if (conf.sync != NULL)
+		gsync_init(conf.sync, &synckey);
 	if (pw != NULL)
 		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
 	log_procname("grey");

@@ -17,6 +17,7 @@
 #include "grey.h"
 #include "paths.h"
 #include "store.h"
+#include "syncnet.h"
 
 #define SPAMD_PORT	8025
 #define MAXCON		800	/* default -c */
@@ -48,6 +49,7 @@ struct spamd_conf {
 	const char	*dbpath;	/* -f */
 	const char	*alloweddomains; /* -A */
 	struct grey_conf gc;		/* -G */
+	struct syncnet	*sync;		/* -y, -Y: NULL without */
 };
 
 extern struct spamd_conf conf;

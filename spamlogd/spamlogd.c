@@ -41,6 +41,7 @@ struct sl_stats		 stats;
 static volatile sig_atomic_t	 quit, dumpstats;
 static pcap_t			*pc;
 static char			*nft_table, *nft_set4, *nft_set6;
+static struct sync_key		 synckey;		/* -k */
 
 static void	usage(void) __attribute__((noreturn));
 static void	parse_group(const char *, char *, size_t);
@@ -52,7 +53,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: spamlogd [-DdIv] [-f dbpath] [-i interface] "
-	    "[-l nflog:group]\n\t[-N table:set:set6] [-W whiteexp]\n");
+	    "[-l nflog:group]\n\t[-N table:set:set6] [-W whiteexp] "
+	    "[-k keyfile] [-Y synctarget]\n");
 	exit(1);
 }
 
@@ -79,7 +81,7 @@ log_stats(const char *when)
 	    "%llu ignored, %llu malformed, %llu coalesced; WHITE entries: "
 	    "%llu extended, %llu new; left alone: %llu not WHITE, "
 	    "%llu TRAPPED; errors: %llu database, %llu firewall; "
-	    "%llu buffer overflows", when,
+	    "%llu buffer overflows; %llu sent to sync peers", when,
 	    (unsigned long long)stats.packets,
 	    (unsigned long long)stats.inbound,
 	    (unsigned long long)stats.outbound,
@@ -92,7 +94,8 @@ log_stats(const char *when)
 	    (unsigned long long)stats.trapped,
 	    (unsigned long long)stats.dberrors,
 	    (unsigned long long)stats.fwerrors,
-	    (unsigned long long)stats.drops);
+	    (unsigned long long)stats.drops,
+	    (unsigned long long)stats.synced);
 }
 
 static void
@@ -122,9 +125,13 @@ main(int argc, char *argv[])
 	time_t		 whiteexp = WHITEEXP_DEF, now, lastdrops = 0;
 	time_t		 reopen_at = 0, reopen_wait = 1;
 	int		 ch, debug = 0, verbose = 0, inbound_only = 0, n;
+	int		 ntargets = 0;
+	char		*targets[SYNCNET_MAXTARGETS];
+	const char	*keyfile = PATH_SPAMD_KEY;
+	struct syncnet	*sn = NULL;
 
 	snprintf(dev, sizeof(dev), "nflog:%d", NFLOG_GROUP);
-	while ((ch = getopt(argc, argv, "Ddf:Ii:l:N:vW:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ddf:Ii:k:l:N:vW:Y:")) != -1) {
 		switch (ch) {
 		case 'D':
 		case 'd':
@@ -138,6 +145,9 @@ main(int argc, char *argv[])
 			break;
 		case 'i':
 			ifname = optarg;
+			break;
+		case 'k':
+			keyfile = optarg;
 			break;
 		case 'l':
 			parse_group(optarg, dev, sizeof(dev));
@@ -157,6 +167,12 @@ main(int argc, char *argv[])
 				errx(1, "-W %s: whiteexp must be from 1 "
 				    "second to 90 days (plain numbers are "
 				    "hours)", optarg);
+			break;
+		case 'Y':
+			if (ntargets == SYNCNET_MAXTARGETS)
+				errx(1, "-Y %s: more than %d sync targets",
+				    optarg, SYNCNET_MAXTARGETS);
+			targets[ntargets++] = optarg;
 			break;
 		default:
 			usage();
@@ -180,6 +196,20 @@ main(int argc, char *argv[])
 		log_warnx("not started as root: keeping the privileges "
 		    "we have");
 
+	if (ntargets > 0) {
+		switch (sync_key_load(keyfile, &synckey, errbuf,
+		    sizeof(errbuf))) {
+		case -1:
+			errx(1, "sync key: %s", errbuf);
+		case 1:
+			log_warnx("sync: no key file %s: using the empty key",
+			    keyfile);
+			break;
+		}
+		if ((sn = syncnet_open(NULL, targets, ntargets, errbuf,
+		    sizeof(errbuf))) == NULL)
+			errx(1, "%s", errbuf);
+	}
 	capture_filter(ifindex, inbound_only);
 	if ((pc = capture_open(dev, RCVBUF, errbuf, sizeof(errbuf))) == NULL)
 		errx(1, "%s", errbuf);
@@ -219,7 +249,7 @@ main(int argc, char *argv[])
 
 	if (pw != NULL)
 		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
-	update_init(st, ns, whiteexp);
+	update_init(st, ns, whiteexp, sn, &synckey);
 	log_info("reading %s: %s connections, whiteexp %lld s, database %s",
 	    dev, inbound_only ? "inbound" : "inbound and outbound",
 	    (long long)whiteexp, dbpath);

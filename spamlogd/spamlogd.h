@@ -19,6 +19,7 @@
 #include "nftset.h"
 #include "paths.h"
 #include "store.h"
+#include "syncnet.h"
 
 #define NFLOG_GROUP	25		/* etc/spamd.nft logs to this group */
 #define SMTP_PORT	25
@@ -79,6 +80,7 @@ struct sl_stats {
 	uint64_t	dberrors;	/* updates lost to database errors */
 	uint64_t	fwerrors;	/* set refreshes that failed */
 	uint64_t	drops;		/* receive buffer overruns (libpcap) */
+	uint64_t	synced;		/* WHITE updates sent to sync peers */
 };
 
 extern struct sl_stats	stats;
@@ -95,7 +97,8 @@ int		 capture_read(pcap_t *, int max);
 void		 capture_drops(pcap_t *);
 
 /* update.c */
-void		 update_init(struct store *, struct nftset *, time_t whiteexp);
+void		 update_init(struct store *, struct nftset *, time_t whiteexp,
+		    struct syncnet *, const struct sync_key *);
 void		 update_queue(const struct addr *, enum pkt_dir);
 void		 update_flush(void);
 

@@ -67,12 +67,17 @@ static struct job	 jobs[BATCH_MAX];
 static size_t		 njobs;
 static int		 fw_failing;
 static time_t		 fw_lasttry, db_lastwarn;
+static struct syncnet	*up_sync;
+static const struct sync_key *up_key;
 
 void
-update_init(struct store *st, struct nftset *ns, time_t whiteexp)
+update_init(struct store *st, struct nftset *ns, time_t whiteexp,
+    struct syncnet *sn, const struct sync_key *key)
 {
 	up_st = st;
 	up_ns = ns;
+	up_sync = sn;
+	up_key = key;
 	up_whiteexp = whiteexp;
 	up_seed = arc4random();
 }
@@ -209,6 +214,29 @@ update_sets(time_t now)
 	fw_failing = 0;
 }
 
+/* WHITE to the sync peers for every entry made or moved on (-Y). */
+static void
+update_sync(time_t now)
+{
+	struct sync_entry	 e;
+	size_t			 i;
+
+	if (up_sync == NULL || !syncnet_sending(up_sync))
+		return;
+	for (i = 0; i < njobs; i++) {
+		if (jobs[i].res != GREY_SEEN_CREATED &&
+		    jobs[i].res != GREY_SEEN_EXTENDED)
+			continue;
+		memset(&e, 0, sizeof(e));
+		e.type = SYNC_WHITE;
+		e.ip = jobs[i].addr;
+		e.timestamp = (uint32_t)now;
+		e.expire = (uint32_t)jobs[i].expire;
+		if (syncnet_send(up_sync, up_key, &e) == 0)
+			stats.synced++;
+	}
+}
+
 void
 update_flush(void)
 {
@@ -241,5 +269,6 @@ update_flush(void)
 		for (i = 0; i < njobs; i++)
 			job_log(&jobs[i], now);
 	update_sets(now);
+	update_sync(now);
 	njobs = 0;
 }

@@ -333,7 +333,7 @@ test_update(void)
 	time_t		 now = time(NULL), whiteexp = 3600;
 
 	st = store_mem_open();
-	update_init(st, NULL, whiteexp);
+	update_init(st, NULL, whiteexp, NULL, NULL);
 
 	/* A WHITE host, one that expires later, a trapped one. */
 	memset(&w, 0, sizeof(w));
