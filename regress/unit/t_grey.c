@@ -197,6 +197,42 @@ test_seen_admin(void)
 	store_close(st);
 }
 
+/* Sync updates as OpenBSD's twupdate(): grey_sync. */
+static void
+test_sync(void)
+{
+	struct store	*st = store_mem_open();
+	struct gdata	 gd;
+	time_t		 t0 = 2000000;
+	int		 r, ww;
+
+	r = grey_sync(st, t0, "192.0.2.70", 0, t0 + 500, &gd, &ww);
+	ok(r == GREY_SYNC_WHITE && gd.first == t0 && gd.pass == 0 &&
+	    gd.expire == t0 + 500 && gd.bcount == 0 && gd.pcount == 0 && !ww,
+	    "sync WHITE: a new record {now, 0, the peer's expiry, 0, 0}");
+	r = grey_sync(st, t0 + 10, "192.0.2.70", 0, t0 + 9000, &gd, &ww);
+	ok(r == GREY_SYNC_WHITE && gd.pcount == 1 && gd.expire == t0 + 500 &&
+	    gd.first == t0, "sync WHITE again: pcount 1, expiry kept");
+	r = grey_sync(st, t0 + 20, "192.0.2.70", 1, t0 + 9000, &gd, &ww);
+	ok(r == GREY_SYNC_TRAPPED && ww && gd.pcount == GD_TRAPPED &&
+	    gd.bcount == 1 && gd.expire == t0 + 500,
+	    "sync TRAPPED of a WHITE host: trapped, bcount 1, expiry kept");
+	r = grey_sync(st, t0 + 30, "192.0.2.70", 0, t0 + 9000, &gd, &ww);
+	ok(r == GREY_SYNC_KEPT && get(st, "192.0.2.70", &gd) == STORE_OK &&
+	    gd.pcount == GD_TRAPPED && gd.bcount == 1,
+	    "sync WHITE never lifts a trap");
+	r = grey_sync(st, t0 + 40, "192.0.2.70", 1, t0 + 9000, &gd, &ww);
+	ok(r == GREY_SYNC_TRAPPED && !ww && gd.bcount == 2 &&
+	    gd.expire == t0 + 500, "sync TRAPPED again: bcount 2");
+	r = grey_sync(st, t0 + 50, "192.0.2.71", 1, t0 + 50, &gd, &ww);
+	ok(r == GREY_SYNC_STALE && get(st, "192.0.2.71", &gd) ==
+	    STORE_NOTFOUND, "an expiry not in the future changes nothing");
+	r = grey_sync(st, t0 + 600, "192.0.2.70", 0, t0 + 900, &gd, &ww);
+	ok(r == GREY_SYNC_WHITE && gd.first == t0 + 600 && gd.pcount == 0 &&
+	    gd.expire == t0 + 900, "an expired record is replaced as new");
+	store_close(st);
+}
+
 static void
 test_txn(void)
 {
@@ -424,5 +460,6 @@ main(void)
 
 	test_txn();
 	test_seen_admin();
+	test_sync();
 	return tap_done();
 }
