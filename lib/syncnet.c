@@ -21,6 +21,9 @@
 #include "log.h"
 #include "syncnet.h"
 
+/* Receive buffer: some 5,000 datagrams of the kernel's accounting. */
+#define SYNC_RCVBUF	(4 * 1024 * 1024)
+
 struct syncnet {
 	int			 fd;
 	int			 listening;
@@ -89,6 +92,7 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 	char			 mif[IF_NAMESIZE] = "", lif[IF_NAMESIZE];
 	unsigned int		 mindex = 0, lindex = 0;
 	int			 i, ttl = 1, lttl, one = 1, zero = 0;
+	int			 rcvbuf = SYNC_RCVBUF;
 
 	if (ntargets > SYNCNET_MAXTARGETS) {
 		snprintf(err, errlen, "more than %d sync targets",
@@ -165,6 +169,13 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 		sn->to[sn->nto].sin_port = htons(SYNC_PORT);
 		sn->to[sn->nto++].sin_addr = mr.imr_multiaddr;
 	}
+	/* Room for a burst of updates while the greylister is busy. */
+	if (listen != NULL &&
+	    setsockopt(sn->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof(rcvbuf)) == -1 &&
+	    setsockopt(sn->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+	    sizeof(rcvbuf)) == -1)
+		log_warn("sync socket: SO_RCVBUF %d", rcvbuf);
 	sn->listening = listen != NULL;
 	return sn;
  fail:

@@ -196,6 +196,41 @@ def sub_main(argv):
         c.close()
         print(' '.join(map(str, codes)))
         return 0
+    if cmd == 'rcpt':           # rcpt SRC DST HELO FROM TO: time of RCPT
+        import smtplib
+        src, dst, helo, mfrom, to = argv[1:]
+        c = smtplib.SMTP(timeout=20, source_address=(src, 0))
+        c.connect(dst, 8025)
+        c.helo(helo)
+        c.mail(mfrom)
+        t = time.monotonic()
+        c.rcpt(to)
+        c.close()
+        print('%.6f' % t)
+        return 0
+    if cmd == 'blast':          # blast HOST KIND N RATE: sent, seconds
+        host, kind, n, rate = argv[1], argv[2], int(argv[3]), \
+            float(argv[4])
+        now = int(time.time())
+        pkts = []
+        for i in range(n):
+            ip = socket.inet_ntoa(struct.pack('>I', 0xc6120000 + i))
+            e = tw(2, ip, now, now + 3600) if kind == 'white' else \
+                grey(ip, now, 'bench.example', '<b@example.net>',
+                     '<r@example.org>')
+            pkts.append(datagram([e], i))
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        t0 = time.monotonic()
+        for i, p in enumerate(pkts):
+            # Paced in slices of 1 ms, so the rate holds over the run.
+            if i % max(1, int(rate / 1000)) == 0:
+                due = t0 + i / rate
+                while time.monotonic() < due:
+                    pass
+            s.sendto(p, (host, 8025))
+        print('%d %.3f' % (n, time.monotonic() - t0))
+        return 0
     if cmd == 'syn':            # syn HOST: one connection to port 25
         fam = socket.AF_INET6 if ':' in argv[1] else socket.AF_INET
         s = socket.socket(fam, socket.SOCK_STREAM)
