@@ -649,7 +649,7 @@ con_byte(struct con *c, int64_t base)
 		con_written(c);
 		return;
 	}
-	due = base + (int64_t)conf.stutter * 1000;
+	due = base + conf.stutter;
 	stut_queue(c, due > now ? due : now);
 	con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
 }
@@ -666,7 +666,7 @@ con_begin_output(struct con *c)
 	c->opos = 0;
 	c->flags |= CF_OUT;
 	if (con_stuttering(c)) {
-		stut_queue(c, now + (int64_t)conf.stutter * 1000);
+		stut_queue(c, now + conf.stutter);
 		con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
 		return 0;
 	}
@@ -939,7 +939,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	cfgsock_init(epfd);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
-	    "stutter %ds, greylisted %ds)", conf.maxcon, conf.stutter,
+	    "stutter %dms, greylisted %ds)", conf.maxcon, conf.stutter,
 	    conf.grey_stutter);
 
 	for (;;) {

@@ -16,7 +16,11 @@
 void	fw_init(const char *table, const char *set4, const char *set6);
 /* Make the sets hold exactly the live WHITE entries of the database. */
 void	fw_reconcile(struct store *, time_t now);
-/* Whitelist ip until expire (wall clock). */
+/*
+ * Whitelist ip until expire (wall clock).  Outside a scan the element is
+ * sent at once even if we remember having added it: a WHITE host that
+ * reaches spamd lost its element behind our back (nft flush, delete).
+ */
 void	fw_white_add(const char *ip, time_t expire, time_t now);
 void	fw_white_del(const char *ip);
 /*

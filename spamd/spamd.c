@@ -50,6 +50,7 @@ static struct sync_key synckey;	/* -k */
 static void	usage(void) __attribute__((noreturn));
 static long long numopt(const char *, const char *, long long, long long);
 static void	parse_grey(const char *);
+static int	parse_stutter(const char *);
 
 static char	*nft_table, *nft_set4, *nft_set6;	/* -N */
 static int	open_listener(int, const struct sockaddr *, socklen_t);
@@ -64,7 +65,7 @@ usage(void)
 	    "\t[-f dbpath] [-G passtime:greyexp:whiteexp[:trapexp]]\n"
 	    "\t[-h hostname] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
-	    "\t[-n name] [-p port] [-S secs] [-s secs] [-w window]\n"
+	    "\t[-n name] [-p port] [-S secs] [-s delay] [-w window]\n"
 	    "\t[-k keyfile] [-Y synctarget] [-y synclisten]\n");
 	exit(1);
 }
@@ -115,6 +116,33 @@ parse_grey(const char *arg)
 		    "or no tuple could ever pass", arg);
 	if (conf.gc.whiteexp <= 0)
 		errx(1, "-G %s: whiteexp must not be zero", arg);
+}
+
+/* -s secs: whole seconds, or with a unit, "1s" or "100ms"; milliseconds. */
+static int
+parse_stutter(const char *arg)
+{
+	const char	*errstr;
+	char		 buf[32];
+	size_t		 len;
+	long long	 v, mult = 1000;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		errx(1, "-s %s: too long", arg);
+	len = strlen(buf);
+	if (len > 2 && strcmp(buf + len - 2, "ms") == 0) {
+		buf[len - 2] = '\0';
+		mult = 1;
+	} else if (len > 1 && buf[len - 1] == 's')
+		buf[len - 1] = '\0';
+	if (buf[0] < '0' || buf[0] > '9')
+		errx(1, "-s %s: expected seconds, or milliseconds as 100ms",
+		    arg);
+	v = strtonum(buf, 0, 10000 / mult, &errstr);
+	if (errstr != NULL)
+		errx(1, "-s %s: value is %s (allowed 0 to 10 seconds)", arg,
+		    errstr);
+	return (int)(v * mult);
 }
 
 static int
@@ -314,7 +342,7 @@ main(int argc, char *argv[])
 			conf.grey_stutter = numopt("S", optarg, 0, 90);
 			break;
 		case 's':
-			conf.stutter = numopt("s", optarg, 0, 10);
+			conf.stutter = parse_stutter(optarg);
 			break;
 		case 'v':
 			conf.verbose = 1;

@@ -25,7 +25,7 @@
 #define MAXBADCMD	20	/* unrecognised commands before the final reply */
 #define MAXBODYLINES	10	/* body lines read from a blacklisted sender */
 #define GREY_STUTTER	10	/* default -S */
-#define STUTTER		1	/* default -s */
+#define STUTTER		1000	/* default -s, in milliseconds */
 #define SCAN_INTERVAL	60	/* seconds between database scans */
 #define SPAMD_NAME	"spamd IP-based SPAM blocker"
 /* Listening sockets: one dual-stack, or IPv6 and IPv4 apart. */
@@ -42,7 +42,7 @@ struct spamd_conf {
 	const char	*listen_addr;	/* -l, NULL: every address */
 	char		 hostname[HOST_NAME_MAX + 1];	/* -h */
 	char		 name[256];	/* -n */
-	int		 stutter;	/* -s: seconds between bytes */
+	int		 stutter;	/* -s: milliseconds between bytes */
 	int		 grey_stutter;	/* -S: stutter greylisted for this long */
 	int		 window;	/* -w: SO_RCVBUF at DATA, 0 = leave */
 	const char	*lowprio_mx;	/* -M */
