@@ -38,6 +38,7 @@ static int		 fw_warned;	/* "sets missing" said already */
 static unsigned int	 fw_gen;
 static int		 fw_queued;	/* changes queued in this scan */
 static int		 fw_inscan;	/* between scan_begin and scan_end */
+static int		 fw_inbatch;	/* between batch_begin and batch_end */
 
 int
 fwent_cmp(struct fwent *a, struct fwent *b)
@@ -208,7 +209,7 @@ fw_white_add(const char *ip, time_t expire, time_t now)
 	}
 	if (fw_ns == NULL || !fw_ok || expire <= now)
 		return;		/* the next reconcile brings it */
-	if (fw_inscan) {
+	if (fw_inscan || fw_inbatch) {
 		if (nftset_queue_white(fw_ns, &a, expire, now) == 1) {
 			fw_queued++;
 			fw_remember(&a, expire);
@@ -232,13 +233,37 @@ fw_white_del(const char *ip)
 	fw_forget(&a);
 	if (fw_ns == NULL || !fw_ok)
 		return;
-	if (fw_inscan) {
+	if (fw_inscan || fw_inbatch) {
 		if (nftset_queue_del(fw_ns, &a) == 0)
 			fw_queued++;
 		return;
 	}
 	if (nftset_del(fw_ns, &a) == -1)
 		fw_failed("deleting an expired address");
+}
+
+void
+fw_batch_begin(void)
+{
+	if (fw_ns == NULL || !fw_ok || fw_inscan || fw_inbatch)
+		return;
+	nftset_begin(fw_ns);
+	fw_queued = 0;
+	fw_inbatch = 1;
+}
+
+void
+fw_batch_end(void)
+{
+	if (!fw_inbatch)
+		return;
+	fw_inbatch = 0;
+	if (fw_queued == 0) {
+		nftset_begin(fw_ns);	/* nothing to send */
+		return;
+	}
+	if (nftset_commit(fw_ns) == -1)
+		fw_failed("updating the whitelist sets");
 }
 
 void

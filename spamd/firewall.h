@@ -24,6 +24,13 @@ void	fw_reconcile(struct store *, time_t now);
 void	fw_white_add(const char *ip, time_t expire, time_t now);
 void	fw_white_del(const char *ip);
 /*
+ * Around a burst of records: the changes of fw_white_add and
+ * fw_white_del between the two calls go to the kernel as one
+ * transaction at fw_batch_end, which comes microseconds later.
+ */
+void	fw_batch_begin(void);
+void	fw_batch_end(void);
+/*
  * Around each database scan: fw_scan_live() for every WHITE entry that
  * stays; fw_scan_end() then drops elements whose entry went away behind
  * our back (spamdb -d) and refreshes changed timeouts (spamlogd), or

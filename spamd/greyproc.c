@@ -226,12 +226,12 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 		    e->type == SYNC_TRAPPED ? "TRAP" : "WHITE", ip, peer);
 		break;
 	case GREY_SYNC_WHITE:
-		log_info("new WHITE from %s for %s, expires %lld", peer, ip,
+		log_debug("new WHITE from %s for %s, expires %lld", peer, ip,
 		    (long long)rec.expire);
 		fw_white_add(ip, rec.expire, now);
 		break;
 	case GREY_SYNC_TRAPPED:
-		log_info("new TRAP from %s for %s, expires %lld", peer, ip,
+		log_debug("new TRAP from %s for %s, expires %lld", peer, ip,
 		    (long long)rec.expire);
 		if (was_white)
 			fw_white_del(ip);
@@ -346,14 +346,19 @@ gp_read(struct store *st, int fd)
 	struct grey_msg	 m;
 	int		 i;
 
+	/* One nft transaction for what a burst whitelists. */
+	fw_batch_begin();
 	for (i = 0; i < MSGS_PER_WAKEUP; i++) {
 		switch (greymsg_recv(fd, &m, "the engine")) {
 		case GMR_NONE:
+			fw_batch_end();
 			return 0;
 		case GMR_ERROR:
+			fw_batch_end();
 			log_warn("greylister: recv");
 			return -1;
 		case GMR_EOF:
+			fw_batch_end();
 			return -1;
 		case GMR_DROPPED:
 			break;
@@ -368,6 +373,7 @@ gp_read(struct store *st, int fd)
 			break;
 		}
 	}
+	fw_batch_end();
 	return 0;
 }
 

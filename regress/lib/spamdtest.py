@@ -203,8 +203,9 @@ class Spamd:
     """
 
     def __init__(self, args=(), host='127.0.0.1', hostname='spamd.test',
-                 netns=None):
+                 netns=None, verbose=True):
         self.args = list(args)
+        self.verbose = verbose
         self.host = host
         self.netns = netns
         self.hostname = hostname
@@ -229,8 +230,9 @@ class Spamd:
             else:
                 self.port = free_port(self.host)
                 cmd = []
-            cmd += [SPAMD, '-d', '-v', '-p', str(self.port), '-f',
-                    self.dbdir, '-h', self.hostname] + self.args
+            cmd += [SPAMD, '-d'] + (['-v'] if self.verbose else []) + [
+                '-p', str(self.port), '-f', self.dbdir, '-h',
+                self.hostname] + self.args
             if self.host is not None:
                 cmd += ['-l', self.host]
             log = open(self.logpath, 'ab')
