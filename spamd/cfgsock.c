@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "blacklist.h"
+#include "blfile.h"
 #include "cfgparse.h"
 #include "cfgsock.h"
 #include "log.h"
@@ -92,6 +93,8 @@ cfgsock_init(int epfd)
 	struct epoll_event	 ev;
 
 	cs.epfd = epfd;
+	/* What the last run was given, before any client is served. */
+	blfile_load();
 	cfgparse_init(&cs.p);
 	if (cs.lfd == -1 && cfgsock_listen(SPAMD_CFG_PORT) == -1) {
 		/* Another spamd may hold it; greylisting works without. */
@@ -264,6 +267,9 @@ conn_close(const char *why)
 	log_info("configuration from %s: %u lists applied, %u lines refused, "
 	    "%zu lists loaded", cs.peer, cs.p.applied, cs.p.refused,
 	    bl_nlists());
+	/* On disk before the answer: "applied" means kept across restarts. */
+	if (cs.p.applied > 0 || cs.p.removed > 0)
+		blfile_save();
 	if (why == NULL) {
 		/* A short line into an idle socket: it cannot block. */
 		n = snprintf(ans, sizeof(ans), "applied %u refused %u\n",
