@@ -38,6 +38,8 @@
 /* Duplicate detection in one message: a power of two > 2 * elements. */
 #define DUP_SLOTS	2048
 _Static_assert(DUP_SLOTS > 2 * NLB_ELEMS_PER_MSG, "DUP_SLOTS too small");
+/* Transactions spent finding refused elements in one commit. */
+#define ISOLATE_MAX	64
 /* Headers of a GET request with the table and set names. */
 #define REQ_LEN		(2 * NFT_NAME_MAXLEN + 128)
 /* nft's datatype numbers of ipv4_addr and ipv6_addr */
@@ -169,9 +171,9 @@ chunk_has(struct nftset *ns, size_t n, size_t i)
 	return 0;
 }
 
-/* Encode the queue as a batch. */
+/* Encode the ops [lo, hi) of the queue as a batch. */
 static int
-build(struct nftset *ns)
+build(struct nftset *ns, size_t lo, size_t hi)
 {
 	static const int	 afs[] = { AF_INET, AF_INET6 };
 	enum op_type		 type;
@@ -182,7 +184,7 @@ build(struct nftset *ns)
 		return -1;
 	for (k = 0; k < sizeof(afs) / sizeof(afs[0]); k++) {
 		af = afs[k];
-		for (i = 0; i < ns->nops;) {
+		for (i = lo; i < hi;) {
 			if (ns->ops[i].addr.af != af) {
 				i++;
 				continue;
@@ -195,7 +197,7 @@ build(struct nftset *ns)
 				continue;
 			}
 			memset(ns->dup, 0, sizeof(ns->dup));
-			for (n = 0, j = i; j < ns->nops &&
+			for (n = 0, j = i; j < hi &&
 			    n < NLB_ELEMS_PER_MSG; j++) {
 				if (ns->ops[j].addr.af != af)
 					continue;
@@ -238,32 +240,113 @@ discard(struct nftset *ns)
 	errno = saved;
 }
 
+/* Send the ops [lo, hi) as one transaction; quiet: the caller logs. */
 static int
-commit(struct nftset *ns)
+send_ops(struct nftset *ns, size_t lo, size_t hi, int quiet)
 {
-	struct nlb_report	 r = { report_elem, hint, ns };
-	char			 why[512];
+	struct nlb_report	 r = { report_elem, hint, ns, quiet };
 	size_t			 nmsgs, len;
-	int			 saved;
 
-	if (build(ns) == -1) {
+	if (build(ns, lo, hi) == -1) {
 		log_warn("nft table inet %s: building a batch of %zu changes",
-		    ns->table, ns->nops);
+		    ns->table, hi - lo);
+		nlb_discard(ns->nb);
 		return -1;
 	}
 	nmsgs = nlb_nmsgs(ns->nb);
 	len = nlb_len(ns->nb);
-	if (nlb_commit(ns->nb, &r) == -1) {
-		saved = errno;
-		/* Say what exactly is missing or wrong, if anything. */
-		if ((saved == ENOENT || saved == EINVAL) &&
-		    nftset_check(ns, why, sizeof(why)) == -1)
+	if (nlb_commit(ns->nb, &r) == -1)
+		return -1;
+	log_debug("nft table inet %s: %zu changes in %zu messages, "
+	    "%zu bytes", ns->table, hi - lo, nmsgs, len);
+	return 0;
+}
+
+/*
+ * The transaction [lo, hi) was refused with error: bisect it, in queue
+ * order, so that what the kernel takes is applied and each element it
+ * refuses is logged once, with its reason, and left out.  One refused
+ * element costs about 2 log2(n) transactions and 2n elements sent;
+ * *budget bounds the transactions.
+ */
+static int
+isolate(struct nftset *ns, size_t lo, size_t hi, int error, int *budget,
+    size_t *out)
+{
+	const struct op	*op;
+	char		 a[INET6_ADDRSTRLEN];
+	size_t		 half[3];
+	int		 i, ret = 0;
+
+	if (hi - lo == 1) {
+		op = &ns->ops[lo];
+		if (op->type == OP_FLUSH) {
+			errno = error;
+			return -1;
+		}
+		log_warnx("nft set inet %s %s: %s %s%s refused: %s; left out, "
+		    "the other changes applied", ns->table,
+		    setname(ns, op->addr.af),
+		    op->type == OP_DEL ? "delete of" : "add of",
+		    addr_str(&op->addr, a, sizeof(a)),
+		    op->type == OP_DEL ? "" : " with its timeout",
+		    strerror(error));
+		(*out)++;
+		return 0;
+	}
+	half[0] = lo;
+	half[1] = lo + (hi - lo) / 2;
+	half[2] = hi;
+	for (i = 0; i < 2; i++) {
+		if (*budget == 0) {
+			errno = error;
+			return -1;
+		}
+		(*budget)--;
+		if (send_ops(ns, half[i], half[i + 1], 1) == 0)
+			continue;
+		if (isolate(ns, half[i], half[i + 1], errno, budget, out) == -1)
+			ret = -1;
+	}
+	return ret;
+}
+
+static int
+commit(struct nftset *ns)
+{
+	const struct nlb_msg	*m;
+	char			 why[512];
+	size_t			 out = 0;
+	int			 saved, budget = ISOLATE_MAX;
+
+	if (send_ops(ns, 0, ns->nops, 1) == 0)
+		return 0;
+	saved = errno;
+	/* A missing or wrong table or set: say so, nothing to isolate. */
+	if (saved == EPERM || saved == ENOMEM || saved == ENOBUFS ||
+	    nftset_check(ns, why, sizeof(why)) == -1) {
+		if ((m = nlb_refused(ns->nb)) != NULL)
+			log_warnx("nft set inet %s %s: %s: %s%s", ns->table,
+			    m->set, m->what, strerror(saved), hint(saved));
+		else
+			log_warnx("nft table inet %s: %zu changes refused: "
+			    "%s%s", ns->table, ns->nops, strerror(saved),
+			    nlb_hint(saved));
+		if (saved != EPERM && saved != ENOMEM && saved != ENOBUFS)
 			log_warnx("%s", why);
 		errno = saved;
 		return -1;
 	}
-	log_debug("nft table inet %s: %zu changes in %zu messages, "
-	    "%zu bytes", ns->table, ns->nops, nmsgs, len);
+	/* The sets are sound: some element was refused.  Find it. */
+	if (isolate(ns, 0, ns->nops, saved, &budget, &out) == -1) {
+		saved = errno;
+		log_warnx("nft table inet %s: %zu changes refused (%s) and "
+		    "%zu elements left out before giving up after %d "
+		    "transactions", ns->table, ns->nops, strerror(saved), out,
+		    ISOLATE_MAX);
+		errno = saved;
+		return -1;
+	}
 	return 0;
 }
 
@@ -299,7 +382,9 @@ queue(struct nftset *ns, enum op_type type, const struct addr *a,
 	}
 	op = &ns->ops[ns->nops++];
 	op->addr = *a;
-	op->timeout_ms = timeout_ms;
+	/* Past 2^64 ns the kernel refuses the element (ERANGE). */
+	op->timeout_ms = timeout_ms > NFTSET_TIMEOUT_MAX ?
+	    NFTSET_TIMEOUT_MAX : timeout_ms;
 	op->type = type;
 	return 0;
 }

@@ -72,8 +72,16 @@ struct nlbatch {
 	struct nlb_msg		*msgs;		/* the batch's element messages */
 	size_t			 nmsgs;
 	size_t			 msgscap;
+	struct nlb_msg		 refused;	/* of the last commit */
+	int			 hasrefused;
 	char			 rbuf[RBUF_LEN] __attribute__((aligned(8)));
 };
+
+const struct nlb_msg *
+nlb_refused(const struct nlbatch *b)
+{
+	return b->hasrefused ? &b->refused : NULL;
+}
 
 const char *
 nlb_hint(int error)
@@ -511,13 +519,19 @@ find_msg(const struct nlbatch *b, uint32_t seq)
 }
 
 static void
-report(const struct nlbatch *b, uint32_t seq, int error,
+report(struct nlbatch *b, uint32_t seq, int error,
     const struct nlb_report *r)
 {
 	const struct nlb_msg	*m = find_msg(b, seq);
 	const char		*h = NULL;
 	char			 first[128];
 
+	if (m != NULL && !b->hasrefused) {
+		b->refused = *m;
+		b->hasrefused = 1;
+	}
+	if (r != NULL && r->quiet)
+		return;
 	if (r != NULL && r->hint != NULL)
 		h = r->hint(error);
 	if (h == NULL || *h == '\0')
@@ -633,6 +647,7 @@ nlb_commit(struct nlbatch *b, const struct nlb_report *r)
 	uint32_t	 end, last;
 	int		 ret = -1;
 
+	b->hasrefused = 0;
 	if (nlb_msg_close(b) == -1)
 		goto out;
 	if (b->nmsgs == 0) {

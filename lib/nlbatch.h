@@ -52,6 +52,7 @@ struct nlb_report {
 			    size_t len, void *arg);
 	const char	*(*hint)(int error);
 	void		*arg;
+	int		 quiet;		/* log nothing: the caller will */
 };
 
 struct nlbatch;
@@ -95,6 +96,11 @@ size_t		 nlb_len(const struct nlbatch *);
  * the outcome.
  */
 int		 nlb_commit(struct nlbatch *, const struct nlb_report *);
+/*
+ * The first message refused by the last nlb_commit, or NULL (none, or
+ * the batch as a whole was refused).  For callers that report quietly.
+ */
+const struct nlb_msg *nlb_refused(const struct nlbatch *);
 /* The transport's own advice for an errno ("" for none). */
 const char	*nlb_hint(int error);
 /* Forget the batch, and free large buffers rather than keeping them. */

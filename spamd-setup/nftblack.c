@@ -91,7 +91,7 @@ int
 nftblack_load(const char *table, const char *set4, const char *set6,
     const struct cidr_list *v4, const struct cidr_list *v6)
 {
-	struct nlb_report	 r = { NULL, hint, NULL };
+	struct nlb_report	 r = { NULL, hint, NULL, 0 };
 	struct nlbatch		*b;
 	size_t			 len;
 	int			 ret = -1;

@@ -21,6 +21,8 @@
 #include "spamdconf.h"
 
 #define MAXDEPTH	32	/* tc= nesting */
+/* Records one list's tc= expansion visits: "a:tc=b:tc=b:" doubles. */
+#define MAXVISITS	10000
 #define MAXFIELDS	4096	/* fields of one list, tc= expanded */
 
 struct field {
@@ -50,6 +52,7 @@ struct parser {
 struct flat {
 	const struct field *f[MAXFIELDS];
 	size_t		 n;
+	size_t		 visits;	/* records expanded */
 };
 
 static int	perr(struct parser *, int, const char *, ...)
@@ -64,6 +67,7 @@ static int	name_ok(const char *, size_t);
 static int	rec_has_name(const struct rec *, const char *, size_t);
 static struct rec *find_rec(struct parser *, const char *, size_t);
 static int	flatten(struct parser *, struct rec *, struct flat *, int);
+static int	blank(const char *, size_t);
 static const struct field *cap(const struct flat *, const char *);
 static char	*decode(const char *, size_t);
 static int	check_list(struct parser *, struct rec *,
@@ -151,7 +155,7 @@ split_records(struct parser *ps, const char *buf, size_t len)
 			goto done;
 		}
 		if (!cont) {
-			if (n == 0 || strspn(s, " \t") >= n)
+			if (blank(s, n))
 				continue;
 			if (s[0] == '#')
 				continue;
@@ -318,6 +322,18 @@ find_rec(struct parser *ps, const char *name, size_t n)
 	return NULL;
 }
 
+/* Is s[0..n) empty or all blanks?  s need not be NUL-terminated. */
+static int
+blank(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
 /* The fields of r in getcap's order, tc= references replaced. */
 static int
 flatten(struct parser *ps, struct rec *r, struct flat *fl, int depth)
@@ -329,6 +345,9 @@ flatten(struct parser *ps, struct rec *r, struct flat *fl, int depth)
 	if (depth > MAXDEPTH)
 		return perr(ps, r->line, "tc= references nest deeper than "
 		    "%d (a loop?)", MAXDEPTH);
+	if (++fl->visits > MAXVISITS)
+		return perr(ps, r->line, "tc= references expand to more "
+		    "than %d records", MAXVISITS);
 	for (i = 1; i < r->nfields; i++) {
 		f = &r->fields[i];
 		if (f->len > 3 && memcmp(f->p, "tc=", 3) == 0) {
@@ -731,6 +750,7 @@ sdconf_load(const char *path, struct sdconf *sc, char *err, size_t errlen)
 		len += n;
 	}
 	close(fd);
+	buf[len] = '\0';
 	ret = sdconf_parse(path, buf, len, sc, err, errlen);
 	free(buf);
 	return ret;

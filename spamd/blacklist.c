@@ -353,6 +353,61 @@ bl_match(const struct addr *a)
 	return h;
 }
 
+/* Write the CIDR blocks of r (fp NULL: only count them). */
+static size_t
+put_blocks(FILE *fp, int af, const struct cidr_range *r)
+{
+	struct cidr_ip	 ip = r->start;
+	char		 buf[INET6_ADDRSTRLEN];
+	size_t		 n = 0;
+	int		 bits;
+
+	do {
+		bits = cidr_first_block(af, &ip, &r->end);
+		if (fp != NULL)
+			fprintf(fp, ";%s/%d", cidr_ip_str(af, &ip, buf,
+			    sizeof(buf)), bits);
+		n++;
+	} while (cidr_next_block(af, &ip, bits, &r->end) == 0);
+	return n;
+}
+
+static struct cidr_range *
+range4(const struct r4 *v, struct cidr_range *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->start.lo = v->s;
+	r->end.lo = v->e;
+	return r;
+}
+
+int
+bl_write(FILE *fp)
+{
+	const struct bl_list	*l;
+	struct cidr_range	 r;
+	size_t			 i, j, n;
+
+	for (i = 0; i < nlists; i++) {
+		l = lists[i];
+		if (l->origin != BL_CONFIG)
+			continue;
+		for (j = 0, n = 0; j < l->n4; j++)
+			n += put_blocks(NULL, AF_INET, range4(&l->v4[j], &r));
+		fprintf(fp, "%s;\"%s\";inet;%zu", l->tag, l->msg, n);
+		for (j = 0; j < l->n4; j++)
+			put_blocks(fp, AF_INET, range4(&l->v4[j], &r));
+		for (j = 0, n = 0; j < l->n6; j++)
+			n += put_blocks(NULL, AF_INET6, &l->v6[j]);
+		fprintf(fp, ";inet6;%zu", n);
+		for (j = 0; j < l->n6; j++)
+			put_blocks(fp, AF_INET6, &l->v6[j]);
+		if (fputc('\n', fp) == EOF)
+			return -1;
+	}
+	return ferror(fp) ? -1 : 0;
+}
+
 size_t
 bl_nlists(void)
 {

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
 #include "cfgproto.h"
@@ -58,6 +59,13 @@ int	bl_install(const char *tag, const char *msg, enum bl_origin,
 	    struct bl_stage *);
 /* Remove every BL_CONFIG list whose tag is not among tags; returns how many. */
 size_t	bl_keep_only(char *const *tags, size_t ntags);
+
+/*
+ * Write every BL_CONFIG list as one line of the configuration socket's
+ * grammar, its ranges as CIDR blocks (blfile.c keeps them so).  -1 if
+ * fp failed.
+ */
+int	bl_write(FILE *fp);
 
 /* The lists addr is on, or NULL. */
 const struct bl_hit *bl_match(const struct addr *);

@@ -117,6 +117,7 @@ only_apply(struct cfgparse *p)
 	size_t	 gone;
 
 	gone = bl_keep_only(p->only, p->nonly);
+	p->removed += gone;
 	log_debug("config: %zu lists named, %zu removed", p->nonly, gone);
 	only_free(p);
 	line_reset(p);

@@ -36,6 +36,7 @@ struct cfgparse {
 	int		 seen;		/* families given: 1 v4, 2 v6 */
 	unsigned	 applied;
 	unsigned	 refused;
+	unsigned	 removed;	/* lists "!only" removed */
 	struct bl_stage	 stage;
 	char		*only[BL_MAXLISTS];
 	size_t		 nonly;

@@ -18,9 +18,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blacklist.h"
+#include "blfile.h"
 #include "cfgparse.h"
 #include "cfgsock.h"
 #include "log.h"
@@ -28,6 +30,8 @@
 #define CFG_BUFSIZE	65536	/* unparsed input */
 #define CFG_TIMEOUT	30	/* seconds of silence before giving up */
 #define CFG_READS	16	/* reads per wake-up */
+#define CFG_PAUSE	1	/* seconds without accepts after ENFILE etc. */
+#define CFG_NAG		10	/* seconds between "refused" log lines */
 
 static struct {
 	int		 epfd;
@@ -35,6 +39,7 @@ static struct {
 	int		 cfd;		/* the connection, -1 if none */
 	int		 tfd;		/* timerfd: its deadline */
 	int		 lreg;		/* lfd is in the epoll set */
+	int		 paused;	/* accepts failed: wait for tfd */
 	char		 peer[INET6_ADDRSTRLEN + 8];
 	size_t		 off;		/* parsed up to here */
 	size_t		 len;		/* bytes in buf */
@@ -92,6 +97,8 @@ cfgsock_init(int epfd)
 	struct epoll_event	 ev;
 
 	cs.epfd = epfd;
+	/* What the last run was given, before any client is served. */
+	blfile_load();
 	cfgparse_init(&cs.p);
 	if (cs.lfd == -1 && cfgsock_listen(SPAMD_CFG_PORT) == -1) {
 		/* Another spamd may hold it; greylisting works without. */
@@ -132,6 +139,10 @@ cfgsock_event(void *p, uint32_t ev)
 			log_warn("config timer");
 		if (cs.cfd != -1)
 			conn_close("timed out");
+		else if (cs.paused) {
+			cs.paused = 0;
+			lst_want(1);
+		}
 	}
 	(void)ev;
 }
@@ -168,17 +179,28 @@ arm(int secs)
 static void
 conn_accept(void)
 {
+	static time_t		 lastnag;
+	static unsigned		 nrefused;
 	struct sockaddr_in	 sin;
 	struct epoll_event	 ev;
 	socklen_t		 len = sizeof(sin);
 	char			 ip[INET_ADDRSTRLEN];
+	time_t			 t;
 	int			 fd;
 
 	if ((fd = accept4(cs.lfd, (struct sockaddr *)&sin, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			log_warn("config accept");
+		if (errno == EAGAIN || errno == EINTR ||
+		    errno == ECONNABORTED)
+			return;
+		/*
+		 * Out of descriptors or memory: the listener stays readable,
+		 * so stop polling it for a while rather than spin.
+		 */
+		log_warn("config accept: pausing %d s", CFG_PAUSE);
+		lst_want(0);
+		cs.paused = 1;
+		arm(CFG_PAUSE);
 		return;
 	}
 	if (inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip)) == NULL)
@@ -186,9 +208,16 @@ conn_accept(void)
 	/* The only credential: binding a port below 1024 takes root. */
 	if (len != sizeof(sin) || sin.sin_family != AF_INET ||
 	    ntohs(sin.sin_port) >= 1024) {
-		log_warnx("config connection from %s port %u refused: not "
-		    "from a privileged port (spamd-setup must run as root)",
-		    ip, ntohs(sin.sin_port));
+		/* Anybody may knock: one line per CFG_NAG seconds. */
+		nrefused++;
+		t = time(NULL);
+		if (lastnag == 0 || t - lastnag >= CFG_NAG) {
+			log_warnx("config connection from %s port %u "
+			    "refused: not from a privileged port (spamd-setup "
+			    "must run as root); %u refused so far", ip,
+			    ntohs(sin.sin_port), nrefused);
+			lastnag = t;
+		}
 		close(fd);
 		return;
 	}
@@ -264,6 +293,9 @@ conn_close(const char *why)
 	log_info("configuration from %s: %u lists applied, %u lines refused, "
 	    "%zu lists loaded", cs.peer, cs.p.applied, cs.p.refused,
 	    bl_nlists());
+	/* On disk before the answer: "applied" means kept across restarts. */
+	if (cs.p.applied > 0 || cs.p.removed > 0)
+		blfile_save();
 	if (why == NULL) {
 		/* A short line into an idle socket: it cannot block. */
 		n = snprintf(ans, sizeof(ans), "applied %u refused %u\n",

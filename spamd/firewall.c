@@ -4,20 +4,24 @@
  *
  * What we put in the sets is remembered in a tree (address -> expire),
  * so that each scan can tell what other processes changed in the
- * database (spamdb, spamlogd, sync) and send only the difference.  When
- * the table or a set is missing we say so once, keep greylisting, and
- * try a full reconcile after each scan until it works.
+ * database (spamdb, spamlogd, sync) and send only the difference.  An
+ * element the kernel refuses is left out and logged (nftset.c); when
+ * the table or a set is missing we say so (again each hour), keep
+ * greylisting, and try a full reconcile after each scan until it works.
  */
 #include <sys/tree.h>
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "firewall.h"
 #include "log.h"
 #include "nftset.h"
+
+#define FW_NAG_SECS	3600	/* a failure goes on: say so again */
 
 struct fwent {
 	RB_ENTRY(fwent)	 entry;
@@ -88,16 +92,19 @@ fw_forget(const struct addr *a)
 	}
 }
 
-/* After a failed change: explain once what is missing. */
+/* After a failed change: explain what is wrong, once an hour at most. */
 static void
 fw_failed(const char *what)
 {
-	char	 err[512];
+	static time_t	 last;
+	char		 err[512];
+	time_t		 now = time(NULL);
 
 	fw_ok = 0;
-	if (fw_warned)
-		return;
 	fw_warned = 1;
+	if (last != 0 && now - last < FW_NAG_SECS)
+		return;
+	last = now;
 	if (fw_ns != NULL && nftset_check(fw_ns, err, sizeof(err)) == -1)
 		log_warnx("firewall: %s failed: %s; greylisting goes on in "
 		    "the database and the sets are filled when they appear",
@@ -166,9 +173,11 @@ fw_reconcile(struct store *st, time_t now)
 
 	if (fw_ns == NULL)
 		return;
-	/* Still missing: said so already, stay quiet until it is there. */
-	if (fw_warned && nftset_check(fw_ns, err, sizeof(err)) == -1)
+	/* Still missing: said so already, again each hour until it is. */
+	if (fw_warned && nftset_check(fw_ns, err, sizeof(err)) == -1) {
+		fw_failed("reconciling the whitelist sets");
 		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&fc, 0, sizeof(fc));
 	fc.now = now;

@@ -26,6 +26,7 @@
 #include "spamd.h"
 
 #define MSGS_PER_WAKEUP	256	/* bound one burst so scans are not starved */
+#define TRAP_SEND_MS	1000	/* longest wait for the engine to read */
 
 static volatile sig_atomic_t	gp_quit;
 static volatile sig_atomic_t	gp_child;
@@ -273,11 +274,19 @@ gp_trap_reason(struct store *st, const char *ip, const char *mdst,
 	return NULL;
 }
 
-/* To the engine; blocking, as the engine never blocks on us. */
+/*
+ * To the engine.  Never blocks for long: an engine that stops reading
+ * must not stop greylisting, scans and expiry.  A message dropped after
+ * TRAP_SEND_MS is logged; the next scan sends the whole list again.
+ */
 static void
 gp_trap_send(int type, const char *ip, int64_t expire)
 {
+	static time_t	 lastnag;
+	static unsigned	 dropped;
 	struct grey_msg	 m;
+	struct pollfd	 pfd;
+	time_t		 t;
 
 	memset(&m, 0, sizeof(m));
 	m.version = GREYMSG_VERSION;
@@ -285,10 +294,22 @@ gp_trap_send(int type, const char *ip, int64_t expire)
 	m.expire = expire;
 	if (ip != NULL)
 		strlcpy(m.ip, ip, sizeof(m.ip));
-	while (send(gp_fd, &m, sizeof(m), MSG_NOSIGNAL) == -1) {
+	pfd.fd = gp_fd;
+	pfd.events = POLLOUT;
+	while (send(gp_fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	    -1) {
 		if (errno == EINTR)
 			continue;
-		log_warn("greylister: send to the engine");
+		if (errno == EAGAIN && poll(&pfd, 1, TRAP_SEND_MS) == 1)
+			continue;
+		dropped++;
+		t = time(NULL);
+		if (lastnag == 0 || t - lastnag >= 60) {
+			log_warn("greylister: send to the engine (%u trap "
+			    "updates dropped; the engine is not reading)",
+			    dropped);
+			lastnag = t;
+		}
 		return;
 	}
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "blfile.h"
 #include "cfgsock.h"
 #include "firewall.h"
 #include "gdb.h"
@@ -440,6 +441,8 @@ main(int argc, char *argv[])
 		store_close(st);
 		st = NULL;
 	}
+	/* The engine keeps its blacklists there, from inside its chroot. */
+	blfile_open(conf.dbpath);
 
 	if (!conf.debug && daemon(0, 0) == -1)
 		err(1, "daemon");
@@ -483,6 +486,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
 	cfgsock_close();
+	blfile_close();
 	if ((st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf))) ==
 	    NULL)
 		fatalx("%s", errbuf);

@@ -27,6 +27,7 @@
 #define IMPORT_LINE_MAX	(GD_KEY_MAX + 256)
 #define IMPORT_BATCH	1000
 #define MAXFIELDS	64
+#define TIME_MAX_SANE	253402300799LL	/* 9999-12-31 23:59:59 UTC */
 
 struct pending {
 	char		 key[GD_KEY_MAX];
@@ -43,7 +44,8 @@ static int	split(char *, char **, int);
 static void	join(char **, int, int);
 static int	num64(const char *, int64_t *);
 static int	num32(const char *, int32_t *);
-static int	numbers(char **, struct gdata *);
+static const char *numbers(char **, struct gdata *);
+static int	time_bad(int64_t);
 static const char *parse_ip(const char *, struct pending *);
 static const char *parse_line(char *, struct pending *, time_t);
 static int	put_txn(struct store *, void *);
@@ -98,15 +100,29 @@ num32(const char *s, int32_t *v)
 	return 0;
 }
 
-/* first|pass|expire|bcount|pcount */
+/*
+ * A time no listing can mean: before 1970, or after 9999 (which no
+ * date prints, and whose milliseconds overflow what the kernel takes
+ * as a set element's timeout).
+ */
 static int
+time_bad(int64_t t)
+{
+	return t < 0 || t > TIME_MAX_SANE;
+}
+
+/* first|pass|expire|bcount|pcount */
+static const char *
 numbers(char **f, struct gdata *gd)
 {
 	if (num64(f[0], &gd->first) || num64(f[1], &gd->pass) ||
 	    num64(f[2], &gd->expire) || num32(f[3], &gd->bcount) ||
 	    num32(f[4], &gd->pcount) || gd->pcount < 0)
-		return -1;
-	return 0;
+		return "bad number";
+	if (time_bad(gd->first) || time_bad(gd->pass) ||
+	    time_bad(gd->expire))
+		return "impossible time (before 1970 or after 9999)";
+	return NULL;
 }
 
 static const char *
@@ -137,9 +153,7 @@ parse_line(char *line, struct pending *p, time_t now)
 			    "empty";
 		if ((why = parse_ip(f[1], p)) != NULL)
 			return why;
-		if (numbers(f + 4, &p->gd) == -1)
-			return "bad number";
-		return NULL;
+		return numbers(f + 4, &p->gd);
 	}
 	if (strcmp(f[0], "GREY") == 0) {
 		/* From may hold a bar: the fields around it are fixed. */
@@ -148,8 +162,8 @@ parse_line(char *line, struct pending *p, time_t now)
 		join(f, 3, n - 7);
 		if (addr_canon(f[1], ip, sizeof(ip)) == -1)
 			return "not an IP address";
-		if (numbers(f + n - 5, &p->gd) == -1)
-			return "bad number";
+		if ((why = numbers(f + n - 5, &p->gd)) != NULL)
+			return why;
 		len = grey_key(p->key, sizeof(p->key), ip, f[2], f[3],
 		    f[n - 6]);
 		if (len < 0)
@@ -164,6 +178,8 @@ parse_line(char *line, struct pending *p, time_t now)
 			return why;
 		if (num64(f[2], &p->gd.expire) == -1)
 			return "bad number";
+		if (time_bad(p->gd.expire))
+			return "impossible time (before 1970 or after 9999)";
 		p->gd.first = now;
 		p->gd.bcount = 1;
 		p->gd.pcount = GD_TRAPPED;

@@ -56,6 +56,11 @@ spamdb_print(FILE *fp, const char *key, size_t keylen, const struct gdata *gd)
 	case GD_GREY:
 		break;
 	}
+	/* gd_type found a newline within keylen; a NUL may come first. */
+	if (memchr(buf, '\0', keylen) != NULL) {
+		warnx("grey key with a NUL byte, skipped");
+		return;
+	}
 	ip = buf;
 	helo = strchr(ip, '\n');
 	*helo++ = '\0';

@@ -3,6 +3,9 @@
  * getcap details (continuations, quotes, escapes, tc=, cancelled
  * capabilities), and broken files, each refused with its line.
  */
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,11 +254,63 @@ t_broken(void)
 	unlink(path);
 }
 
+/*
+ * L1: a last line of blanks with no newline was read past its end.  The
+ * text ends where an inaccessible page begins, so an overread faults.
+ */
+static void
+t_overread(void)
+{
+	static const char	 text[] = "all:x:\nx:white:file=a:\n   ";
+	struct sdconf		 sc;
+	long			 pg = sysconf(_SC_PAGESIZE);
+	char			*map, *buf;
+
+	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED || mprotect(map + pg, pg, PROT_NONE) == -1) {
+		ok(0, "mmap: %s", strerror(errno));
+		return;
+	}
+	/* Blanks before the text too: strspn would run on into the guard. */
+	memset(map, ' ', pg);
+	buf = map + pg - (sizeof(text) - 1);
+	memcpy(buf, text, sizeof(text) - 1);
+	ok(sdconf_parse("test.conf", buf, sizeof(text) - 1, &sc, err,
+	    sizeof(err)) == 0 && sc.nlists == 1,
+	    "a last line of blanks without a newline is read within bounds");
+	sdconf_free(&sc);
+	munmap(map, 2 * pg);
+}
+
+/* L2: "rI:tc=rI+1:tc=rI+1:" doubles the work at each level. */
+static void
+t_tc_blowup(void)
+{
+	char	 text[4096];
+	size_t	 len;
+	int	 i, ret;
+
+	len = strlcpy(text, "all:r0:\n", sizeof(text));
+	for (i = 0; i < 30; i++)
+		len += snprintf(text + len, sizeof(text) - len,
+		    "r%d:tc=r%d:tc=r%d:\n", i, i + 1, i + 1);
+	snprintf(text + len, sizeof(text) - len, "r30:\n");	/* no fields */
+	alarm(10);	/* unbounded, this takes hours */
+	ret = sdconf_parse("test.conf", text, strlen(text), &(struct sdconf){0},
+	    err, sizeof(err));
+	alarm(0);
+	ok(ret == -1 && strstr(err, "tc= references expand to more than "
+	    "10000 records") != NULL, "tc= expansion is bounded: %s", err);
+}
+
 int
 main(void)
 {
 	t_openbsd();
 	t_details();
 	t_broken();
+	t_overread();
+	t_tc_blowup();
 	return tap_done();
 }
