@@ -9,6 +9,17 @@
  * a killed process loses nothing it committed, and a greylist update
  * costs no disk flush.  A power failure may lose the last few.
  *
+ * A participant that dies (SIGKILL, the OOM killer, a crash) may leave
+ * locks behind in the shared region.  Every opener is therefore
+ * registered in Berkeley DB's thread table under an id that carries its
+ * process start time (gdb_alive tells a dead pid from a reused one),
+ * opens with DB_FAILCHK, and runs a watchdog thread (gdbwatch.c) that
+ * calls failchk, times out expired locks and checkpoints by log size or
+ * time (a checkpoint every 1000 commits rewrote about 3.8 KB of pages
+ * per greylisted tuple at full load).  A process
+ * that died inside the library panics the environment: the handle is
+ * then broken (store_broken) until store_reopen runs recovery.
+ *
  * Used by: spamd, spamdb, spamlogd.
  */
 #include <sys/stat.h>
@@ -24,30 +35,67 @@
 #include <unistd.h>
 
 #include "gdb.h"
+#include "gdbwatch.h"
 #include "log.h"
 
 #define GDB_FILE	"spamd.db"
 #define GDB_META	"\0spamd"
 #define GDB_META_LEN	6
 #define GDB_MAGIC	"spamd greylist database 1"
-#define GDB_CKP_EVERY	1000	/* commits between checkpoints */
 
 struct gdb {
 	DB_ENV		*env;
 	DB		*db;
 	DB_TXN		*txn;
+	struct gdbwatch	*watch;		/* started at first use */
+	volatile int	 panic;		/* the environment needs recovery */
+	int		 openerr;	/* of the last env->open */
+	int		 flags;		/* GDB_* of the open */
 	int		 rdonly;
-	unsigned int	 ncommit;
 	char		 path[1024];
 };
+
+static int	gdb_env_open(struct gdb *, int, char *, size_t);
 
 static int
 gdb_err(struct gdb *g, int ret, const char *what)
 {
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
 		return STORE_RETRY;
-	log_warnx("database %s: %s: %s", g->path, what, db_strerror(ret));
+	if (ret == DB_RUNRECOVERY && !g->panic) {
+		g->panic = 1;
+		log_warnx("database %s: %s: the environment needs recovery",
+		    g->path, what);
+		return STORE_ERR;
+	}
+	if (ret != DB_RUNRECOVERY)
+		log_warnx("database %s: %s: %s", g->path, what,
+		    db_strerror(ret));
 	return STORE_ERR;
+}
+
+/*
+ * Every call of the store is watched: the watchdog starts with the
+ * first, after the daemons have dropped their privileges, so that the
+ * thread has none of root's.  A panicked handle fails at once.
+ */
+static int
+gdb_enter(struct gdb *g)
+{
+	if (g->panic)
+		return -1;
+	if (g->watch == NULL)
+		g->watch = gdbwatch_start(g->env, g->path, !g->rdonly,
+		    &g->panic);
+	gdbwatch_enter(g->watch);
+	return 0;
+}
+
+static int
+gdb_leave(struct gdb *g, int rv)
+{
+	gdbwatch_leave(g->watch);
+	return rv;
 }
 
 static int
@@ -56,14 +104,16 @@ gdb_begin(void *h)
 	struct gdb	*g = h;
 	int		 ret;
 
-	if (g->txn != NULL)
+	if (g->txn != NULL || gdb_enter(g) == -1)
 		return STORE_ERR;
 	if ((ret = g->env->txn_begin(g->env, NULL, &g->txn, 0)) != 0) {
 		g->txn = NULL;
-		return gdb_err(g, ret, "begin transaction");
+		return gdb_leave(g, gdb_err(g, ret, "begin transaction"));
 	}
-	return STORE_OK;
+	return gdb_leave(g, STORE_OK);
 }
+
+static void	gdb_abort(void *);
 
 static int
 gdb_commit(void *h)
@@ -73,13 +123,15 @@ gdb_commit(void *h)
 
 	if (g->txn == NULL)
 		return STORE_ERR;
+	if (gdb_enter(g) == -1) {
+		gdb_abort(g);
+		return STORE_ERR;
+	}
 	ret = g->txn->commit(g->txn, 0);
 	g->txn = NULL;
 	if (ret != 0)
-		return gdb_err(g, ret, "commit");
-	if (!g->rdonly && ++g->ncommit % GDB_CKP_EVERY == 0)
-		(void)g->env->txn_checkpoint(g->env, 0, 0, 0);
-	return STORE_OK;
+		return gdb_leave(g, gdb_err(g, ret, "commit"));
+	return gdb_leave(g, STORE_OK);
 }
 
 static void
@@ -90,9 +142,9 @@ gdb_abort(void *h)
 
 	if (g->txn == NULL)
 		return;
+	/* Aborting in a panicked environment fails: say it once. */
 	if ((ret = g->txn->abort(g->txn)) != 0)
-		log_warnx("database %s: abort: %s", g->path,
-		    db_strerror(ret));
+		(void)gdb_err(g, ret, "abort");
 	g->txn = NULL;
 }
 
@@ -117,8 +169,10 @@ gdb_get(void *h, const char *key, size_t keylen, struct gdata *gd)
 	d.data = buf;
 	d.ulen = sizeof(buf);
 	d.flags = DB_DBT_USERMEM;
-	ret = g->db->get(g->db, g->txn, &k, &d, g->txn && !g->rdonly ?
-	    DB_RMW : 0);
+	if (gdb_enter(g) == -1)
+		return STORE_ERR;
+	ret = gdb_leave(g, g->db->get(g->db, g->txn, &k, &d,
+	    g->txn && !g->rdonly ? DB_RMW : 0));
 	if (ret == DB_NOTFOUND)
 		return STORE_NOTFOUND;
 	if (ret == DB_BUFFER_SMALL) {
@@ -149,7 +203,9 @@ gdb_put(void *h, const char *key, size_t keylen, const struct gdata *gd)
 	gd_encode(gd, buf);
 	gdb_dbt(&k, key, keylen);
 	gdb_dbt(&d, buf, sizeof(buf));
-	if ((ret = g->db->put(g->db, g->txn, &k, &d, 0)) != 0)
+	if (gdb_enter(g) == -1)
+		return STORE_ERR;
+	if ((ret = gdb_leave(g, g->db->put(g->db, g->txn, &k, &d, 0))) != 0)
 		return gdb_err(g, ret, "put");
 	return STORE_OK;
 }
@@ -162,7 +218,9 @@ gdb_del(void *h, const char *key, size_t keylen)
 	int		 ret;
 
 	gdb_dbt(&k, key, keylen);
-	ret = g->db->del(g->db, g->txn, &k, 0);
+	if (gdb_enter(g) == -1)
+		return STORE_ERR;
+	ret = gdb_leave(g, g->db->del(g->db, g->txn, &k, 0));
 	if (ret == DB_NOTFOUND)
 		return STORE_NOTFOUND;
 	if (ret != 0)
@@ -193,18 +251,21 @@ gdb_walk(void *h, store_walk_cb cb, void *arg)
 
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
+	if (gdb_enter(g) == -1)
+		return STORE_ERR;
 	if ((d.data = malloc(WALK_BUF)) == NULL) {
 		log_warn("database %s: walk", g->path);
-		return STORE_ERR;
+		return gdb_leave(g, STORE_ERR);
 	}
 	d.ulen = WALK_BUF;
 	d.flags = DB_DBT_USERMEM;
 	if ((ret = g->db->cursor(g->db, NULL, &c, DB_READ_COMMITTED)) != 0) {
 		free(d.data);
-		return gdb_err(g, ret, "cursor");
+		return gdb_leave(g, gdb_err(g, ret, "cursor"));
 	}
 	while (!stop &&
 	    (ret = c->get(c, &k, &d, DB_NEXT | DB_MULTIPLE_KEY)) == 0) {
+		gdbwatch_enter(g->watch);	/* progress */
 		DB_MULTIPLE_INIT(p, &d);
 		for (;;) {
 			DB_MULTIPLE_KEY_NEXT(p, &d, kp, klen, dp, dlen);
@@ -229,7 +290,28 @@ gdb_walk(void *h, store_walk_cb cb, void *arg)
 	if ((ret = c->close(c)) != 0 && rv == STORE_OK)
 		rv = gdb_err(g, ret, "cursor close");
 	free(d.data);
-	return rv;
+	return gdb_leave(g, rv);
+}
+
+/* Close the handles; a panicked environment is left as it is. */
+static void
+gdb_shut(struct gdb *g)
+{
+	DB	*db;
+
+	gdbwatch_stop(g->watch);
+	g->watch = NULL;
+	gdb_abort(g);
+	if (g->db != NULL)
+		g->db->close(g->db, 0);
+	db = g->db;
+	g->db = NULL;
+	if (g->env != NULL) {
+		if (db != NULL && !g->rdonly && !g->panic)
+			(void)g->env->txn_checkpoint(g->env, 0, 0, 0);
+		g->env->close(g->env, 0);
+	}
+	g->env = NULL;
 }
 
 static void
@@ -237,20 +319,42 @@ gdb_close(void *h)
 {
 	struct gdb	*g = h;
 
-	gdb_abort(g);
-	if (g->db != NULL)
-		g->db->close(g->db, 0);
-	if (g->env != NULL) {
-		if (!g->rdonly)
-			(void)g->env->txn_checkpoint(g->env, 0, 0, 0);
-		g->env->close(g->env, 0);
-	}
+	gdb_shut(g);
 	free(g);
+}
+
+static int
+gdb_broken(void *h)
+{
+	struct gdb	*g = h;
+
+	return g->panic;
+}
+
+/*
+ * After a panic: close, and open again, which runs recovery (the
+ * environment has to be rebuilt, and DB_REGISTER alone does not do it
+ * while the panicked processes are alive).
+ */
+static int
+gdb_reopen(void *h, char *err, size_t errlen)
+{
+	struct gdb	*g = h;
+
+	gdb_shut(g);
+	g->panic = 0;
+	if (gdb_env_open(g, 0, err, errlen) == 0)
+		return 0;
+	gdb_shut(g);
+	if (g->openerr != DB_RUNRECOVERY)
+		return -1;
+	g->panic = 0;
+	return gdb_env_open(g, 1, err, errlen);
 }
 
 static const struct store_ops gdb_ops = {
 	gdb_begin, gdb_commit, gdb_abort, gdb_get, gdb_put, gdb_del,
-	gdb_walk, gdb_close
+	gdb_walk, gdb_close, gdb_broken, gdb_reopen
 };
 
 static void
@@ -258,6 +362,26 @@ gdb_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
 	(void)env;
 	log_debug("%s: %s", pfx ? pfx : "db", msg);
+}
+
+/* failchk's reports: what it freed for a dead process is news. */
+static void
+gdb_msgcall(const DB_ENV *env, const char *msg)
+{
+	struct gdb	*g = env->app_private;
+
+	log_info("database %s: %s", g != NULL ? g->path : "?", msg);
+}
+
+static void
+gdb_event(DB_ENV *env, u_int32_t event, void *info)
+{
+	struct gdb	*g = env->app_private;
+
+	(void)info;
+	if (g != NULL && (event == DB_EVENT_PANIC ||
+	    event == DB_EVENT_REG_PANIC))
+		g->panic = 1;
 }
 
 /* The meta record tells spamd's database from any other hash file. */
@@ -365,8 +489,6 @@ gdb_open(const char *path, int flags, char *err, size_t errlen)
 	struct gdb	*g;
 	struct stat	 sb;
 	char		 file[1100];
-	u_int32_t	 eflags, dflags;
-	int		 ret;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL ||
 	    (st = calloc(1, sizeof(*st))) == NULL) {
@@ -409,27 +531,90 @@ gdb_open(const char *path, int flags, char *err, size_t errlen)
 	if (gdb_is_hash(path, file, err, errlen) == -1)
 		goto fail;
 
+	g->flags = flags;
+	if (gdb_env_open(g, 0, err, errlen) == -1)
+		goto fail;
+	st->ops = &gdb_ops;
+	st->h = g;
+	return st;
+fail:
+	gdb_shut(g);
+	free(g);
+	free(st);
+	return NULL;
+}
+
+/* A new environment handle with every setting of ours. */
+static int
+gdb_env_new(struct gdb *g, char *err, size_t errlen)
+{
+	const char	*path = g->path;
+	int		 ret;
+
 	if ((ret = db_env_create(&g->env, 0)) != 0) {
 		snprintf(err, errlen, "db_env_create: %s", db_strerror(ret));
-		goto fail;
+		return -1;
 	}
+	g->env->app_private = g;
 	g->env->set_errcall(g->env, gdb_errcall);
 	g->env->set_errpfx(g->env, path);
+	g->env->set_msgcall(g->env, gdb_msgcall);
+	g->env->set_event_notify(g->env, gdb_event);
+	g->env->set_timeout(g->env, GDB_LOCK_TMO, DB_SET_LOCK_TIMEOUT);
+	if ((ret = gdb_track(g->env)) != 0) {
+		snprintf(err, errlen, "database %s: thread tracking: %s",
+		    path, db_strerror(ret));
+		return -1;
+	}
 	g->env->set_lk_detect(g->env, DB_LOCK_DEFAULT);
 	g->env->set_flags(g->env, DB_TXN_WRITE_NOSYNC, 1);
 	g->env->log_set_config(g->env, DB_LOG_AUTO_REMOVE, 1);
 	g->env->set_cachesize(g->env, 0, 32 * 1024 * 1024, 1);
+	return 0;
+}
+
+/*
+ * Join (or create) the environment and open the database in it.  force:
+ * run recovery first whoever else is attached, for a panicked
+ * environment that DB_REGISTER finds with all its processes alive; the
+ * region it leaves has the same configuration as ours.
+ */
+static int
+gdb_env_open(struct gdb *g, int force, char *err, size_t errlen)
+{
+	const char	*path = g->path;
+	u_int32_t	 eflags, dflags;
+	int		 ret, flags = g->flags;
+
+	/* DB_THREAD: the watchdog thread shares the environment handle. */
 	eflags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_REGISTER | DB_RECOVER;
-	if ((ret = g->env->open(g->env, path, eflags, 0640)) != 0) {
+	    DB_INIT_TXN | DB_RECOVER | DB_THREAD;
+	if (force) {
+		if (gdb_env_new(g, err, errlen) == -1)
+			return -1;
+		ret = g->env->open(g->env, path, eflags, 0640);
+		g->env->close(g->env, 0);
+		g->env = NULL;
+		if (ret != 0) {
+			snprintf(err, errlen, "database %s: recovery: %s",
+			    path, db_strerror(ret));
+			return -1;
+		}
+		log_info("database %s: recovered the environment", path);
+	}
+	if (gdb_env_new(g, err, errlen) == -1)
+		return -1;
+	g->openerr = g->env->open(g->env, path, eflags | DB_REGISTER |
+	    DB_FAILCHK, 0640);
+	if ((ret = g->openerr) != 0) {
 		snprintf(err, errlen, "database %s: open environment: %s",
 		    path, ret == EACCES ? "permission denied" :
 		    db_strerror(ret));
-		goto fail;
+		return -1;
 	}
 	if ((ret = db_create(&g->db, g->env, 0)) != 0) {
 		snprintf(err, errlen, "db_create: %s", db_strerror(ret));
-		goto fail;
+		return -1;
 	}
 	dflags = DB_AUTO_COMMIT;
 	if (flags & GDB_CREATE)
@@ -441,19 +626,9 @@ gdb_open(const char *path, int flags, char *err, size_t errlen)
 		snprintf(err, errlen, "database %s: %s: %s", path, GDB_FILE,
 		    ret == EINVAL ? "not a Berkeley DB hash file" :
 		    ret == EACCES ? "permission denied" : db_strerror(ret));
-		goto fail;
+		return -1;
 	}
 	if (gdb_meta(g, !g->rdonly, err, errlen) == -1)
-		goto fail;
-	st->ops = &gdb_ops;
-	st->h = g;
-	return st;
-fail:
-	if (g->db != NULL)
-		g->db->close(g->db, 0);
-	if (g->env != NULL)
-		g->env->close(g->env, 0);
-	free(g);
-	free(st);
-	return NULL;
+		return -1;
+	return 0;
 }

@@ -1,12 +1,18 @@
 /*
  * What every user of a store needs beyond the backend's calls: running
- * a transaction to its end through deadlocks, and closing.
+ * a transaction to its end through deadlocks, closing, and getting a
+ * broken backend going again.
  *
  * Used by: spamd, spamdb, spamlogd.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "log.h"
 #include "store.h"
+
+#define MEND_WARN_EVERY	60	/* seconds between warnings while broken */
 
 int
 store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
@@ -37,4 +43,48 @@ store_close(struct store *st)
 		return;
 	st->ops->close(st->h);
 	free(st);
+}
+
+int
+store_broken(struct store *st)
+{
+	return st->ops->broken != NULL && st->ops->broken(st->h);
+}
+
+int
+store_reopen(struct store *st, char *err, size_t errlen)
+{
+	if (st->ops->reopen == NULL) {
+		snprintf(err, errlen, "the store cannot be reopened");
+		return -1;
+	}
+	return st->ops->reopen(st->h, err, errlen);
+}
+
+int
+store_mend(struct store *st)
+{
+	static time_t	 last_try, last_warn;
+	struct timespec	 ts;
+	char		 err[512];
+
+	if (!store_broken(st))
+		return 0;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return -1;
+	if (last_try != 0 && ts.tv_sec - last_try < 1)
+		return -1;
+	last_try = ts.tv_sec;
+	if (store_reopen(st, err, sizeof(err)) == -1) {
+		if (last_warn == 0 || ts.tv_sec - last_warn >= MEND_WARN_EVERY) {
+			log_warnx("database broken and not reopened: %s; "
+			    "trying again every second", err);
+			last_warn = ts.tv_sec;
+		}
+		return -1;
+	}
+	log_warnx("database was broken (a process died inside it or "
+	    "recovery ran): reopened it");
+	last_warn = 0;
+	return 0;
 }

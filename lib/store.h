@@ -39,6 +39,14 @@ struct store_ops {
 	 */
 	int	(*walk)(void *, store_walk_cb, void *arg);
 	void	(*close)(void *);
+	/*
+	 * Non-zero once the backend can do nothing more until reopened
+	 * (a panicked Berkeley DB environment); every call fails
+	 * meanwhile.  reopen: make it usable again, or say why not in
+	 * err.  Both may be NULL: never broken.
+	 */
+	int	(*broken)(void *);
+	int	(*reopen)(void *, char *err, size_t errlen);
 };
 
 struct store {
@@ -58,5 +66,14 @@ int	store_txn(struct store *, int (*fn)(struct store *, void *arg),
 	    void *arg);
 /* Close the backend and free st; NULL is fine. */
 void	store_close(struct store *);
+/* The backend's broken and reopen (see struct store_ops). */
+int	store_broken(struct store *);
+int	store_reopen(struct store *, char *err, size_t errlen);
+/*
+ * For daemons: 0 when st is usable, reopening a broken backend first
+ * (at most once a second, logging what happened); -1 while it stays
+ * broken.
+ */
+int	store_mend(struct store *);
 
 #endif

@@ -67,6 +67,7 @@ static void	gp_sync_entry(const struct sync_entry *, const char *,
 		    void *);
 static void	gp_sync(struct store *, struct grey_msg *);
 static int	gp_read(struct store *, int);
+static int	gp_mend(struct store *);
 static void	gp_scan(struct store *);
 static void	gp_white_gone(const char *, void *);
 static void	gp_white_new(const char *, const struct gdata *, void *);
@@ -358,8 +359,25 @@ gp_traps_flush(void)
 }
 
 /*
+ * A broken database (panicked by a process that died inside it, or by
+ * a recovery run elsewhere) is reopened, and the sets are rebuilt from
+ * it, since what was committed last may not have reached them.
+ */
+static int
+gp_mend(struct store *st)
+{
+	if (!store_broken(st))
+		return 0;
+	if (store_mend(st) == -1)
+		return -1;
+	fw_reconcile(st, time(NULL));
+	return 0;
+}
+
+/*
  * Read what the engine sent.  Returns -1 when the engine has gone away.
- * A bad record is logged and dropped (greymsg.c).
+ * A bad record is logged and dropped (greymsg.c).  A record that met a
+ * database broken meanwhile is run once more on the reopened one.
  */
 static int
 gp_read(struct store *st, int fd)
@@ -384,13 +402,20 @@ gp_read(struct store *st, int fd)
 		case GMR_DROPPED:
 			break;
 		case GMR_RECORD:
-			if (m.type == GM_TUPLE)
-				gp_tuple(st, &m);
-			else if (m.type == GM_SYNC)
-				gp_sync(st, &m);
-			else
+			if (m.type != GM_TUPLE && m.type != GM_SYNC) {
 				log_warnx("greylister: dropped record of "
 				    "type %u", m.type);
+				break;
+			}
+			(void)gp_mend(st);
+			if (m.type == GM_TUPLE)
+				gp_tuple(st, &m);
+			else
+				gp_sync(st, &m);
+			/* A sync datagram would meet its replay guard. */
+			if (m.type == GM_TUPLE && store_broken(st) &&
+			    gp_mend(st) == 0)
+				gp_tuple(st, &m);
 			break;
 		}
 	}
@@ -527,12 +552,15 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 		if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 			fatal("clock_gettime");
 		now = ts.tv_sec;
-		if (now >= next_scan) {
+		if (now >= next_scan && gp_mend(st) == 0) {
 			gp_scan(st);
 			next_scan = now + interval;
 		}
-		wait.tv_sec = next_scan - now;
+		wait.tv_sec = next_scan > now ? next_scan - now : 1;
 		wait.tv_nsec = 0;
+		/* Broken and not reopened: try again in a second. */
+		if (store_broken(st))
+			wait.tv_sec = 1;
 
 		pfd.fd = fd;
 		pfd.events = POLLIN;

@@ -248,7 +248,15 @@ update_flush(void)
 	if (njobs == 0)
 		return;
 	memset(&fc, 0, sizeof(fc));
-	rv = store_txn(up_st, update_txn, &fc);
+	/*
+	 * A database broken by a process that died inside it is reopened
+	 * (store_mend), and a batch that met the break runs once more.
+	 */
+	rv = STORE_ERR;
+	if (store_mend(up_st) == 0 &&
+	    (rv = store_txn(up_st, update_txn, &fc)) != STORE_OK &&
+	    store_broken(up_st) && store_mend(up_st) == 0)
+		rv = store_txn(up_st, update_txn, &fc);
 	now = fc.now != 0 ? fc.now : time(NULL);
 	if (rv != STORE_OK) {
 		stats.dberrors += njobs;

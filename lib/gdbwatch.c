@@ -1,0 +1,309 @@
+/*
+ * A dead participant must never stop the others.  Berkeley DB can tell
+ * a dead one only through the application: every thread of ours that
+ * enters the library is recorded in the environment's thread table
+ * under (pid, id), the id packing a tag, the process start time from
+ * /proc/PID/stat and a thread number; gdb_alive() then says a pid is
+ * dead when it is gone, a zombie, or a new process under a reused pid.
+ * Threads of other programs (db5.3 utilities, Python's bsddb3) record
+ * plain pthread ids without the tag; for them only the pid is checked.
+ *
+ * failchk runs at open (DB_FAILCHK) and then every GDB_WATCH_MS in a
+ * watchdog thread, which also expires lock waits older than
+ * GDB_LOCK_TMO and checkpoints by log size or time, so the writers'
+ * commit path never writes pages itself.
+ *
+ * Used by: spamd, spamdb, spamlogd (through lib/gdb.c).
+ */
+#include <sys/types.h>
+
+#include <db.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gdbwatch.h"
+#include "log.h"
+
+#define GDB_THREADS	512		/* table slots, all processes */
+#define TID_TAG		0xa5ULL		/* top byte: an id of ours */
+#define TID_START_BITS	40		/* start time, clock ticks */
+#define TID_START_MASK	((1ULL << TID_START_BITS) - 1)
+
+struct gdbwatch {
+	DB_ENV		*env;
+	const char	*path;
+	int		 writer;
+	volatile int	*panic;
+	pthread_t	 thr;
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cv;
+	int		 stop;
+	int64_t		 busy_since;	/* monotonic s, 0 when idle */
+};
+
+static unsigned int		 tid_next;
+static __thread unsigned int	 tid_mine;
+static pid_t			 start_pid;
+static unsigned long long	 start_mine;
+
+/*
+ * Start time (field 22) and state of pid.  Returns 0, -1 with errno
+ * ENOENT for no such process, or -1 for anything else.
+ */
+static int
+proc_start(pid_t pid, unsigned long long *start, char *state)
+{
+	char	 path[64], buf[1024], *p, *ep;
+	ssize_t	 n;
+	int	 fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		errno = n == 0 ? ENOENT : errno;
+		return -1;
+	}
+	buf[n] = '\0';
+	/* The name may hold anything but ends at the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ') {
+		errno = EINVAL;
+		return -1;
+	}
+	p += 2;
+	*state = *p;
+	for (i = 3; i < 22; i++) {
+		if ((p = strchr(p, ' ')) == NULL) {
+			errno = EINVAL;
+			return -1;
+		}
+		p++;
+	}
+	errno = 0;
+	*start = strtoull(p, &ep, 10);
+	if (errno != 0 || ep == p) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+gdb_thread_id(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
+{
+	char	 state;
+	pid_t	 me = getpid();
+
+	(void)env;
+	if (start_pid != me) {		/* first call, or after fork */
+		if (proc_start(me, &start_mine, &state) == -1)
+			start_mine = 0;
+		start_pid = me;
+	}
+	if (tid_mine == 0)
+		tid_mine = __atomic_add_fetch(&tid_next, 1, __ATOMIC_RELAXED);
+	if (pid != NULL)
+		*pid = me;
+	if (tid != NULL)
+		*tid = (db_threadid_t)(TID_TAG << 56 |
+		    (start_mine & TID_START_MASK) << 16 | (tid_mine & 0xffff));
+}
+
+static int
+pid_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Berkeley DB's question: may the holder of these locks still act? */
+static int
+gdb_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	unsigned long long	 start;
+	uint64_t		 t = (uint64_t)tid;
+	char			 state;
+
+	(void)env;
+	if (pid == getpid())
+		return 1;
+	if (proc_start(pid, &start, &state) == -1) {
+		if (errno == ENOENT || errno == ESRCH)
+			return 0;
+		return pid_exists(pid);	/* /proc hidden: trust the pid */
+	}
+	if (state == 'Z' || state == 'X')
+		return 0;		/* dead, not reaped yet */
+	/* Process-only mutexes come without an id; foreign ids untagged. */
+	if ((flags & DB_MUTEX_PROCESS_ONLY) || t >> 56 != TID_TAG)
+		return 1;
+	return ((t >> 16) & TID_START_MASK) == (start & TID_START_MASK);
+}
+
+int
+gdb_track(DB_ENV *env)
+{
+	int	 ret;
+
+	if ((ret = env->set_thread_count(env, GDB_THREADS)) != 0 ||
+	    (ret = env->set_thread_id(env, gdb_thread_id)) != 0 ||
+	    (ret = env->set_isalive(env, gdb_alive)) != 0)
+		return ret;
+	return 0;
+}
+
+static int64_t
+mono_s(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return ts.tv_sec;
+}
+
+static void
+watch_once(struct gdbwatch *w)
+{
+	int64_t	 since, now;
+	int	 ret, rejected = 0;
+
+	if (!*w->panic) {
+		ret = w->env->failchk(w->env, 0);
+		if (ret == DB_RUNRECOVERY) {
+			*w->panic = 1;
+			log_warnx("database %s: a process died inside Berkeley "
+			    "DB: the environment needs recovery", w->path);
+		} else if (ret != 0)
+			log_warnx("database %s: failchk: %s", w->path,
+			    db_strerror(ret));
+	}
+	if (!*w->panic) {
+		ret = w->env->lock_detect(w->env, 0, DB_LOCK_EXPIRE,
+		    &rejected);
+		if (ret == DB_RUNRECOVERY)
+			*w->panic = 1;
+		else if (rejected > 0)
+			log_debug("database %s: %d lock request%s timed out",
+			    w->path, rejected, rejected == 1 ? "" : "s");
+	}
+	if (!*w->panic && w->writer) {
+		ret = w->env->txn_checkpoint(w->env, GDB_CKP_KB, GDB_CKP_MIN,
+		    0);
+		if (ret == DB_RUNRECOVERY)
+			*w->panic = 1;
+		else if (ret != 0)
+			log_warnx("database %s: checkpoint: %s", w->path,
+			    db_strerror(ret));
+	}
+	since = __atomic_load_n(&w->busy_since, __ATOMIC_RELAXED);
+	now = mono_s();
+	if (since != 0 && (now - since >= 2 * GDB_STUCK_S ||
+	    (*w->panic && now - since >= GDB_STUCK_S))) {
+		log_warnx("database %s: one call has waited %lld s%s; "
+		    "nothing will end that wait, exiting", w->path,
+		    (long long)(now - since), *w->panic ? " in a panicked "
+		    "environment" : "");
+		_exit(1);
+	}
+}
+
+static void *
+watch_run(void *arg)
+{
+	struct gdbwatch	*w = arg;
+	struct timespec	 ts;
+
+	pthread_mutex_lock(&w->mtx);
+	while (!w->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += GDB_WATCH_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (pthread_cond_timedwait(&w->cv, &w->mtx, &ts) != ETIMEDOUT)
+			continue;
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->mtx);
+		watch_once(w);
+		pthread_mutex_lock(&w->mtx);
+	}
+	pthread_mutex_unlock(&w->mtx);
+	return NULL;
+}
+
+struct gdbwatch *
+gdbwatch_start(DB_ENV *env, const char *path, int writer,
+    volatile int *panic)
+{
+	struct gdbwatch		*w;
+	pthread_condattr_t	 ca;
+	sigset_t		 all, old;
+	int			 ret;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("database %s: watchdog", path);
+		return NULL;
+	}
+	w->env = env;
+	w->path = path;
+	w->writer = writer;
+	w->panic = panic;
+	pthread_mutex_init(&w->mtx, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* Signals stay with the main thread, whose loop waits for them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&w->thr, NULL, watch_run, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret != 0) {
+		log_warnx("database %s: watchdog thread: %s", path,
+		    strerror(ret));
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mtx);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+gdbwatch_stop(struct gdbwatch *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mtx);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mtx);
+	pthread_join(w->thr, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mtx);
+	free(w);
+}
+
+void
+gdbwatch_enter(struct gdbwatch *w)
+{
+	if (w != NULL)
+		__atomic_store_n(&w->busy_since, mono_s(), __ATOMIC_RELAXED);
+}
+
+void
+gdbwatch_leave(struct gdbwatch *w)
+{
+	if (w != NULL)
+		__atomic_store_n(&w->busy_since, 0, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,39 @@
+/*
+ * Keeping a Berkeley DB environment usable when a participant dies:
+ * thread tracking whose is-alive check survives pid reuse, and a
+ * watchdog thread that runs failchk, expires timed-out lock waits and
+ * checkpoints.  Private to gdb.c.
+ *
+ * Used by: spamd, spamdb, spamlogd (through lib/gdb.c).
+ */
+#ifndef SPAMD_GDBWATCH_H
+#define SPAMD_GDBWATCH_H
+
+#include <db.h>
+
+#define GDB_WATCH_MS	500	/* watchdog period */
+#define GDB_LOCK_TMO	1000000	/* us a lock request may wait */
+#define GDB_STUCK_S	60	/* one call this long: give up (see below) */
+#define GDB_CKP_KB	8192	/* checkpoint after this much log, */
+#define GDB_CKP_MIN	1	/* or this many minutes */
+
+struct gdbwatch;
+
+/* Before env->open: thread table, ids with start times, is-alive. */
+int		 gdb_track(DB_ENV *);
+
+/*
+ * Start the watchdog of an open environment.  writer: it also
+ * checkpoints.  *panic is set when the environment panics.  A call
+ * (gdbwatch_enter .. gdbwatch_leave) that lasts GDB_STUCK_S while the
+ * environment is panicked, or twice that in any case, can only be a
+ * wait that nothing will end: the watchdog logs why and exits the
+ * process with status 1, so a supervisor restarts it cleanly.
+ */
+struct gdbwatch	*gdbwatch_start(DB_ENV *, const char *path, int writer,
+		    volatile int *panic);
+void		 gdbwatch_stop(struct gdbwatch *);
+void		 gdbwatch_enter(struct gdbwatch *);
+void		 gdbwatch_leave(struct gdbwatch *);
+
+#endif
