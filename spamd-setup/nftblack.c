@@ -1,6 +1,7 @@
 /*
- * Interval sets for blacklist-only mode, on the netlink transport
- * (lib/nlbatch.c).
+ * Interval sets of addresses, on the netlink transport (lib/nlbatch.c):
+ * the blacklist sets of blacklist-only mode (-b) and the nospamd sets
+ * of the networks that never meet spamd.
  *
  * An interval set holds a range [a, b] as two elements: a, and b+1 with
  * the INTERVAL_END flag; a range that reaches the last address has no
@@ -20,6 +21,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <libnftnl/set.h>
+
 #include "log.h"
 #include "nftblack.h"
 #include "nlbatch.h"
@@ -29,12 +32,12 @@ hint(int error)
 {
 	switch (error) {
 	case ENOENT:
-		return " (load the ruleset: nft -f spamd-black.nft; the "
-		    "example is etc/spamd-black.nft)";
+		return " (load the ruleset: nft -f spamd.nft; the "
+		    "examples are etc/spamd.nft and etc/spamd-black.nft)";
 	case EINVAL:
 	case EOPNOTSUPP:
 		return " (are they interval sets of addresses?  See "
-		    "etc/spamd-black.nft)";
+		    "etc/spamd.nft)";
 	case EEXIST:
 		return " (overlapping ranges: a bug)";
 	default:
@@ -121,6 +124,43 @@ nftblack_load(const char *table, const char *set4, const char *set6,
 	    table, set4, set6, v4->n, v6->n, len);
 	ret = 0;
  done:
+	nlb_close(b);
+	return ret;
+}
+
+static int
+set_exists(struct nlbatch *b, const char *set)
+{
+	char			 req[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set	*s;
+	struct nlmsghdr		*nlh;
+	int			 rc;
+
+	if ((s = nftnl_set_alloc()) == NULL)
+		return -1;
+	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, nlb_table(b)) < 0 ||
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, set) < 0) {
+		nftnl_set_free(s);
+		return -1;
+	}
+	memset(req, 0, sizeof(req));
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETSET, NFPROTO_INET,
+	    NLM_F_ACK, nlb_seq(b));
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	rc = nlb_request(b, nlh, NULL, NULL);
+	return rc;
+}
+
+int
+nftblack_exists(const char *table, const char *set4, const char *set6)
+{
+	struct nlbatch	*b;
+	int		 ret;
+
+	if ((b = nlb_open(table != NULL ? table : NFTBLACK_TABLE)) == NULL)
+		return -1;
+	ret = set_exists(b, set4) == 0 && set_exists(b, set6) == 0 ? 0 : -1;
 	nlb_close(b);
 	return ret;
 }

@@ -1,7 +1,7 @@
 /*
- * The nftables blacklist sets of blacklist-only mode: two interval sets
- * (IPv4 and IPv6) of an inet table, filled by spamd-setup -b through
- * libnftnl, never by running nft.  A load replaces both sets whole in
+ * Pairs of nftables interval sets (IPv4 and IPv6) of an inet table,
+ * filled by spamd-setup through libnftnl, never by running nft: the
+ * blacklist sets of blacklist-only mode (-b) and the nospamd sets.  A load replaces both sets whole in
  * one kernel transaction: the sets hold the old lists or the new ones,
  * never a mix, and a failed load changes nothing.
  */
@@ -15,6 +15,8 @@
 #define NFTBLACK_TABLE	"spamd"		/* family inet */
 #define NFTBLACK_SET4	"spamd-black"
 #define NFTBLACK_SET6	"spamd-black6"
+#define NOSPAMD_SET4	"spamd-nospamd"
+#define NOSPAMD_SET6	"spamd-nospamd6"
 
 /*
  * Make the sets hold exactly these ranges (normalized lists; NULL
@@ -24,5 +26,9 @@
  */
 int	nftblack_load(const char *table, const char *set4, const char *set6,
 	    const struct cidr_list *v4, const struct cidr_list *v6);
+
+/* Do both sets exist?  0, or -1; nothing is logged. */
+int	nftblack_exists(const char *table, const char *set4,
+	    const char *set6);
 
 #endif

@@ -47,6 +47,11 @@ void	fetch_buf_free(struct buf *);
 int	slist_load(struct slist *);
 void	slist_free(struct slist *);
 
+/* nospamd.c */
+#define NOSPAMD_PATH	"/etc/mail/nospamd"
+/* Load the file into the nospamd sets; with dryrun, only say so. */
+int	nospamd_load(const char *path, int dryrun);
+
 /* cfgsend.c */
 /*
  * Send the lists and the names for "!only"; unless dryrun (standard

@@ -37,7 +37,7 @@ static int	load_nft(struct slist *const *, size_t, int);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spamd-setup [-bDdn] [-f file]\n");
+	fprintf(stderr, "usage: spamd-setup [-bDdn] [-f file] [-N nospamd]\n");
 	exit(1);
 }
 
@@ -151,14 +151,14 @@ main(int argc, char *argv[])
 {
 	struct sdconf	 sc;
 	struct slist	*lists, **res;
-	const char	*path = SPAMDCONF_PATH;
+	const char	*path = SPAMDCONF_PATH, *nospamd = NOSPAMD_PATH;
 	char		 errbuf[1024], **names;
 	size_t		 nres, nnames, i;
 	int		 ch, bflag = 0, daemonize = 0, dryrun = 0, status = 0;
 	int		 failed = 0, bad, fd = -1, wstatus;
 	pid_t		 pid;
 
-	while ((ch = getopt(argc, argv, "bDdf:n")) != -1) {
+	while ((ch = getopt(argc, argv, "bDdf:N:n")) != -1) {
 		switch (ch) {
 		case 'b':
 			bflag = 1;
@@ -171,6 +171,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			path = optarg;
+			break;
+		case 'N':
+			nospamd = optarg;
 			break;
 		case 'n':
 			dryrun = 1;
@@ -235,6 +238,8 @@ main(int argc, char *argv[])
 	    &fd) == -1)
 		status = 1;
 	if (bflag && load_nft(res, nres, dryrun) == -1)
+		status = 1;
+	if (nospamd_load(nospamd, dryrun) == -1)
 		status = 1;
 	if (pid > 0) {
 		while (waitpid(pid, &wstatus, 0) == -1)

@@ -1,0 +1,121 @@
+/*
+ * The nospamd list: networks whose SMTP traffic never meets spamd
+ * (etc/spamd.nft accepts it before any redirect), as OpenBSD's
+ * <nospamd> table.  The file holds one address, CIDR block or range a
+ * line, '#' comments; it is loaded whole into the interval sets
+ * spamd-nospamd and spamd-nospamd6 in one transaction, or not at all:
+ * a bad line leaves the sets as they were.  No file empties them.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "nftblack.h"
+#include "setup.h"
+
+#define NOSPAMD_LINEMAX	1024
+
+/* Read path into v4 and v6.  0; 1 for no file; -1, logged. */
+static int
+nospamd_read(const char *path, struct cidr_list *v4, struct cidr_list *v6)
+{
+	struct cidr_range	 r;
+	FILE			*fp;
+	char			 line[NOSPAMD_LINEMAX], err[128];
+	unsigned long		 n = 0, bad = 0;
+	size_t			 len;
+	int			 af, k, c;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 1;
+		log_warn("%s", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n++;
+		len = strlen(line);
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		else if (!feof(fp)) {
+			log_warnx("%s:%lu: line longer than %d bytes", path,
+			    n, NOSPAMD_LINEMAX - 2);
+			while ((c = getc(fp)) != EOF && c != '\n')
+				;
+			bad++;
+			continue;
+		}
+		k = cidr_parse_line(line, len, &af, &r, err, sizeof(err));
+		if (k == 0)
+			continue;
+		if (k == -1) {
+			if (bad++ < BADLINES_SHOWN)
+				log_warnx("%s:%lu: %s", path, n, err);
+			continue;
+		}
+		if (cidr_list_add(af == AF_INET ? v4 : v6, &r) == -1) {
+			log_warn("%s:%lu", path, n);
+			bad++;
+			break;
+		}
+	}
+	if (ferror(fp)) {
+		log_warn("%s", path);
+		bad++;
+	}
+	fclose(fp);
+	if (bad > 0) {
+		log_warnx("%s: %lu bad line%s: nft sets %s and %s left as "
+		    "they were", path, bad, bad == 1 ? "" : "s", NOSPAMD_SET4,
+		    NOSPAMD_SET6);
+		return -1;
+	}
+	cidr_list_normalize(v4);
+	cidr_list_normalize(v6);
+	return 0;
+}
+
+int
+nospamd_load(const char *path, int dryrun)
+{
+	struct cidr_list	 v4, v6;
+	int			 rc, ret = 0;
+
+	cidr_list_init(&v4, AF_INET);
+	cidr_list_init(&v6, AF_INET6);
+	if ((rc = nospamd_read(path, &v4, &v6)) == -1) {
+		ret = -1;
+		goto done;
+	}
+	if (dryrun) {
+		printf("# nft sets %s %s: %zu and %zu ranges%s\n",
+		    NOSPAMD_SET4, NOSPAMD_SET6, v4.n, v6.n,
+		    rc == 1 ? " (no file)" : "");
+		goto done;
+	}
+	if (rc == 1) {
+		/* Quiet where the ruleset has no such sets. */
+		if (nftblack_exists(NULL, NOSPAMD_SET4, NOSPAMD_SET6) == -1) {
+			log_debug("no %s, and no nft sets %s and %s", path,
+			    NOSPAMD_SET4, NOSPAMD_SET6);
+			goto done;
+		}
+		log_info("no %s: emptying nft sets %s and %s", path,
+		    NOSPAMD_SET4, NOSPAMD_SET6);
+	}
+	if (nftblack_load(NULL, NOSPAMD_SET4, NOSPAMD_SET6, &v4, &v6) == -1)
+		ret = -1;
+	else
+		log_debug("nft sets %s and %s: %zu and %zu ranges from %s",
+		    NOSPAMD_SET4, NOSPAMD_SET6, v4.n, v6.n, path);
+ done:
+	cidr_list_free(&v4);
+	cidr_list_free(&v6);
+	return ret;
+}

@@ -1,0 +1,241 @@
+/*
+ * Reading one SPF record (RFC 7208): which terms name networks, and
+ * which other domains must be asked.  Only terms with the pass
+ * qualifier authorize anything; a network behind "-", "~" or "?" is
+ * not one to let by.  Terms that cannot name a network (exists, ptr,
+ * macros) are skipped with a note.  The record is untrusted: every
+ * term is copied into a bounded buffer or refused.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "spfwalk.h"
+
+static int	prefix(const char *, int, int *);
+static int	dual_cidr(char *, int *, int *);
+static void	ipnet(const struct spf_visit *, int, const char *);
+static void	hosts(const struct spf_visit *, int, const char *,
+		    const char *, const char *);
+
+/* "v=spf1" alone or followed by a blank. */
+int
+spf_is_record(const char *s, size_t len)
+{
+	return len >= 6 && strncasecmp(s, "v=spf1", 6) == 0 &&
+	    (len == 6 || s[6] == ' ');
+}
+
+/* A host name: letters, digits, '-', '_', dots; labels of 1..63. */
+int
+spf_name_ok(const char *s)
+{
+	size_t	 len = strlen(s), lab = 0, i;
+
+	if (len == 0 || len >= SPF_NAMEMAX - 1)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (lab == 0 && !(i == len - 1 && i > 0))
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_')
+			return 0;
+		if (++lab > 63)
+			return 0;
+	}
+	return 1;
+}
+
+/* "N" with 0 <= N <= max, digits only.  0, or -1. */
+static int
+prefix(const char *s, int max, int *out)
+{
+	int	 v = 0;
+
+	if (*s == '\0' || strlen(s) > 3)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Cut "/c4", "//c6" or "/c4//c6" off the end of s.  The defaults are
+ * the full lengths.  0, or -1 if they do not parse.
+ */
+static int
+dual_cidr(char *s, int *c4, int *c6)
+{
+	char	*p, *q;
+
+	*c4 = 32;
+	*c6 = 128;
+	if ((p = strchr(s, '/')) == NULL)
+		return 0;
+	*p++ = '\0';
+	if (*p == '/')		/* "//c6" */
+		return prefix(p + 1, 128, c6);
+	if ((q = strstr(p, "//")) != NULL) {
+		*q = '\0';
+		if (prefix(q + 2, 128, c6) == -1)
+			return -1;
+	}
+	return prefix(p, 32, c4);
+}
+
+static void
+ipnet(const struct spf_visit *v, int af, const char *arg)
+{
+	struct cidr_range	 r;
+	struct cidr_ip		 ip;
+	unsigned char		 b[16];
+	char			 a[INET6_ADDRSTRLEN + 8], *p;
+	int			 bits = af == AF_INET ? 32 : 128;
+
+	if (strlcpy(a, arg, sizeof(a)) >= sizeof(a)) {
+		v->error(v->arg, "bad ip%c: term", af == AF_INET ? '4' : '6');
+		return;
+	}
+	if ((p = strchr(a, '/')) != NULL) {
+		*p++ = '\0';
+		if (prefix(p, bits, &bits) == -1) {
+			v->error(v->arg, "bad prefix length in ip%c:%s",
+			    af == AF_INET ? '4' : '6', arg);
+			return;
+		}
+	}
+	if (inet_pton(af, a, b) != 1) {
+		v->error(v->arg, "bad address in ip%c:%s",
+		    af == AF_INET ? '4' : '6', arg);
+		return;
+	}
+	cidr_ip_from_bytes(af, b, &ip);
+	if (cidr_block(af, &ip, bits, &r) == -1) {
+		v->error(v->arg, "bad ip%c:%s", af == AF_INET ? '4' : '6',
+		    arg);
+		return;
+	}
+	v->net(v->arg, af, &r);
+}
+
+/* a or mx: rest is "", ":domain", "/c4..." or ":domain/c4...". */
+static void
+hosts(const struct spf_visit *v, int mx, const char *term, const char *rest,
+    const char *domain)
+{
+	char	 spec[SPF_NAMEMAX + 16], *d;
+	int	 c4, c6;
+
+	if (*rest != '\0' && *rest != ':' && *rest != '/') {
+		v->note(v->arg, "unknown term %s skipped", term);
+		return;
+	}
+	if (strlcpy(spec, *rest == ':' ? rest + 1 : rest, sizeof(spec)) >=
+	    sizeof(spec)) {
+		v->error(v->arg, "%s: domain too long", term);
+		return;
+	}
+	if (dual_cidr(spec, &c4, &c6) == -1) {
+		v->error(v->arg, "bad prefix length in %s", term);
+		return;
+	}
+	d = *rest == ':' ? spec : (char *)domain;
+	if (strchr(d, '%') != NULL) {
+		v->note(v->arg, "%s has a macro, skipped", term);
+		return;
+	}
+	if (!spf_name_ok(d)) {
+		v->error(v->arg, "bad domain in %s", term);
+		return;
+	}
+	v->hosts(v->arg, mx, d, c4, c6);
+}
+
+/*
+ * Walk the terms of rec, the record of domain.  redirect= applies only
+ * when the record has no "all" (RFC 7208 6.1), so it is followed last.
+ */
+void
+spf_parse(const char *rec, const char *domain, const struct spf_visit *v)
+{
+	char	 buf[SPF_RECMAX], redirect[SPF_NAMEMAX], *t, *last, *name;
+	int	 all = 0;
+
+	redirect[0] = '\0';
+	if (strlcpy(buf, rec, sizeof(buf)) >= sizeof(buf)) {
+		v->error(v->arg, "SPF record longer than %d bytes",
+		    SPF_RECMAX - 1);
+		return;
+	}
+	t = strtok_r(buf, " ", &last);		/* v=spf1 */
+	while ((t = strtok_r(NULL, " ", &last)) != NULL) {
+		name = t;
+		if (*name == '+')
+			name++;
+		else if (*name == '-' || *name == '~' || *name == '?') {
+			if (strcasecmp(name + 1, "all") == 0)
+				all = 1;
+			else
+				v->note(v->arg, "%s: not a pass, skipped", t);
+			continue;
+		}
+		if (strcasecmp(name, "all") == 0)
+			all = 1;
+		else if (strncasecmp(name, "include:", 8) == 0) {
+			if (strchr(name + 8, '%') != NULL)
+				v->note(v->arg, "%s has a macro, skipped", t);
+			else if (!spf_name_ok(name + 8))
+				v->error(v->arg, "bad domain in %s", t);
+			else
+				v->record(v->arg, "include", name + 8);
+		} else if (strncasecmp(name, "redirect=", 9) == 0) {
+			if (strchr(name + 9, '%') != NULL)
+				v->note(v->arg, "%s has a macro, skipped", t);
+			else if (!spf_name_ok(name + 9))
+				v->error(v->arg, "bad domain in %s", t);
+			else
+				strlcpy(redirect, name + 9, sizeof(redirect));
+		} else if (strncasecmp(name, "ip4:", 4) == 0)
+			ipnet(v, AF_INET, name + 4);
+		else if (strncasecmp(name, "ip6:", 4) == 0)
+			ipnet(v, AF_INET6, name + 4);
+		else if (strncasecmp(name, "a", 1) == 0 &&
+		    (name[1] == '\0' || name[1] == ':' || name[1] == '/'))
+			hosts(v, 0, t, name + 1, domain);
+		else if (strncasecmp(name, "mx", 2) == 0 &&
+		    (name[2] == '\0' || name[2] == ':' || name[2] == '/'))
+			hosts(v, 1, t, name + 2, domain);
+		else if (strncasecmp(name, "ptr", 3) == 0 ||
+		    strncasecmp(name, "exists:", 7) == 0)
+			v->note(v->arg, "%s names no network, skipped", t);
+		else if (strchr(name, '=') != NULL)
+			continue;	/* exp= and unknown modifiers */
+		else
+			v->note(v->arg, "unknown term %s skipped", t);
+	}
+	if (redirect[0] != '\0') {
+		if (all)
+			v->note(v->arg, "redirect=%s ignored: the record has "
+			    "\"all\"", redirect);
+		else
+			v->record(v->arg, "redirect", redirect);
+	}
+}
