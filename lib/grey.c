@@ -12,6 +12,7 @@
  * Used by: spamd (tuples, traps, scan), spamlogd (grey_white_seen), spamdb
  * (grey_admin_set).
  */
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,3 +586,97 @@ out:
 	free(sc.ch);
 	return rc;
 }
+
+/*
+ * WHITE entries whose address is listed: found by a walk, at most
+ * DROP_BATCH a pass so that memory does not grow with the database,
+ * then deleted in one transaction each pass.
+ */
+#define DROP_BATCH	1024
+
+struct drop_ctx {
+	int		(*listed)(const char *, void *);
+	void		 *arg;
+	char		  ip[DROP_BATCH][INET6_ADDRSTRLEN];
+	int		  gone[DROP_BATCH];
+	size_t		  n;
+	int		  full;
+};
+
+static int
+drop_visit(const char *key, size_t keylen, const struct gdata *gd,
+    void *arg)
+{
+	struct drop_ctx	*d = arg;
+	char		 ip[INET6_ADDRSTRLEN];
+
+	if (gd_type(key, keylen, gd) != GD_WHITE || keylen >= sizeof(ip))
+		return 0;
+	memcpy(ip, key, keylen);
+	ip[keylen] = '\0';
+	if (!d->listed(ip, d->arg))
+		return 0;
+	if (d->n == DROP_BATCH) {
+		d->full = 1;
+		return 1;
+	}
+	memcpy(d->ip[d->n++], ip, keylen + 1);
+	return 0;
+}
+
+static int
+drop_txn(struct store *st, void *arg)
+{
+	struct drop_ctx	*d = arg;
+	struct gdata	 gd;
+	size_t		 i, len;
+	int		 rv;
+
+	for (i = 0; i < d->n; i++) {
+		d->gone[i] = 0;
+		len = strlen(d->ip[i]);
+		/* Still WHITE?  spamlogd or spamdb may have been here. */
+		if ((rv = st->ops->get(st->h, d->ip[i], len, &gd)) < 0)
+			return rv;
+		if (rv != STORE_OK || gd.pcount < 0)
+			continue;
+		if ((rv = st->ops->del(st->h, d->ip[i], len)) < 0)
+			return rv;
+		d->gone[i] = 1;
+	}
+	return STORE_OK;
+}
+
+int
+grey_white_drop(struct store *st, int (*listed)(const char *, void *),
+    void (*gone)(const char *, void *), void *arg)
+{
+	struct drop_ctx	*d;
+	size_t		 i, total = 0;
+	int		 rc = -1;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		log_warn("dropping listed WHITE entries");
+		return -1;
+	}
+	d->listed = listed;
+	d->arg = arg;
+	do {
+		d->n = 0;
+		d->full = 0;
+		if (st->ops->walk(st->h, drop_visit, d) != STORE_OK)
+			goto out;
+		if (d->n > 0 && store_txn(st, drop_txn, d) != STORE_OK)
+			goto out;
+		for (i = 0; i < d->n; i++)
+			if (d->gone[i]) {
+				gone(d->ip[i], arg);
+				total++;
+			}
+	} while (d->full);
+	rc = (int)(total > INT32_MAX ? INT32_MAX : total);
+ out:
+	free(d);
+	return rc;
+}
+

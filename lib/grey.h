@@ -147,4 +147,14 @@ struct grey_scan_stats {
 int		grey_scan(struct store *, const struct grey_conf *, time_t now,
 		    const struct grey_scan_cb *, struct grey_scan_stats *);
 
+/*
+ * Delete every WHITE entry whose address listed() says is on a
+ * blacklist, as OpenBSD's greylister does; gone() hears of each one
+ * deleted.  Works in passes of bounded size.  Returns how many went, or
+ * -1 on a storage error.
+ */
+int		grey_white_drop(struct store *,
+		    int (*listed)(const char *ip, void *),
+		    void (*gone)(const char *ip, void *), void *arg);
+
 #endif

@@ -21,8 +21,7 @@
 
 #define NOSPAMD_LINEMAX	1024
 
-/* Read path into v4 and v6.  0; 1 for no file; -1, logged. */
-static int
+int
 nospamd_read(const char *path, struct cidr_list *v4, struct cidr_list *v6)
 {
 	struct cidr_range	 r;
@@ -82,40 +81,30 @@ nospamd_read(const char *path, struct cidr_list *v4, struct cidr_list *v6)
 }
 
 int
-nospamd_load(const char *path, int dryrun)
+nospamd_load(const char *path, int rc, const struct cidr_list *v4,
+    const struct cidr_list *v6, int dryrun)
 {
-	struct cidr_list	 v4, v6;
-	int			 rc, ret = 0;
-
-	cidr_list_init(&v4, AF_INET);
-	cidr_list_init(&v6, AF_INET6);
-	if ((rc = nospamd_read(path, &v4, &v6)) == -1) {
-		ret = -1;
-		goto done;
-	}
+	if (rc == -1)
+		return -1;
 	if (dryrun) {
 		printf("# nft sets %s %s: %zu and %zu ranges%s\n",
-		    NOSPAMD_SET4, NOSPAMD_SET6, v4.n, v6.n,
+		    NOSPAMD_SET4, NOSPAMD_SET6, v4->n, v6->n,
 		    rc == 1 ? " (no file)" : "");
-		goto done;
+		return 0;
 	}
 	if (rc == 1) {
 		/* Quiet where the ruleset has no such sets. */
 		if (nftblack_exists(NULL, NOSPAMD_SET4, NOSPAMD_SET6) == -1) {
 			log_debug("no %s, and no nft sets %s and %s", path,
 			    NOSPAMD_SET4, NOSPAMD_SET6);
-			goto done;
+			return 0;
 		}
 		log_info("no %s: emptying nft sets %s and %s", path,
 		    NOSPAMD_SET4, NOSPAMD_SET6);
 	}
-	if (nftblack_load(NULL, NOSPAMD_SET4, NOSPAMD_SET6, &v4, &v6) == -1)
-		ret = -1;
-	else
-		log_debug("nft sets %s and %s: %zu and %zu ranges from %s",
-		    NOSPAMD_SET4, NOSPAMD_SET6, v4.n, v6.n, path);
- done:
-	cidr_list_free(&v4);
-	cidr_list_free(&v6);
-	return ret;
+	if (nftblack_load(NULL, NOSPAMD_SET4, NOSPAMD_SET6, v4, v6) == -1)
+		return -1;
+	log_debug("nft sets %s and %s: %zu and %zu ranges from %s",
+	    NOSPAMD_SET4, NOSPAMD_SET6, v4->n, v6->n, path);
+	return 0;
 }

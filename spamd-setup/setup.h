@@ -49,8 +49,24 @@ void	slist_free(struct slist *);
 
 /* nospamd.c */
 #define NOSPAMD_PATH	"/etc/mail/nospamd"
-/* Load the file into the nospamd sets; with dryrun, only say so. */
-int	nospamd_load(const char *path, int dryrun);
+/*
+ * The bypass list: nospamd_read reads the file into v4 and v6 (0; 1 for
+ * no file; -1 for a bad one, logged with file:line); nospamd_load puts
+ * what was read into the nospamd sets (with dryrun, only says so),
+ * nothing for a bad file.  spamd-setup also takes these ranges out of
+ * the black lists spamd gets, so that spamd never takes a host of the
+ * bypass list off the whitelist (the nft black sets keep them).
+ */
+int	nospamd_read(const char *path, struct cidr_list *v4,
+	    struct cidr_list *v6);
+int	nospamd_load(const char *path, int rc, const struct cidr_list *v4,
+	    const struct cidr_list *v6, int dryrun);
+/*
+ * Take the bypass list out of the black lists spamd gets, so that spamd
+ * never takes a host of it off the whitelist (its nft black sets keep
+ * them).  0, or -1 if the file is bad (nothing taken out).
+ */
+int	nospamd_subtract(const char *path, struct slist **res, size_t nres);
 
 /* cfgsend.c */
 /*

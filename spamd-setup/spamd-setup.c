@@ -109,6 +109,20 @@ make_results(struct sdconf *sc, struct slist *lists, struct slist **res,
 	return failed;
 }
 
+/* Take the bypass list out of what spamd gets (see nospamd_read). */
+static void
+bypass(struct slist **res, size_t nres, const struct cidr_list *v4,
+    const struct cidr_list *v6)
+{
+	size_t	 i;
+
+	for (i = 0; i < nres; i++)
+		if (cidr_list_subtract(&res[i]->v4, v4) == -1 ||
+		    cidr_list_subtract(&res[i]->v6, v6) == -1)
+			fatal("taking the bypass list out of %s",
+			    res[i]->conf->name);
+}
+
 /*
  * The union of the black lists into the nft sets.  Not when a list is
  * missing: its old entries would go, so the sets stay as they were.
@@ -157,6 +171,8 @@ main(int argc, char *argv[])
 	int		 ch, bflag = 0, daemonize = 0, dryrun = 0, status = 0;
 	int		 failed = 0, bad, fd = -1, wstatus;
 	pid_t		 pid;
+	struct cidr_list by4, by6;
+	int		 byrc;
 
 	while ((ch = getopt(argc, argv, "bDdf:N:n")) != -1) {
 		switch (ch) {
@@ -222,6 +238,13 @@ main(int argc, char *argv[])
 	 * take about as long, and each has a core.  spamd's lists are in
 	 * place once the child has its answer; both are, once we have it.
 	 */
+	/* The bypass list first: what spamd gets leaves it out. */
+	cidr_list_init(&by4, AF_INET);
+	cidr_list_init(&by6, AF_INET6);
+	if ((byrc = nospamd_read(nospamd, &by4, &by6)) == -1) {
+		cidr_list_free(&by4);
+		cidr_list_free(&by6);
+	}
 	pid = -1;
 	if (bflag && !dryrun) {
 		fflush(stdout);
@@ -229,17 +252,21 @@ main(int argc, char *argv[])
 		if ((pid = fork()) == -1)
 			err(1, "fork");
 		if (pid == 0) {
+			bypass(res, nres, &by4, &by6);
 			if (cfgsend_lists(res, nres, names, nnames, 0,
 			    &fd) == -1 || cfgsend_wait(fd) == -1)
 				_exit(1);
 			_exit(0);
 		}
-	} else if (cfgsend_lists(res, nres, names, nnames, dryrun,
-	    &fd) == -1)
-		status = 1;
+	} else {
+		bypass(res, nres, &by4, &by6);
+		if (cfgsend_lists(res, nres, names, nnames, dryrun, &fd) ==
+		    -1)
+			status = 1;
+	}
 	if (bflag && load_nft(res, nres, dryrun) == -1)
 		status = 1;
-	if (nospamd_load(nospamd, dryrun) == -1)
+	if (nospamd_load(nospamd, byrc, &by4, &by6, dryrun) == -1)
 		status = 1;
 	if (pid > 0) {
 		while (waitpid(pid, &wstatus, 0) == -1)
@@ -253,6 +280,8 @@ main(int argc, char *argv[])
 		slist_free(res[i]);
 		free(res[i]);
 	}
+	cidr_list_free(&by4);
+	cidr_list_free(&by6);
 	free(res);
 	free(names);
 	free(lists);

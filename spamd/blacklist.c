@@ -270,6 +270,20 @@ bl_install(const char *tag, const char *msg, enum bl_origin origin,
 	return -1;
 }
 
+static int	bl_quiet_flag;
+
+void
+bl_quiet(int on)
+{
+	bl_quiet_flag = on;
+}
+
+int
+bl_is_quiet(void)
+{
+	return bl_quiet_flag;
+}
+
 size_t
 bl_keep_only(char *const *tags, size_t ntags)
 {
@@ -280,7 +294,9 @@ bl_keep_only(char *const *tags, size_t ntags)
 			if (strcmp(lists[i]->tag, tags[j]) == 0)
 				break;
 		if (j == ntags && lists[i]->origin == BL_CONFIG) {
-			log_info("blacklist %s removed", lists[i]->tag);
+			if (!bl_quiet_flag)
+				log_info("blacklist %s removed",
+				    lists[i]->tag);
 			list_free(lists[i]);
 			gone++;
 			continue;

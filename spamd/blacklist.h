@@ -69,6 +69,12 @@ int	bl_write(FILE *fp);
 
 /* The lists addr is on, or NULL. */
 const struct bl_hit *bl_match(const struct addr *);
+/*
+ * The greylister loads the saved lists only to match WHITE entries:
+ * there, installing and removing lists is not news worth a log line.
+ */
+void	bl_quiet(int);
+int	bl_is_quiet(void);
 
 /* For logs and tests. */
 size_t	bl_nlists(void);

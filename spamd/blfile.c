@@ -150,6 +150,9 @@ blfile_save(void)
 static void
 damaged(const char *why)
 {
+	/* The greylister reads the file after the engine, which said it. */
+	if (bl_is_quiet())
+		return;
 	log_warnx("blacklists: saved file %s/%s refused: %s; spamd starts "
 	    "with no blacklists until spamd-setup loads them", dpath,
 	    BLFILE_NAME, why);
@@ -172,7 +175,9 @@ blfile_load(void)
 		return;
 	if ((fd = openat(dfd, BLFILE_NAME, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
+		if (errno == ENOENT && bl_is_quiet())
+			;
+		else if (errno == ENOENT)
 			log_info("blacklists: none saved in %s; none until "
 			    "spamd-setup loads them", dpath);
 		else
@@ -250,7 +255,7 @@ blfile_load(void)
 	if (p.refused > 0) {
 		bl_keep_only(NULL, 0);
 		damaged("lines refused");
-	} else
+	} else if (!bl_is_quiet())
 		log_info("blacklists: %u lists loaded from %s/%s", p.applied,
 		    dpath, BLFILE_NAME);
 	cfgparse_clear(&p);

@@ -105,8 +105,9 @@ finish(struct cfgparse *p)
 	}
 	bl_stage_init(&p->stage);
 	p->applied++;
-	log_info("blacklist %s: %zu IPv4 and %zu IPv6 entries", p->tag, n4,
-	    n6);
+	if (!bl_is_quiet())
+		log_info("blacklist %s: %zu IPv4 and %zu IPv6 entries",
+		    p->tag, n4, n6);
 	line_reset(p);
 	p->line++;
 }

@@ -25,6 +25,7 @@
 #include "blfile.h"
 #include "cfgparse.h"
 #include "cfgsock.h"
+#include "spamd.h"
 #include "log.h"
 
 #define CFG_BUFSIZE	65536	/* unparsed input */
@@ -294,8 +295,10 @@ conn_close(const char *why)
 	    "%zu lists loaded", cs.peer, cs.p.applied, cs.p.refused,
 	    bl_nlists());
 	/* On disk before the answer: "applied" means kept across restarts. */
-	if (cs.p.applied > 0 || cs.p.removed > 0)
+	if (cs.p.applied > 0 || cs.p.removed > 0) {
 		blfile_save();
+		engine_black_saved();
+	}
 	if (why == NULL) {
 		/* A short line into an idle socket: it cannot block. */
 		n = snprintf(ans, sizeof(ans), "applied %u refused %u\n",

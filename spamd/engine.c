@@ -324,6 +324,21 @@ grey_send(struct con *c)
 	}
 }
 
+void
+engine_black_saved(void)
+{
+	struct grey_msg	 m;
+
+	if (gfd == -1)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.version = GREYMSG_VERSION;
+	m.type = GM_BLACK;
+	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_warn("greylister not told of the new blacklists; "
+		    "listed WHITE hosts stay until the next load");
+}
+
 /*
  * Datagrams from sync peers go to the greylister as they came: it holds
  * the key and checks them.  Here only the size is bounded.

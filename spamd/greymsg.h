@@ -6,7 +6,9 @@
  * or an address that does not parse, and logs it.
  *
  * Engine to greylister: GM_TUPLE, and GM_SYNC with a datagram from a
- * sync peer as it came (the greylister checks it).  Greylister to
+ * sync peer as it came (the greylister checks it); GM_BLACK when new
+ * blacklists are saved to disk, so that the greylister, which reads
+ * them there, takes listed hosts off the whitelist.  Greylister to
  * engine: the greytrap
  * list, as GM_TRAP_ADD of one ip as soon as it is trapped, and after
  * each scan that changed it the whole list between GM_TRAP_BEGIN and
@@ -29,7 +31,8 @@ enum greymsg_type {
 	GM_TRAP_ADD,		/* ip is trapped until expire */
 	GM_TRAP_BEGIN,		/* a full greytrap list follows */
 	GM_TRAP_END,		/* ... and is complete */
-	GM_SYNC			/* a sync datagram of len bytes from ip */
+	GM_SYNC,		/* a sync datagram of len bytes from ip */
+	GM_BLACK		/* new blacklists are saved: drop listed WHITE */
 };
 
 struct grey_msg {

@@ -19,6 +19,8 @@
 
 #include "addr.h"
 #include "firewall.h"
+#include "blacklist.h"
+#include "blfile.h"
 #include "greymsg.h"
 #include "gsync.h"
 #include "trapdom.h"
@@ -66,6 +68,7 @@ static void	gp_greylist(struct store *, const char *, const char *,
 static void	gp_sync_entry(const struct sync_entry *, const char *,
 		    void *);
 static void	gp_sync(struct store *, struct grey_msg *);
+static void	gp_black(struct store *);
 static int	gp_read(struct store *, int);
 static int	gp_mend(struct store *);
 static void	gp_scan(struct store *);
@@ -181,6 +184,54 @@ gp_greylist(struct store *st, const char *ip, const char *dst,
 	}
 	if (!synced)
 		gsync_grey(ip, helo, from, to, now);
+}
+
+/* Is ip on a blacklist the engine saved?  For grey_white_drop. */
+static int
+gp_listed(const char *ip, void *arg)
+{
+	struct addr	 a;
+
+	(void)arg;
+	return addr_parse(&a, ip) == 0 && bl_match(&a) != NULL;
+}
+
+static void
+gp_unlisted(const char *ip, void *arg)
+{
+	const struct bl_hit	*h;
+	struct addr		 a;
+
+	(void)arg;
+	h = addr_parse(&a, ip) == 0 ? bl_match(&a) : NULL;
+	log_info("%s blacklisted (%s), removing from whitelist", ip,
+	    h != NULL ? h->tags : "?");
+	fw_white_del(ip);
+}
+
+/*
+ * New blacklists: read them where the engine saved them and take every
+ * listed host off the whitelist at once, in the database and the sets,
+ * as OpenBSD's greylister does at its scan.  spamd-setup leaves the
+ * bypass list (nospamd) out of what it sends, so those hosts stay.
+ */
+static void
+gp_black(struct store *st)
+{
+	int	 n;
+
+	bl_quiet(1);
+	bl_keep_only(NULL, 0);
+	blfile_load();
+	if (bl_nlists() == 0)
+		return;
+	n = grey_white_drop(st, gp_listed, gp_unlisted, NULL);
+	if (n == -1)
+		log_warnx("blacklists: could not take listed hosts off the "
+		    "whitelist; the next load tries again");
+	else if (n > 0)
+		log_info("blacklists: %d listed host%s taken off the "
+		    "whitelist", n, n == 1 ? "" : "s");
 }
 
 /* A datagram from a sync peer, forwarded by the engine. */
@@ -402,7 +453,8 @@ gp_read(struct store *st, int fd)
 		case GMR_DROPPED:
 			break;
 		case GMR_RECORD:
-			if (m.type != GM_TUPLE && m.type != GM_SYNC) {
+			if (m.type != GM_TUPLE && m.type != GM_SYNC &&
+			    m.type != GM_BLACK) {
 				log_warnx("greylister: dropped record of "
 				    "type %u", m.type);
 				break;
@@ -410,8 +462,10 @@ gp_read(struct store *st, int fd)
 			(void)gp_mend(st);
 			if (m.type == GM_TUPLE)
 				gp_tuple(st, &m);
-			else
+			else if (m.type == GM_SYNC)
 				gp_sync(st, &m);
+			else
+				gp_black(st);
 			/* A sync datagram would meet its replay guard. */
 			if (m.type == GM_TUPLE && store_broken(st) &&
 			    gp_mend(st) == 0)
@@ -514,6 +568,9 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 	gp_start = time(NULL);
 	trapdom_init(conf.alloweddomains);
 	fw_reconcile(st, time(NULL));
+	fw_batch_begin();
+	gp_black(st);		/* hosts listed while we were down */
+	fw_batch_end();
 	gp_scan(st);		/* expire what went stale, send the traps */
 
 	interval = gp_scan_interval();

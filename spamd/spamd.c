@@ -486,7 +486,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
 	cfgsock_close();
-	blfile_close();
+	/* The greylister keeps the blacklists' directory: it reads them. */
 	if ((st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf))) ==
 	    NULL)
 		fatalx("%s", errbuf);

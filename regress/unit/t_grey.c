@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include "grey.h"
 #include "store_mem.h"
@@ -194,6 +195,56 @@ test_seen_admin(void)
 	rv = grey_admin_set(st, &gc, t0, GD_GREY, "192.0.2.5", &rec);
 	ok(rv == STORE_ERR && get(st, "192.0.2.5", &gd) == STORE_NOTFOUND,
 	    "admin: GREY cannot be set");
+	store_close(st);
+}
+
+/* grey_white_drop: listed WHITE entries go, in passes; nothing else. */
+static int	ndropped;
+
+static int
+listed_odd(const char *ip, void *arg)
+{
+	size_t	 n = strlen(ip);
+
+	(void)arg;
+	return strncmp(ip, "198.18.", 7) == 0 && (ip[n - 1] - '0') % 2 == 1;
+}
+
+static void
+dropped(const char *ip, void *arg)
+{
+	(void)ip;
+	(void)arg;
+	ndropped++;
+}
+
+static void
+test_white_drop(void)
+{
+	struct store	*st = store_mem_open();
+	struct gdata	 gd;
+	char		 ip[INET6_ADDRSTRLEN];
+	int		 i, n, left = 0;
+
+	for (i = 0; i < 3000; i++) {
+		snprintf(ip, sizeof(ip), "198.18.%d.%d", i / 250, i % 250);
+		grey_admin_set(st, &gc, 1000, GD_WHITE, ip, &gd);
+	}
+	grey_admin_set(st, &gc, 1000, GD_TRAPPED_T, "198.18.99.1", &gd);
+	grey_tuple(st, &gc, 1000, "198.18.99.3", "h", "<a@b>", "<c@d>", NULL);
+	n = grey_white_drop(st, listed_odd, dropped, NULL);
+	for (i = 0; i < 3000; i++) {
+		snprintf(ip, sizeof(ip), "198.18.%d.%d", i / 250, i % 250);
+		if (get(st, ip, &gd) == STORE_OK)
+			left++;
+	}
+	ok(n == 1500 && ndropped == 1500 && left == 1500,
+	    "listed WHITE entries dropped over passes of 1024: %d, told %d, "
+	    "%d left", n, ndropped, left);
+	ok(get(st, "198.18.99.1", &gd) == STORE_OK &&
+	    gd.pcount == GD_TRAPPED, "a listed TRAPPED entry stays");
+	ok(grey_known(st, 1000, "198.18.99.3", "h", "<a@b>", "<c@d>") == 1,
+	    "a listed host's GREY tuple stays");
 	store_close(st);
 }
 
@@ -461,5 +512,6 @@ main(void)
 	test_txn();
 	test_seen_admin();
 	test_sync();
+	test_white_drop();
 	return tap_done();
 }
