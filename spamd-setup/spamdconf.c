@@ -134,7 +134,7 @@ split_records(struct parser *ps, const char *buf, size_t len)
 	const char	*p = buf, *end = buf + len, *nl, *s;
 	size_t		*lineoff = NULL, nlines = 0, capl = 0, *tmpo;
 	int		*lineno = NULL, *tmpn, line = 0, cont = 0, ret = -1;
-	size_t		 n;
+	size_t		 n, i;
 	struct rec	*r = NULL;
 
 	while (p < end) {
@@ -151,7 +151,10 @@ split_records(struct parser *ps, const char *buf, size_t len)
 			goto done;
 		}
 		if (!cont) {
-			if (n == 0 || strspn(s, " \t") >= n)
+			/* Bounded: the last line has no newline nor NUL. */
+			for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+				;
+			if (i == n)
 				continue;
 			if (s[0] == '#')
 				continue;

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+#include <sys/wait.h>
+
 #include "../../spamd-setup/spamdconf.c"
 #include "tap.h"
 
@@ -251,11 +254,43 @@ t_broken(void)
 	unlink(path);
 }
 
+/*
+ * The file is a buffer of len bytes, not a string: a last line of
+ * blanks without a newline must not be read past.  The text ends where
+ * an unreadable page begins, so any read beyond it kills the child.
+ */
+static void
+t_unterminated(void)
+{
+	static const char text[] = "all:a\na:white:file=x\n\t ";
+	struct sdconf	 sc;
+	long		 pg = sysconf(_SC_PAGESIZE);
+	char		*m;
+	pid_t		 pid;
+	int		 st = -1;
+
+	m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || mprotect(m + pg, pg, PROT_NONE) == -1) {
+		ok(0, "mmap, mprotect");
+		return;
+	}
+	memcpy(m + pg - (sizeof(text) - 1), text, sizeof(text) - 1);
+	if ((pid = fork()) == 0)
+		_exit(sdconf_parse("test.conf", m + pg - (sizeof(text) - 1),
+		    sizeof(text) - 1, &sc, err, sizeof(err)) == 0 ? 0 : 1);
+	if (pid == -1 || waitpid(pid, &st, 0) == -1)
+		st = -1;
+	ok(st == 0, "a last line of blanks without newline is not read past");
+	munmap(m, 2 * pg);
+}
+
 int
 main(void)
 {
 	t_openbsd();
 	t_details();
 	t_broken();
+	t_unterminated();
 	return tap_done();
 }
