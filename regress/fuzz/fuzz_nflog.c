@@ -21,21 +21,17 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-struct wbuf {
-	uint8_t	 b[256];
-	size_t	 len;
-};
+#define RECMAX	256
 
-/* A TLV as the kernel writes it: length and type in host order. */
-static void
-put_tlv(struct wbuf *w, uint16_t type, const void *v, size_t vlen)
+/* A TLV as the kernel writes it; returns the room it takes, padded. */
+static size_t
+put_tlv(uint8_t *p, uint16_t type, const void *v, size_t vlen)
 {
-	uint16_t	 tlen = (uint16_t)(4 + vlen);
+	uint16_t	 hdr[2] = { (uint16_t)(4 + vlen), type };
 
-	memcpy(w->b + w->len, &tlen, 2);
-	memcpy(w->b + w->len + 2, &type, 2);
-	memcpy(w->b + w->len + 4, v, vlen);
-	w->len += (4 + vlen + 3) & ~(size_t)3;
+	memcpy(p, hdr, sizeof(hdr));
+	memcpy(p + sizeof(hdr), v, vlen);
+	return (sizeof(hdr) + vlen + 3) & ~(size_t)3;
 }
 
 static void
@@ -47,43 +43,40 @@ be32(uint8_t *p, uint32_t v)
 	p[3] = v;
 }
 
-/* The record of pk's fields: IP and TCP headers of the minimum size. */
-static void
-encode(const struct nflog_pkt *pk, struct wbuf *w)
+/*
+ * The record of pk's fields, with IP and TCP headers of the minimum
+ * size; returns its length.
+ */
+static size_t
+encode(const struct nflog_pkt *pk, uint8_t *w)
 {
 	uint8_t	 v[4], pkt[60], *tcp;
-	size_t	 iplen;
+	size_t	 len = 4, iplen, alen;
+	int	 v4 = pk->src.af == AF_INET;
 
-	memset(w, 0, sizeof(*w));
-	w->b[0] = pk->src.af;
-	w->len = 4;
+	memset(w, 0, RECMAX);
+	w[0] = pk->src.af;
 	if (pk->hook != -1) {
 		memset(v, 0, sizeof(v));
 		v[2] = (uint8_t)pk->hook;
-		put_tlv(w, NFULA_PACKET_HDR, v, 4);
+		len += put_tlv(w + len, NFULA_PACKET_HDR, v, 4);
 	}
 	be32(v, pk->indev);
-	put_tlv(w, NFULA_IFINDEX_INDEV, v, 4);
+	len += put_tlv(w + len, NFULA_IFINDEX_INDEV, v, 4);
 	be32(v, pk->outdev);
-	put_tlv(w, NFULA_IFINDEX_OUTDEV, v, 4);
+	len += put_tlv(w + len, NFULA_IFINDEX_OUTDEV, v, 4);
 	if (pk->prefix[0] != '\0')
-		put_tlv(w, NFULA_PREFIX, pk->prefix, strlen(pk->prefix) + 1);
+		len += put_tlv(w + len, NFULA_PREFIX, pk->prefix,
+		    strlen(pk->prefix) + 1);
+	/* IPv4: total length 40; IPv6: payload length 20. */
 	memset(pkt, 0, sizeof(pkt));
-	if (pk->src.af == AF_INET) {
-		iplen = 20;
-		pkt[0] = 0x45;
-		pkt[3] = 40;
-		pkt[9] = IPPROTO_TCP;
-		memcpy(pkt + 12, pk->src.a, 4);
-		memcpy(pkt + 16, pk->dst.a, 4);
-	} else {
-		iplen = 40;
-		pkt[0] = 0x60;
-		pkt[5] = 20;
-		pkt[6] = IPPROTO_TCP;
-		memcpy(pkt + 8, pk->src.a, 16);
-		memcpy(pkt + 24, pk->dst.a, 16);
-	}
+	iplen = v4 ? 20 : 40;
+	alen = v4 ? 4 : 16;
+	pkt[0] = v4 ? 0x45 : 0x60;
+	pkt[v4 ? 3 : 5] = v4 ? 40 : 20;
+	pkt[v4 ? 9 : 6] = IPPROTO_TCP;
+	memcpy(pkt + (v4 ? 12 : 8), pk->src.a, alen);
+	memcpy(pkt + (v4 ? 16 : 24), pk->dst.a, alen);
 	tcp = pkt + iplen;
 	tcp[0] = pk->sport >> 8;
 	tcp[1] = pk->sport & 0xff;
@@ -91,7 +84,7 @@ encode(const struct nflog_pkt *pk, struct wbuf *w)
 	tcp[3] = pk->dport & 0xff;
 	tcp[12] = 5 << 4;
 	tcp[13] = pk->tcpflags;
-	put_tlv(w, NFULA_PAYLOAD, pkt, iplen + 20);
+	return len + put_tlv(w + len, NFULA_PAYLOAD, pkt, iplen + 20);
 }
 
 static int
@@ -109,7 +102,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct nflog_pkt	 pk, pk2;
 	struct addr		 peer;
-	struct wbuf		 w;
+	uint8_t			 w[RECMAX];
+	size_t			 wlen;
 	const char		*why;
 	enum nflog_res		 res;
 	enum pkt_dir		 dir;
@@ -122,8 +116,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if ((pk.src.af != AF_INET && pk.src.af != AF_INET6) ||
 	    pk.dst.af != pk.src.af)
 		abort();
-	encode(&pk, &w);
-	if (nflog_decode(w.b, w.len, &pk2, &why) != NFLOG_OK || !same(&pk, &pk2))
+	wlen = encode(&pk, w);
+	if (nflog_decode(w, wlen, &pk2, &why) != NFLOG_OK || !same(&pk, &pk2))
 		abort();
 	why = NULL;
 	dir = nflog_direction(&pk, &peer, &why);

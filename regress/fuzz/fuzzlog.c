@@ -44,42 +44,29 @@ log_getverbose(void)
 	return fuzzlog_verbose;
 }
 
-#define FUZZLOG(name)							\
+/* A parser must never reach fatal(): stop with a trace. */
+static void __attribute__((noreturn))
+die(const char *f, va_list ap)
+{
+	vfprintf(stderr, f, ap);
+	abort();
+}
+
+#define FUZZLOG(name, how)						\
 void									\
 name(const char *f, ...)						\
 {									\
 	va_list	 ap;							\
 									\
 	va_start(ap, f);						\
-	fmt(f, ap);							\
+	how(f, ap);							\
 	va_end(ap);							\
 }
 
-FUZZLOG(log_warn)
-FUZZLOG(log_warnx)
-FUZZLOG(log_notice)
-FUZZLOG(log_info)
-FUZZLOG(log_debug)
-
-/* A parser must never reach these: stop with a trace. */
-void
-fatal(const char *f, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, f);
-	vfprintf(stderr, f, ap);
-	va_end(ap);
-	abort();
-}
-
-void
-fatalx(const char *f, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, f);
-	vfprintf(stderr, f, ap);
-	va_end(ap);
-	abort();
-}
+FUZZLOG(log_warn, fmt)
+FUZZLOG(log_warnx, fmt)
+FUZZLOG(log_notice, fmt)
+FUZZLOG(log_info, fmt)
+FUZZLOG(log_debug, fmt)
+FUZZLOG(fatal, die)
+FUZZLOG(fatalx, die)
