@@ -20,6 +20,25 @@ pc_libs	  = $(shell pkg-config --libs $(1))
 ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	     -Ilib $(call pc_cflags,libbsd-overlay libnftnl libmnl) -MMD -MP
 
+# SANITIZE=1: everything (programs, unit tests, tools) built with ASan
+# and UBSan in the same places, a finding fatal.  The last build's
+# flavour is kept in .sanitize, so switching rebuilds every object.
+ifeq ($(SANITIZE),1)
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer
+CFLAGS	 += $(SAN_FLAGS)
+LDFLAGS	 += $(SAN_FLAGS)
+# For the tests: a report aborts (so a daemon's death is seen) and goes
+# to stderr, which tests keep (spamd -d logs there, and fd 2 stays open
+# through its chroot).  Leaks at exit are by design for the daemons.
+SAN_ENV	  = ASAN_OPTIONS=abort_on_error=1:detect_leaks=0:print_summary=1 \
+	    UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+endif
+SAN_STAMP = .sanitize
+$(shell [ "$$(cat $(SAN_STAMP) 2>/dev/null)" = "$(SANITIZE)" ] || \
+    echo "$(SANITIZE)" >$(SAN_STAMP))
+$(SAN_STAMP): ;
+
 # Each program links what it uses.
 LIBSPAMD = lib/libspamd.a
 NFT_LIBS = $(call pc_libs,libnftnl libmnl)
@@ -72,11 +91,11 @@ all: $(PROGS)
 # What regress/ and bench/ run besides the programs.
 tests: $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
-%.o: %.c
+%.o: %.c $(SAN_STAMP)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-regress/unit/%.o: regress/unit/%.c
+regress/unit/%.o: regress/unit/%.c $(SAN_STAMP)
 	$(say) CC $@
 	$(Q)$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
@@ -108,15 +127,15 @@ spfwalk/spfwalk: $(SPFWALK_OBJS) $(LIBSPAMD)
 # Keep intermediate objects such as regress/unit/store_mem.o.
 .SECONDARY:
 .SECONDEXPANSION:
-regress/unit/t_%: regress/unit/t_%.c $$(UNIT_t_$$*) $(LIBSPAMD)
+regress/unit/t_%: regress/unit/t_%.c $$(UNIT_t_$$*) $(LIBSPAMD) $(SAN_STAMP)
 	$(say) CCLD $@
 	$(Q)$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_t_$*) $(TEST_LIBS)
 
-regress/tools/%: regress/tools/%.c $(LIBSPAMD)
+regress/tools/%: regress/tools/%.c $(LIBSPAMD) $(SAN_STAMP)
 	$(say) CCLD $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
 
-bench/bin/%: bench/src/%.c $(LIBSPAMD)
+bench/bin/%: bench/src/%.c $(LIBSPAMD) $(SAN_STAMP)
 	@mkdir -p bench/bin
 	$(say) CCLD $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
@@ -127,8 +146,9 @@ DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
 	   libssl-dev nftables iproute2 postfix swaks socat mandoc python3 \
 	   procps python3-bsddb3 libc-ares-dev nsd
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# Install those of the Debian packages $(1) that are missing.
+define deb_install
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 		    grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -144,10 +164,23 @@ deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 		    apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+# What `make fuzz' adds (clang and its libFuzzer runtime), and what
+# SANITIZE=1 adds (gcc's ASan and UBSan runtimes).
+FUZZ_PKGS = clang libclang-rt-14-dev
+SAN_PKGS  = libasan8 libubsan1
 
-check: deps
+.PHONY: deps-fuzz deps-sanitize
+deps:
+	$(call deb_install,$(DEB_PKGS))
+deps-fuzz:
+	$(call deb_install,$(FUZZ_PKGS))
+deps-sanitize:
+	$(call deb_install,$(SAN_PKGS))
+
+check: deps $(if $(filter 1,$(SANITIZE)),deps-sanitize)
 	$(MAKE) all tests
-	regress/run.sh
+	$(SAN_ENV) regress/run.sh
 
 demo: deps
 	$(MAKE) all
@@ -158,10 +191,21 @@ bench: all tests
 # libFuzzer harnesses, built with clang from the sources they test, each
 # run for FUZZ_SECONDS on its corpus in regress/fuzz/corpus/NAME.
 FUZZ_CC	     = clang
-FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
-	       -D_GNU_SOURCE -Ilib $(call pc_cflags,libbsd-overlay)
+FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined \
+	       -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Ilib \
+	       -Ispamd -Ispamd-setup -Ispamlogd \
+	       $(call pc_cflags,libbsd-overlay)
 FUZZ_SECONDS ?= 60
+FUZZ_LOG     = regress/fuzz/fuzzlog.c
 FUZZ_sync    = lib/sync.c lib/addr.c
+FUZZ_smtp    = spamd/smtp.c lib/gdata.c lib/addr.c $(FUZZ_LOG)
+FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
+	       lib/cidr.c lib/addr.c $(FUZZ_LOG)
+FUZZ_spamdconf = spamd-setup/spamdconf.c
+FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
+FUZZ_gdata   = lib/gdata.c lib/addr.c
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c
+FUZZ_cidr    = lib/cidr.c
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))
 
 regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)
@@ -169,14 +213,17 @@ regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) \
 	    $(CRYPTO_LIBS) $(BSD_LIBS)
 
-fuzz: deps $(FUZZ_BINS)
+fuzz: deps deps-fuzz
+	$(MAKE) $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 		n=$${f#regress/fuzz/fuzz_}; mkdir -p regress/fuzz/corpus/$$n; \
+		w=$$(mktemp -d) || exit 1; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		    -print_final_stats=1 regress/fuzz/corpus/$$n \
-		    2>regress/fuzz/$$n.log || \
-		    { tail -30 regress/fuzz/$$n.log; exit 1; }; \
+		    -print_final_stats=1 -artifact_prefix=regress/fuzz/ \
+		    $$w regress/fuzz/corpus/$$n 2>regress/fuzz/$$n.log || \
+		    { rm -rf $$w; tail -30 regress/fuzz/$$n.log; exit 1; }; \
+		rm -rf $$w; \
 		grep -E '^stat::number_of_executed_units' regress/fuzz/$$n.log; \
 	done
 
@@ -202,7 +249,7 @@ clean:
 	    spamdb/*.d spamlogd/*.o spamlogd/*.d spamd-setup/*.o \
 	    spamd-setup/*.d spfwalk/*.o spfwalk/*.d regress/unit/*.o regress/unit/*.d \
 	    regress/tools/*.d bench/src/*.d bench/bin/*.d $(PROGS) \
-	    $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(FUZZ_BINS)
+	    $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(FUZZ_BINS) $(SAN_STAMP)
 
 -include $(wildcard lib/*.d spamd/*.d spamdb/*.d spamlogd/*.d spamd-setup/*.d \
     spfwalk/*.d \

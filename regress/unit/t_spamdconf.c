@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+#include <sys/wait.h>
+
 #include "../../spamd-setup/spamdconf.c"
 #include "tap.h"
 
