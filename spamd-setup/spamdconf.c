@@ -138,7 +138,7 @@ split_records(struct parser *ps, const char *buf, size_t len)
 	const char	*p = buf, *end = buf + len, *nl, *s;
 	size_t		*lineoff = NULL, nlines = 0, capl = 0, *tmpo;
 	int		*lineno = NULL, *tmpn, line = 0, cont = 0, ret = -1;
-	size_t		 n, i;
+	size_t		 n;
 	struct rec	*r = NULL;
 
 	while (p < end) {
