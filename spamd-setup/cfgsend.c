@@ -9,6 +9,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -41,7 +42,9 @@ static void	out_flush(struct out *);
 static void	put_msg(struct out *, const char *, const char *);
 static void	put_family(struct out *, const struct cidr_list *);
 static void	put_list(struct out *, const struct slist *);
-static int	cfg_connect(void);
+static int	cfg_connect(const struct cfgdest *);
+static int	cfg_connect_tcp(int);
+static int	cfg_connect_unix(const char *);
 static int	read_answer(int);
 
 static void
@@ -192,7 +195,61 @@ put_list(struct out *o, const struct slist *sl)
 }
 
 static int
-cfg_connect(void)
+cfg_connect(const struct cfgdest *dst)
+{
+	if (dst->port != 0)
+		return cfg_connect_tcp(dst->port);
+	return cfg_connect_unix(dst->path);
+}
+
+/*
+ * The socket's file might have been replaced by anyone able to write
+ * its directory; the kernel's record of who called listen() cannot
+ * be: spamd's main process, as root, before it dropped privileges.
+ */
+static int
+cfg_connect_unix(const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct ucred		 uc;
+	socklen_t		 len = sizeof(uc);
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("spamd's socket %s: longer than %zu bytes", path,
+		    sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("spamd's socket %s (%s)", path, errno == EACCES ?
+		    "spamd-setup must run as root" : "is spamd running?");
+		close(fd);
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
+		log_warn("spamd's socket %s: SO_PEERCRED", path);
+		close(fd);
+		return -1;
+	}
+	if (uc.uid != 0) {
+		log_warnx("spamd's socket %s: opened by uid %lu (pid %ld), "
+		    "not root: not spamd, lists not sent", path,
+		    (unsigned long)uc.uid, (long)uc.pid);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+cfg_connect_tcp(int cfgport)
 {
 	struct sockaddr_in	 sin, me;
 	int			 fd, port;
@@ -220,10 +277,10 @@ cfg_connect(void)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons(SPAMD_CFG_PORT);
+	sin.sin_port = htons(cfgport);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
 		log_warn("spamd on 127.0.0.1 port %d (is it running?)",
-		    SPAMD_CFG_PORT);
+		    cfgport);
 		close(fd);
 		return -1;
 	}
@@ -281,8 +338,8 @@ read_answer(int fd)
 }
 
 int
-cfgsend_lists(struct slist *const *res, size_t nres, char *const *names,
-    size_t nnames, int dryrun, int *fdp)
+cfgsend_lists(const struct cfgdest *dst, struct slist *const *res,
+    size_t nres, char *const *names, size_t nnames, int dryrun, int *fdp)
 {
 	struct out	*o;
 	size_t		 i;
@@ -293,7 +350,7 @@ cfgsend_lists(struct slist *const *res, size_t nres, char *const *names,
 		return -1;
 	}
 	o->fd = -1;
-	if (!dryrun && (o->fd = cfg_connect()) == -1)
+	if (!dryrun && (o->fd = cfg_connect(dst)) == -1)
 		goto done;
 	for (i = 0; i < nres && !o->failed; i++)
 		put_list(o, res[i]);

@@ -69,13 +69,18 @@ int	nospamd_load(const char *path, int rc, const struct cidr_list *v4,
 int	nospamd_subtract(const char *path, struct slist **res, size_t nres);
 
 /* cfgsend.c */
+/* Where spamd listens: the unix socket path, or TCP 127.0.0.1:port. */
+struct cfgdest {
+	const char	*path;
+	int		 port;		/* 0: the unix socket */
+};
 /*
  * Send the lists and the names for "!only"; unless dryrun (standard
  * output), *fd is then the connection, for cfgsend_wait() to collect
  * spamd's verdict: 0 when every line was applied.
  */
-int	cfgsend_lists(struct slist *const *, size_t, char *const *, size_t,
-	    int dryrun, int *fd);
+int	cfgsend_lists(const struct cfgdest *, struct slist *const *, size_t,
+	    char *const *, size_t, int dryrun, int *fd);
 int	cfgsend_wait(int fd);
 
 #endif

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfgproto.h"
 #include "log.h"
 #include "nftblack.h"
 #include "setup.h"
@@ -37,7 +38,8 @@ static int	load_nft(struct slist *const *, size_t, int);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spamd-setup [-bDdn] [-f file] [-N nospamd]\n");
+	fprintf(stderr, "usage: spamd-setup [-bDdn] [-f file] [-N nospamd] "
+	    "[-P cfgport | -U cfgsocket]\n");
 	exit(1);
 }
 
@@ -164,17 +166,19 @@ int
 main(int argc, char *argv[])
 {
 	struct sdconf	 sc;
+	struct cfgdest	 dst = { SPAMD_CFG_PATH, 0 };
 	struct slist	*lists, **res;
 	const char	*path = SPAMDCONF_PATH, *nospamd = NOSPAMD_PATH;
 	char		 errbuf[1024], **names;
+	const char	*errstr;
 	size_t		 nres, nnames, i;
 	int		 ch, bflag = 0, daemonize = 0, dryrun = 0, status = 0;
-	int		 failed = 0, bad, fd = -1, wstatus;
+	int		 failed = 0, bad, fd = -1, wstatus, uflag = 0;
 	pid_t		 pid;
 	struct cidr_list by4, by6;
 	int		 byrc;
 
-	while ((ch = getopt(argc, argv, "bDdf:N:n")) != -1) {
+	while ((ch = getopt(argc, argv, "bDdf:N:nP:U:")) != -1) {
 		switch (ch) {
 		case 'b':
 			bflag = 1;
@@ -194,12 +198,24 @@ main(int argc, char *argv[])
 		case 'n':
 			dryrun = 1;
 			break;
+		case 'P':
+			dst.port = strtonum(optarg, 1, 65535, &errstr);
+			if (errstr != NULL)
+				errx(1, "-P %s: port is %s (allowed 1 to "
+				    "65535)", optarg, errstr);
+			break;
+		case 'U':
+			dst.path = optarg;
+			uflag = 1;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (argc != optind)
 		usage();
+	if (uflag && dst.port != 0)
+		errx(1, "-P and -U: spamd-setup talks to one socket");
 
 	/* Messages go to the terminal, and to syslog once detached. */
 	log_init(!daemonize, "spamd-setup");
@@ -253,15 +269,15 @@ main(int argc, char *argv[])
 			err(1, "fork");
 		if (pid == 0) {
 			bypass(res, nres, &by4, &by6);
-			if (cfgsend_lists(res, nres, names, nnames, 0,
+			if (cfgsend_lists(&dst, res, nres, names, nnames, 0,
 			    &fd) == -1 || cfgsend_wait(fd) == -1)
 				_exit(1);
 			_exit(0);
 		}
 	} else {
 		bypass(res, nres, &by4, &by6);
-		if (cfgsend_lists(res, nres, names, nnames, dryrun, &fd) ==
-		    -1)
+		if (cfgsend_lists(&dst, res, nres, names, nnames, dryrun,
+		    &fd) == -1)
 			status = 1;
 	}
 	if (bflag && load_nft(res, nres, dryrun) == -1)

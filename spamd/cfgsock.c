@@ -1,6 +1,9 @@
 /*
- * The configuration socket: the listener, one connection at a time and
- * its silence timer.  What is read goes to the streaming parser
+ * The configuration socket: the listeners, one connection at a time and
+ * its silence timer.  Two listeners may serve it: the unix socket,
+ * whose file is root's alone and whose clients must be root
+ * (SO_PEERCRED), and OpenBSD's 127.0.0.1:8026, whose clients must come
+ * from a privileged port.  What is read goes to the streaming parser
  * (cfgparse.c), which keeps nothing beyond one field, so the buffer
  * stays at CFG_BUFSIZE however large the lists.
  *
@@ -10,12 +13,15 @@
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -34,38 +40,50 @@
 #define CFG_PAUSE	1	/* seconds without accepts after ENFILE etc. */
 #define CFG_NAG		10	/* seconds between "refused" log lines */
 
+static unsigned	 nrefused;	/* clients refused so far */
+
 static struct {
 	int		 epfd;
-	int		 lfd;
+	int		 lfd;		/* TCP listener, -1 if none */
+	int		 ulfd;		/* unix listener, -1 if none */
 	int		 cfd;		/* the connection, -1 if none */
 	int		 tfd;		/* timerfd: its deadline */
-	int		 lreg;		/* lfd is in the epoll set */
+	int		 lreg;		/* the listeners are in the epoll set */
 	int		 paused;	/* accepts failed: wait for tfd */
-	char		 peer[INET6_ADDRSTRLEN + 8];
+	char		 peer[INET6_ADDRSTRLEN + 32];	/* for the log */
 	size_t		 off;		/* parsed up to here */
 	size_t		 len;		/* bytes in buf */
 	int		 eof;
 	struct cfgparse	 p;
 	char		 buf[CFG_BUFSIZE];
-} cs = { .lfd = -1, .cfd = -1, .tfd = -1 };
+} cs = { .lfd = -1, .ulfd = -1, .cfd = -1, .tfd = -1 };
 
+static int	listen_tcp(int, char *, size_t);
+static int	listen_unix(const char *, char *, size_t);
+static void	lst_set(int *, int);
 static void	lst_want(int);
 static void	arm(int);
-static void	conn_accept(void);
+static int	peer_tcp(const struct sockaddr_in *, socklen_t);
+static int	peer_unix(int);
+static int	nag(void);
+static void	conn_accept(int *);
 static void	conn_read(void);
 static void	conn_close(const char *);
 
-int
-cfgsock_listen(int port)
+/* 127.0.0.1:port, or -1 with the reason in errbuf. */
+static int
+listen_tcp(int port, char *errbuf, size_t errlen)
 {
 	struct sockaddr_in	 sin;
 	int			 fd, one = 1;
+	FILE			*fp;
 
-	if (cs.lfd != -1)
-		return cs.lfd;
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
+	    0)) == -1) {
+		snprintf(errbuf, errlen, "configuration socket: socket: %s",
+		    strerror(errno));
 		return -1;
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -74,14 +92,117 @@ cfgsock_listen(int port)
 	    sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 	    listen(fd, 8) == -1) {
-		int saved = errno;
-
+		snprintf(errbuf, errlen, "configuration port 127.0.0.1:%d: "
+		    "%s%s", port, strerror(errno), errno == EADDRINUSE ?
+		    " (another spamd, or a squatter; -P 0 turns the TCP "
+		    "configuration socket off)" : "");
 		close(fd);
-		errno = saved;
 		return -1;
 	}
-	cs.lfd = fd;
+	/* Its one credential is void where users may bind low ports. */
+	if ((fp = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+	    "re")) != NULL) {
+		if (fscanf(fp, "%d", &one) == 1 && one < 1024)
+			log_warnx("configuration port 127.0.0.1:%d: "
+			    "ip_unprivileged_port_start is %d, so any user "
+			    "may load lists there: use the unix socket (-P 0)",
+			    port, one);
+		fclose(fp);
+	}
 	return fd;
+}
+
+/*
+ * The unix socket, mode 0600.  A file left by a dead spamd (nobody
+ * answers) is replaced; one that answers belongs to a running spamd.
+ * Anything but a socket is left alone.
+ */
+static int
+listen_unix(const char *path, char *errbuf, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 old;
+	int			 fd, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		snprintf(errbuf, errlen, "configuration socket %s: longer "
+		    "than %zu bytes", path, sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		snprintf(errbuf, errlen, "configuration socket %s: socket: "
+		    "%s", path, strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(errbuf, errlen, "configuration socket %s: "
+			    "exists and is not a socket", path);
+			goto fail;
+		}
+		/* Non-blocking: a live listener accepts or is busy. */
+		r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		if (r == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+			snprintf(errbuf, errlen, "configuration socket %s: "
+			    "in use by a running spamd (-U chooses another "
+			    "path)", path);
+			goto fail;
+		}
+		if (errno != ECONNREFUSED) {
+			snprintf(errbuf, errlen, "configuration socket %s: "
+			    "connect: %s", path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1) {
+			snprintf(errbuf, errlen, "configuration socket %s: "
+			    "socket: %s", path, strerror(errno));
+			return -1;
+		}
+		log_info("configuration socket %s: replacing the file of a "
+		    "spamd no longer running", path);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			snprintf(errbuf, errlen, "configuration socket %s: "
+			    "unlink: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(errbuf, errlen, "configuration socket %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	/* Born 0600: no window in which others may connect. */
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r == -1 || listen(fd, 8) == -1) {
+		snprintf(errbuf, errlen, "configuration socket %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	return fd;
+ fail:
+	close(fd);
+	return -1;
+}
+
+int
+cfgsock_listen(const char *path, int port, char *errbuf, size_t errlen)
+{
+	if (path != NULL &&
+	    (cs.ulfd = listen_unix(path, errbuf, errlen)) == -1)
+		return -1;
+	if (port != 0 && (cs.lfd = listen_tcp(port, errbuf, errlen)) == -1) {
+		cfgsock_close();
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -89,7 +210,9 @@ cfgsock_close(void)
 {
 	if (cs.lfd != -1 && close(cs.lfd) == -1)
 		log_warn("close configuration listener");
-	cs.lfd = -1;
+	if (cs.ulfd != -1 && close(cs.ulfd) == -1)
+		log_warn("close configuration listener");
+	cs.lfd = cs.ulfd = -1;
 }
 
 void
@@ -101,12 +224,8 @@ cfgsock_init(int epfd)
 	/* What the last run was given, before any client is served. */
 	blfile_load();
 	cfgparse_init(&cs.p);
-	if (cs.lfd == -1 && cfgsock_listen(SPAMD_CFG_PORT) == -1) {
-		/* Another spamd may hold it; greylisting works without. */
-		log_warn("configuration socket 127.0.0.1:%d: no blacklists "
-		    "can be loaded", SPAMD_CFG_PORT);
+	if (cs.lfd == -1 && cs.ulfd == -1)
 		return;
-	}
 	if ((cs.tfd = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
 		fatal("timerfd_create");
@@ -121,7 +240,8 @@ cfgsock_init(int epfd)
 int
 cfgsock_owns(const void *p)
 {
-	return p == &cs.lfd || p == &cs.cfd || p == &cs.tfd;
+	return p == &cs.lfd || p == &cs.ulfd || p == &cs.cfd ||
+	    p == &cs.tfd;
 }
 
 void
@@ -129,8 +249,8 @@ cfgsock_event(void *p, uint32_t ev)
 {
 	uint64_t	 ticks;
 
-	if (p == &cs.lfd)
-		conn_accept();
+	if (p == &cs.lfd || p == &cs.ulfd)
+		conn_accept(p);
 	else if (p == &cs.cfd) {
 		if (cs.cfd != -1)
 			conn_read();
@@ -148,20 +268,30 @@ cfgsock_event(void *p, uint32_t ev)
 	(void)ev;
 }
 
-/* One client at a time: the listener is polled only while idle. */
 static void
-lst_want(int want)
+lst_set(int *fdp, int op)
 {
 	struct epoll_event	 ev;
 
-	if (want == cs.lreg || cs.lfd == -1)
+	if (*fdp == -1)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.ptr = &cs.lfd;
-	if (epoll_ctl(cs.epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, cs.lfd,
-	    &ev) == -1)
+	ev.data.ptr = fdp;
+	if (epoll_ctl(cs.epfd, op, *fdp, &ev) == -1)
 		fatal("epoll_ctl config listener");
+}
+
+/* One client at a time: the listeners are polled only while idle. */
+static void
+lst_want(int want)
+{
+	int	 op = want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL;
+
+	if (want == cs.lreg)
+		return;
+	lst_set(&cs.lfd, op);
+	lst_set(&cs.ulfd, op);
 	cs.lreg = want;
 }
 
@@ -177,19 +307,80 @@ arm(int secs)
 		fatal("timerfd_settime");
 }
 
-static void
-conn_accept(void)
+/*
+ * Whether a refused client is logged: anybody may knock, so one line
+ * per CFG_NAG seconds.
+ */
+static int
+nag(void)
 {
-	static time_t		 lastnag;
-	static unsigned		 nrefused;
+	static time_t	 lastnag;
+	time_t		 t;
+
+	nrefused++;
+	t = time(NULL);
+	if (lastnag != 0 && t - lastnag < CFG_NAG)
+		return 0;
+	lastnag = t;
+	return 1;
+}
+
+/* TCP: the only credential is a source port only root may bind. */
+static int
+peer_tcp(const struct sockaddr_in *sin, socklen_t len)
+{
+	char	 ip[INET_ADDRSTRLEN];
+
+	if (inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip)) == NULL)
+		strlcpy(ip, "?", sizeof(ip));
+	if (len != sizeof(*sin) || sin->sin_family != AF_INET ||
+	    ntohs(sin->sin_port) >= 1024) {
+		if (nag())
+			log_warnx("config connection from %s port %u "
+			    "refused: not from a privileged port (spamd-setup "
+			    "must run as root); %u refused so far", ip,
+			    ntohs(sin->sin_port), nrefused);
+		return -1;
+	}
+	snprintf(cs.peer, sizeof(cs.peer), "%s:%u", ip, ntohs(sin->sin_port));
+	return 0;
+}
+
+/*
+ * Unix: the file is root's, mode 0600, but a mode can be changed; the
+ * kernel's word on who connected cannot.
+ */
+static int
+peer_unix(int fd)
+{
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
+		log_warn("config connection: SO_PEERCRED");
+		return -1;
+	}
+	if (uc.uid != 0) {
+		if (nag())
+			log_warnx("config connection from pid %ld uid %lu "
+			    "refused: not root; %u refused so far",
+			    (long)uc.pid, (unsigned long)uc.uid, nrefused);
+		return -1;
+	}
+	snprintf(cs.peer, sizeof(cs.peer), "pid %ld", (long)uc.pid);
+	return 0;
+}
+
+static void
+conn_accept(int *lfdp)
+{
 	struct sockaddr_in	 sin;
 	struct epoll_event	 ev;
 	socklen_t		 len = sizeof(sin);
-	char			 ip[INET_ADDRSTRLEN];
-	time_t			 t;
-	int			 fd;
+	int			 fd, ok;
 
-	if ((fd = accept4(cs.lfd, (struct sockaddr *)&sin, &len,
+	memset(&sin, 0, sizeof(sin));
+	if ((fd = accept4(*lfdp, (struct sockaddr *)&sin, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
 		if (errno == EAGAIN || errno == EINTR ||
 		    errno == ECONNABORTED)
@@ -204,25 +395,11 @@ conn_accept(void)
 		arm(CFG_PAUSE);
 		return;
 	}
-	if (inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip)) == NULL)
-		strlcpy(ip, "?", sizeof(ip));
-	/* The only credential: binding a port below 1024 takes root. */
-	if (len != sizeof(sin) || sin.sin_family != AF_INET ||
-	    ntohs(sin.sin_port) >= 1024) {
-		/* Anybody may knock: one line per CFG_NAG seconds. */
-		nrefused++;
-		t = time(NULL);
-		if (lastnag == 0 || t - lastnag >= CFG_NAG) {
-			log_warnx("config connection from %s port %u "
-			    "refused: not from a privileged port (spamd-setup "
-			    "must run as root); %u refused so far", ip,
-			    ntohs(sin.sin_port), nrefused);
-			lastnag = t;
-		}
+	ok = lfdp == &cs.ulfd ? peer_unix(fd) : peer_tcp(&sin, len);
+	if (ok == -1) {
 		close(fd);
 		return;
 	}
-	snprintf(cs.peer, sizeof(cs.peer), "%s:%u", ip, ntohs(sin.sin_port));
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = &cs.cfd;

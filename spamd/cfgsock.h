@@ -6,18 +6,20 @@
 #ifndef SPAMD_CFGSOCK_H
 #define SPAMD_CFGSOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cfgproto.h"
 
 /*
- * Open the listener (127.0.0.1:port).  May be called early, while
- * privileged; cfgsock_init() opens it itself otherwise.  The fd, or -1.
+ * Open the listeners, while root and before the chroot: the unix
+ * socket at path (NULL: none) and 127.0.0.1:port (0: none).  0, or -1
+ * with the reason in errbuf: spamd must not start without them.
  */
-int	cfgsock_listen(int port);
-/* Close an early listener in a process that will not serve it. */
+int	cfgsock_listen(const char *path, int port, char *errbuf, size_t);
+/* Close the listeners in a process that will not serve them. */
 void	cfgsock_close(void);
-/* Register with the engine's epoll set; without a listener, warns. */
+/* Register with the engine's epoll set. */
 void	cfgsock_init(int epfd);
 /* Is this epoll data pointer one of ours?  Then hand it the events. */
 int	cfgsock_owns(const void *);

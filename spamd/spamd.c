@@ -66,8 +66,9 @@ usage(void)
 	    "\t[-f dbpath] [-G passtime:greyexp:whiteexp[:trapexp]]\n"
 	    "\t[-h hostname] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
-	    "\t[-n name] [-p port] [-S secs] [-s delay] [-w window]\n"
-	    "\t[-k keyfile] [-Y synctarget] [-y synclisten]\n");
+	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
+	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-Y synctarget]\n"
+	    "\t[-y synclisten]\n");
 	exit(1);
 }
 
@@ -194,7 +195,8 @@ open_listeners(int *fds)
 		fd = open_listener(res->ai_family, res->ai_addr,
 		    res->ai_addrlen);
 		if (fd == -1)
-			err(1, "listen on %s port %s", conf.listen_addr, port);
+			err(1, "SMTP port: listen on %s port %s",
+			    conf.listen_addr, port);
 		freeaddrinfo(res);
 		fds[0] = fd;
 		return 1;
@@ -210,7 +212,7 @@ open_listeners(int *fds)
 		return 1;
 	}
 	if (errno != EAFNOSUPPORT)
-		err(1, "listen on [::] port %s", port);
+		err(1, "SMTP port: listen on [::] port %s", port);
 	/* A kernel without IPv6: fall back to IPv4 alone. */
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -218,7 +220,7 @@ open_listeners(int *fds)
 	sin.sin_port = htons(conf.port);
 	fd = open_listener(AF_INET, (struct sockaddr *)&sin, sizeof(sin));
 	if (fd == -1)
-		err(1, "listen on 0.0.0.0 port %s", port);
+		err(1, "SMTP port: listen on 0.0.0.0 port %s", port);
 	fds[0] = fd;
 	return 1;
 }
@@ -251,6 +253,8 @@ main(int argc, char *argv[])
 	long long	 maxblack = -1;
 	char		*targets[SYNCNET_MAXTARGETS];
 	const char	*synclisten = NULL, *keyfile = PATH_SPAMD_KEY;
+	const char	*cfgpath = SPAMD_CFG_PATH;
+	int		 cfgport = SPAMD_CFG_PORT;
 	pid_t		 pid;
 
 	setproctitle_init(argc, argv, environ);
@@ -283,7 +287,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:c:df:G:h:k:l:M:N:n:p:S:s:vw:Y:y:")) != -1) {
+	    "45A:bB:c:df:G:h:k:l:M:N:n:P:p:S:s:U:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -336,6 +340,9 @@ main(int argc, char *argv[])
 			    sizeof(conf.name))
 				errx(1, "-n %s: name too long", optarg);
 			break;
+		case 'P':
+			cfgport = numopt("P", optarg, 0, 65535);
+			break;
 		case 'p':
 			conf.port = numopt("p", optarg, 1, 65535);
 			break;
@@ -344,6 +351,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			conf.stutter = parse_stutter(optarg);
+			break;
+		case 'U':
+			cfgpath = optarg;
 			break;
 		case 'v':
 			conf.verbose = 1;
@@ -421,11 +431,9 @@ main(int argc, char *argv[])
 		    errbuf, sizeof(errbuf))) == NULL)
 			errx(1, "%s", errbuf);
 	}
-	/*
-	 * spamd-setup's socket, 127.0.0.1:8026, opened before the chroot;
-	 * on failure the engine tries again and says why.
-	 */
-	(void)cfgsock_listen(SPAMD_CFG_PORT);
+	/* spamd-setup's sockets: without them no list could be loaded. */
+	if (cfgsock_listen(cfgpath, cfgport, errbuf, sizeof(errbuf)) == -1)
+		errx(1, "%s", errbuf);
 	if (conf.greylist)
 		st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf));
 	if (conf.greylist && st == NULL)

@@ -29,6 +29,7 @@ def start(tmp, *args):
     log = open(os.path.join(tmp, 'log'), 'w')
     p = subprocess.Popen([SPAMD, '-d', '-v', '-l', '127.0.0.1', '-p', '8025',
                           '-f', os.path.join(tmp, 'db'), '-S', '0',
+                          '-U', os.path.join(tmp, 'cfg.sock'),
                           '-s', '0'] + list(args), stdout=log, stderr=log)
     for _ in range(200):
         if 'greylisting: passtime' in open(os.path.join(tmp, 'log')).read():

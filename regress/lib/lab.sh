@@ -265,8 +265,11 @@ lab_spamd() {
 	local i
 	LAB_DB=${LAB_DB:-$LAB_DIR/db}
 	LAB_SPAMD_LOG=$LAB_DIR/spamd.log
+	# Unix sockets are not per namespace: a path of the lab's own.
+	LAB_CFGSOCK=$LAB_DIR/cfg.sock
 	# ip netns exec execs spamd: $! is spamd itself.
-	ip netns exec "$LAB_P-gw" "$LAB_SPAMD" -d -v -f "$LAB_DB" "$@" \
+	ip netns exec "$LAB_P-gw" "$LAB_SPAMD" -d -v -f "$LAB_DB" \
+	    -U "$LAB_CFGSOCK" "$@" \
 	    >>"$LAB_SPAMD_LOG" 2>&1 &
 	LAB_SPAMD_PID=$!
 	for i in $(seq 100); do

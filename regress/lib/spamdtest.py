@@ -198,6 +198,9 @@ class Spamd:
     """One spamd on host:random port with a private database.
 
     args are extra options, e.g. ['-G', '2s:1h:1h', '-s', '0', '-S', '0'].
+    Many run at once in the host's namespace: each has its configuration
+    socket at cfgsock, in its own directory, and no TCP one (127.0.0.1:8026
+    is for one spamd only) unless args choose them (-U, -P).
     host None: spamd's default listener, [::] for IPv4 and IPv6 alike
     (then only inside a network namespace of the test's own, netns).
     """
@@ -214,6 +217,7 @@ class Spamd:
         self.tmp = None
         self.dbdir = None
         self.logpath = None
+        self.cfgsock = None
         atexit.register(self.stop)
 
     def start(self, timeout=10):
@@ -223,6 +227,12 @@ class Spamd:
         os.chmod(self.tmp, 0o755)
         self.dbdir = os.path.join(self.tmp, 'db')
         self.logpath = os.path.join(self.tmp, 'spamd.log')
+        cfg = []
+        if '-U' not in self.args:
+            self.cfgsock = os.path.join(self.tmp, 'cfg.sock')
+            cfg += ['-U', self.cfgsock]
+        if '-P' not in self.args:
+            cfg += ['-P', '0']
         for attempt in range(5):
             if self.netns is not None:
                 self.port = 8025
@@ -232,7 +242,7 @@ class Spamd:
                 cmd = []
             cmd += [SPAMD, '-d'] + (['-v'] if self.verbose else []) + [
                 '-p', str(self.port), '-f', self.dbdir, '-h',
-                self.hostname] + self.args
+                self.hostname] + cfg + self.args
             if self.host is not None:
                 cmd += ['-l', self.host]
             log = open(self.logpath, 'ab')
