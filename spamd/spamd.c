@@ -512,7 +512,12 @@ main(int argc, char *argv[])
 
 	if (!conf.debug && daemon(0, 0) == -1)
 		err(1, "daemon");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	/*
+	 * SIGHUP too: until the greylister installs its handler, a
+	 * `kill -HUP' must not end the daemon half started.
+	 */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 
 	if (!conf.greylist) {
