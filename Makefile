@@ -82,6 +82,10 @@ UNIT_t_grey	 = regress/unit/store_mem.o
 UNIT_t_spamlogd	 = regress/unit/store_mem.o
 UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
+UNIT_t_greytrap	 = spamd/greytrap.o
+UNIT_t_srctab	 = spamd/srctab.o
+# Extra link flags: t_greytrap counts the work of greytrap.c.
+UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
 
 .PHONY: all tests check demo install clean deps bench lint fuzz
 .DEFAULT_GOAL := all
@@ -129,7 +133,8 @@ spfwalk/spfwalk: $(SPFWALK_OBJS) $(LIBSPAMD)
 .SECONDEXPANSION:
 regress/unit/t_%: regress/unit/t_%.c $$(UNIT_t_$$*) $(LIBSPAMD) $(SAN_STAMP)
 	$(say) CCLD $@
-	$(Q)$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_t_$*) $(TEST_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(LDFLAGS) $(UNIT_LD_t_$*) -o $@ $< \
+	    $(UNIT_t_$*) $(TEST_LIBS)
 
 regress/tools/%: regress/tools/%.c $(LIBSPAMD) $(SAN_STAMP)
 	$(say) CCLD $@

@@ -48,6 +48,7 @@ struct tuple_ctx {
 	time_t			 now;
 	const char		*ip, *key;
 	size_t			 keylen;
+	int			 create;
 	enum grey_result	 r;
 	struct gdata		 white;
 };
@@ -79,6 +80,11 @@ grey_tuple_txn(struct store *st, void *arg)
 	rv = o->get(st->h, t->key, t->keylen, &gd);
 	if (rv == STORE_ERR || rv == STORE_RETRY)
 		return rv;
+	if (rv == STORE_NOTFOUND && !t->create) {
+		/* Only a new key grows the store; reusing one does not. */
+		t->r = GREY_REFUSED;
+		return STORE_OK;
+	}
 	if (rv == STORE_NOTFOUND || gd.expire <= now || gd.pcount < 0) {
 		/* New, or expired but not scanned away yet: start over. */
 		memset(&gd, 0, sizeof(gd));
@@ -116,6 +122,14 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, const char *helo, const char *from, const char *to,
     struct gdata *white)
 {
+	return grey_tuple_lim(st, gc, now, ip, helo, from, to, 1, white);
+}
+
+enum grey_result
+grey_tuple_lim(struct store *st, const struct grey_conf *gc, time_t now,
+    const char *ip, const char *helo, const char *from, const char *to,
+    int create, struct gdata *white)
+{
 	struct tuple_ctx	 t;
 	char			 key[GD_KEY_MAX];
 	int			 keylen, rv;
@@ -125,7 +139,7 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
 		return GREY_FAIL;
 	}
 	t = (struct tuple_ctx){ .gc = gc, .now = now, .ip = ip, .key = key,
-	    .keylen = (size_t)keylen };
+	    .keylen = (size_t)keylen, .create = create };
 	if ((rv = store_txn(st, grey_tuple_txn, &t)) != STORE_OK) {
 		if (rv == STORE_RETRY)
 			log_warnx("tuple of %s: gave up after %d deadlocks",
@@ -387,9 +401,12 @@ grey_admin_set(struct store *st, const struct grey_conf *gc, time_t now,
 }
 
 /*
- * The scan first walks the store and collects what to change, then
- * applies the changes in transactions of SCAN_BATCH, so that the walk
- * holds no write lock and other processes keep working.
+ * The scan first walks the store and collects what to change, at most
+ * GREY_SCAN_MAX changes, then applies them in transactions of
+ * SCAN_BATCH, so that the walk holds no write lock and other processes
+ * keep working.  A walk must not write (store.h), so a scan with more
+ * to do stops and says so, and the caller scans again: memory stays
+ * bounded however much a flood left to expire.
  */
 enum scan_op { SCAN_DEL, SCAN_PROMOTE };
 
@@ -410,7 +427,7 @@ struct scan_ctx {
 	struct scan_change		*ch;
 	size_t				 nch, cap;
 	size_t				 from, to;	/* batch */
-	int				 oom;
+	int				 oom, more;
 	char				 done[SCAN_BATCH];
 };
 
@@ -420,9 +437,15 @@ scan_add(struct scan_ctx *sc, enum scan_op op, int white, const char *key,
 {
 	struct scan_change	*c;
 
+	if (sc->nch == GREY_SCAN_MAX) {
+		sc->more = 1;
+		return 1;
+	}
 	if (sc->nch == sc->cap) {
 		size_t	ncap = sc->cap ? sc->cap * 2 : 256;
 
+		if (ncap > GREY_SCAN_MAX)
+			ncap = GREY_SCAN_MAX;
 		c = reallocarray(sc->ch, ncap, sizeof(*c));
 		if (c == NULL)
 			return -1;
@@ -447,15 +470,20 @@ scan_visit(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 {
 	struct scan_ctx	*sc = arg;
 	enum gd_type	 t = gd_type(key, keylen, gd);
+	const char	*nl;
 	char		 ip[64];
 
 	sc->stats->seen++;
 	if (t == GD_META || t == GD_SPAMTRAP_T)
 		return 0;
 	if (gd->expire <= sc->now) {
-		if (scan_add(sc, SCAN_DEL, t == GD_WHITE, key, keylen,
-		    gd) == -1)
+		switch (scan_add(sc, SCAN_DEL, t == GD_WHITE, key, keylen,
+		    gd)) {
+		case -1:
 			goto oom;
+		case 1:
+			return 1;	/* full: this pass ends here */
+		}
 		return 0;
 	}
 	if (t == GD_WHITE || t == GD_TRAPPED_T) {
@@ -470,8 +498,20 @@ scan_visit(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 		return 0;
 	}
 	if (t == GD_GREY && gd->pcount >= 0 && gd->pass <= sc->now) {
-		if (scan_add(sc, SCAN_PROMOTE, 0, key, keylen, gd) == -1)
+		switch (scan_add(sc, SCAN_PROMOTE, 0, key, keylen, gd)) {
+		case -1:
 			goto oom;
+		case 1:
+			return 1;
+		}
+		return 0;
+	}
+	if (t == GD_GREY && sc->cb != NULL && sc->cb->grey_live != NULL &&
+	    (nl = memchr(key, '\n', keylen)) != NULL &&
+	    (size_t)(nl - key) < sizeof(ip)) {
+		memcpy(ip, key, nl - key);
+		ip[nl - key] = '\0';
+		sc->cb->grey_live(ip, sc->cb->arg);
 	}
 	return 0;
 oom:
@@ -580,6 +620,7 @@ grey_scan(struct store *st, const struct grey_conf *gc, time_t now,
 			if (sc.done[j - sc.from])
 				scan_report(&sc, &sc.ch[j]);
 	}
+	sc.stats->more = sc.more;
 out:
 	for (i = 0; i < sc.nch; i++)
 		free(sc.ch[i].key);

@@ -33,7 +33,8 @@ enum grey_result {
 	GREY_EARLY,		/* retry before passtime (or already passed) */
 	GREY_PASSED,		/* retry after passtime: ip is now WHITE */
 	GREY_WHITE,		/* ip already WHITE: nothing new */
-	GREY_TRAPPED		/* ip is TRAPPED: never promoted */
+	GREY_TRAPPED,		/* ip is TRAPPED: never promoted */
+	GREY_REFUSED		/* new, but creating it was not allowed */
 };
 
 /*
@@ -44,6 +45,16 @@ enum grey_result {
 enum grey_result grey_tuple(struct store *, const struct grey_conf *,
 		    time_t now, const char *ip, const char *helo,
 		    const char *from, const char *to, struct gdata *white);
+
+/*
+ * grey_tuple(), but with create 0 a tuple that is not in the store is
+ * not added (GREY_REFUSED): the caller's limits (entries per source,
+ * free disk space) say no.  Retries of known tuples still count.
+ */
+enum grey_result grey_tuple_lim(struct store *, const struct grey_conf *,
+		    time_t now, const char *ip, const char *helo,
+		    const char *from, const char *to, int create,
+		    struct gdata *white);
 
 /*
  * Greytrapping: is the recipient to (as the client sent it) a SPAMTRAP
@@ -132,17 +143,26 @@ struct grey_scan_cb {
 	void	(*white_live)(const char *ip, const struct gdata *, void *arg);
 	/* every TRAPPED ip that stays, for the engine's greytrap list */
 	void	(*trap_live)(const char *ip, const struct gdata *, void *arg);
+	/* every GREY tuple that stays, by its ip, to count them per source */
+	void	(*grey_live)(const char *ip, void *arg);
 	void	*arg;
 };
 
 struct grey_scan_stats {
 	unsigned long	seen, deleted, promoted, bogus;
+	int		more;	/* cut short at GREY_SCAN_MAX: scan again */
 };
+
+/* Changes one scan gathers at most: its memory does not grow beyond. */
+#define GREY_SCAN_MAX	10000
 
 /*
  * Delete every GREY, WHITE and TRAPPED entry whose expire <= now
  * (SPAMTRAP never expires) and promote GREY tuples whose pass <= now
- * that were not promoted yet.  Returns 0, or -1 on a storage error.
+ * that were not promoted yet.  A scan stops gathering at GREY_SCAN_MAX
+ * changes, applies them and sets stats->more: the callbacks then saw
+ * only part of the store, and the caller scans again.  Returns 0, or
+ * -1 on a storage error.
  */
 int		grey_scan(struct store *, const struct grey_conf *, time_t now,
 		    const struct grey_scan_cb *, struct grey_scan_stats *);

@@ -24,10 +24,12 @@
 #define CF_BLACK	0x0020	/* blacklisted (counted in the engine) */
 #define CF_NOSTUTTER	0x0040	/* over maxblack: never stuttered */
 #define CF_RDHUP	0x0080	/* the peer has shut down its sending */
+#define CF_LIFEQ	0x0100	/* on the session lifetime queue */
 
 struct con {
 	TAILQ_ENTRY(con)	 stq;	/* stutter queue, by due */
 	TAILQ_ENTRY(con)	 idq;	/* idle queue, by lastio */
+	TAILQ_ENTRY(con)	 lfq;	/* greylisted, by start */
 	struct smtp_sess	*sess;	/* NULL until the client speaks */
 	const struct bl_hit	*bl;	/* blacklists, or NULL */
 	int64_t			 due;	/* ms: next stutter byte */

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "smtp.h"
 #include "spamd.h"
+#include "srctab.h"
 
 /*
  * From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
@@ -67,6 +68,8 @@ static int		 nclients;
 static int		 nblack;	/* blacklisted clients connected */
 static struct conq	 stutq = TAILQ_HEAD_INITIALIZER(stutq);
 static struct conq	 idleq = TAILQ_HEAD_INITIALIZER(idleq);
+static struct conq	 lifeq = TAILQ_HEAD_INITIALIZER(lifeq);
+static struct srctab	*srcs;		/* connections per source */
 static char		 banner[HOST_NAME_MAX + 320];
 static size_t		 bannerlen;
 static int64_t		 now;		/* ms, set every loop turn */
@@ -83,6 +86,8 @@ static void	grey_send(struct con *);
 static void	sync_event(void);
 static int	bl_lookup(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
+static int	con_refuse(int, const struct addr *);
+static void	con_expire(struct con *);
 static void	con_origdst(struct con *);
 static const char *con_ip(const struct con *, char *);
 static int	con_setev(struct con *, uint32_t);
@@ -401,15 +406,58 @@ trap_lookup(struct con *c)
 	return 1;
 }
 
+/*
+ * One source (an address, an IPv6 /64) may hold only -L conn= slots,
+ * so that it cannot take all of maxcon: more get a 421 at once and are
+ * closed.  1 if fd was refused (and closed).
+ */
+static int
+con_refuse(int fd, const struct addr *a)
+{
+	static int64_t		 lastnag;
+	static unsigned long	 refused;
+	char			 ip[INET6_ADDRSTRLEN], msg[HOST_NAME_MAX + 80];
+	int			 n;
+
+	if (srctab_count(srcs, a) < (unsigned int)conf.maxsrccon)
+		return 0;
+	refused++;
+	addr_str(a, ip, sizeof(ip));
+	if (nag(&lastnag))
+		log_warnx("%s: refused: %d connections from its %s already "
+		    "(%lu refused so far)", ip,
+		    conf.maxsrccon, a->af == AF_INET6 ? "/64" : "address",
+		    refused);
+	n = snprintf(msg, sizeof(msg), "421 4.7.0 %s Too many connections "
+	    "from your network, try again later\r\n", conf.hostname);
+	/* A fresh socket has room; if not, the client hears nothing. */
+	if (n > 0 && (size_t)n < sizeof(msg) &&
+	    send(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_debug("%s: send 421: %s", ip, strerror(errno));
+	if (close(fd) == -1)
+		log_warn("close");
+	return 1;
+}
+
 static void
 con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 {
 	static time_t	 lastt = -1;
 	static char	 lasttail[SMTP_TIMELEN];
 	struct con	*c;
+	struct addr	 a;
 	char		 ip[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	time_t		 t;
 
+	if (addr_from_sa(&a, sa, salen) == -1) {
+		log_warnx("connection of address family %d refused",
+		    sa->sa_family);
+		if (close(fd) == -1)
+			log_warn("close");
+		return;
+	}
+	if (con_refuse(fd, &a))
+		return;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("connection");
 		if (close(fd) == -1)
@@ -417,14 +465,10 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 		return;
 	}
 	c->fd = fd;
-	if (addr_from_sa(&c->addr, sa, salen) == -1) {
-		log_warnx("connection of address family %d refused",
-		    sa->sa_family);
-		if (close(fd) == -1)
-			log_warn("close");
-		free(c);
-		return;
-	}
+	c->addr = a;
+	/* Cannot fail: at most maxcon sources, and room for as many. */
+	if (srctab_add(srcs, &a, 1) == -1)
+		fatalx("per-source table full");
 	c->start = c->lastio = now;
 	con_origdst(c);
 	/* ctime once per second, not once per client. */
@@ -440,6 +484,10 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 		c->flags |= CF_BLACK;
 		if (++nblack > conf.maxblack)
 			c->flags |= CF_NOSTUTTER;
+	} else if (conf.greylist) {
+		/* Accepted in order of start: a FIFO by deadline. */
+		TAILQ_INSERT_TAIL(&lifeq, c, lfq);
+		c->flags |= CF_LIFEQ;
 	}
 	con_ip(c, ip);
 	log_info("%s: connected (%d/%d)%s%s", ip, nclients, nblack,
@@ -453,6 +501,24 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 		con_written(c);
 	if (nclients >= conf.maxcon)
 		listen_update();
+}
+
+/*
+ * A greylisted session over -L session= seconds: it has had every
+ * chance to give its tuple.  Say so unless a reply is half written.
+ */
+static void
+con_expire(struct con *c)
+{
+	char	 msg[HOST_NAME_MAX + 64];
+	int	 n;
+
+	n = snprintf(msg, sizeof(msg), "421 4.4.2 %s Session too long, "
+	    "closing\r\n", conf.hostname);
+	if (!(c->flags & CF_OUT) && n > 0 && (size_t)n < sizeof(msg) &&
+	    send(c->fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_debug("send 421: %s", strerror(errno));
+	con_close(c, "session time limit");
 }
 
 /*
@@ -664,8 +730,13 @@ con_byte(struct con *c, int64_t base)
 		con_written(c);
 		return;
 	}
+	/*
+	 * Late by a whole interval (the loop stalled): the next byte one
+	 * interval from now, or run_timers() would send it in this same
+	 * pass, and the rest of the reply with it.
+	 */
 	due = base + conf.stutter;
-	stut_queue(c, due > now ? due : now);
+	stut_queue(c, due > now ? due : now + conf.stutter);
 	con_setev(c, (c->flags & CF_RDHUP) ? 0 : EPOLLRDHUP);
 }
 
@@ -821,6 +892,9 @@ con_close(struct con *c, const char *why)
 	    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
 	stut_remove(c);
 	TAILQ_REMOVE(&idleq, c, idq);
+	if (c->flags & CF_LIFEQ)
+		TAILQ_REMOVE(&lifeq, c, lfq);
+	(void)srctab_add(srcs, &c->addr, -1);
 	if (c->flags & CF_BLACK)
 		nblack--;
 	nclients--;
@@ -849,6 +923,9 @@ run_timers(void)
 	while ((c = TAILQ_FIRST(&idleq)) != NULL &&
 	    c->lastio + (int64_t)MAXTIME * 1000 <= now)
 		con_close(c, "idle timeout");
+	while ((c = TAILQ_FIRST(&lifeq)) != NULL &&
+	    c->start + (int64_t)conf.maxsession * 1000 <= now)
+		con_expire(c);
 	if (paused != 0 && paused <= now) {
 		paused = 0;
 		listen_update();
@@ -867,6 +944,9 @@ next_timeout(void)
 	if ((c = TAILQ_FIRST(&idleq)) != NULL &&
 	    c->lastio + (int64_t)MAXTIME * 1000 < t)
 		t = c->lastio + (int64_t)MAXTIME * 1000;
+	if ((c = TAILQ_FIRST(&lifeq)) != NULL &&
+	    c->start + (int64_t)conf.maxsession * 1000 < t)
+		t = c->start + (int64_t)conf.maxsession * 1000;
 	if (paused != 0 && paused < t)
 		t = paused;
 	if (t == INT64_MAX)
@@ -926,10 +1006,21 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		fatal("sigaction SIGPIPE");
+	/*
+	 * A `kill -HUP' sent to every spamd process must not end the
+	 * engine (and its blacklists); it has nothing to reload.
+	 */
+	if (sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR1, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR2, &sa, NULL) == -1)
+		fatal("sigaction");
 	loopsig_init(sighandler, sigs, sizeof(sigs) / sizeof(sigs[0]),
 	    &waitmask);
 
 	setup_nofile();
+	/* Sized by maxcon, never by what clients send. */
+	if ((srcs = srctab_new(conf.maxcon)) == NULL)
+		fatal("per-source table");
 	if ((n = smtp_banner_prefix(banner, sizeof(banner))) == -1)
 		fatalx("banner too long");
 	bannerlen = n;
@@ -954,8 +1045,9 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	cfgsock_init(epfd);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
-	    "stutter %dms, greylisted %ds)", conf.maxcon, conf.stutter,
-	    conf.grey_stutter);
+	    "stutter %dms, greylisted %ds, per source %d, session %ds)",
+	    conf.maxcon, conf.stutter, conf.grey_stutter, conf.maxsrccon,
+	    conf.maxsession);
 
 	for (;;) {
 		if (quit)

@@ -6,6 +6,7 @@
  * to expire entries.  It never parses SMTP.
  */
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -26,9 +27,12 @@
 #include "trapdom.h"
 #include "log.h"
 #include "spamd.h"
+#include "srctab.h"
 
 #define MSGS_PER_WAKEUP	256	/* bound one burst so scans are not starved */
 #define TRAP_SEND_MS	1000	/* longest wait for the engine to read */
+#define GP_SOURCES	65536	/* sources whose GREY entries are counted */
+#define NAG_SECS	10	/* repeated warnings at most this often */
 
 static volatile sig_atomic_t	gp_quit;
 static volatile sig_atomic_t	gp_child;
@@ -53,6 +57,15 @@ static struct {
 static size_t			gp_sent_n;
 static uint64_t			gp_sent_hash;
 
+/*
+ * GREY entries per source (-L grey=), counted again at every complete
+ * scan into gp_srcs_next, and counted up as tuples are added.  When
+ * more sources than GP_SOURCES have entries, the others go uncounted:
+ * a flood from many networks must not stop greylisting for the rest;
+ * the free-space threshold (-L free=) still bounds the database.
+ */
+static struct srctab		*gp_srcs, *gp_srcs_next;
+
 static void	gp_trap_send(int, const char *, int64_t);
 static void	gp_trap_live(const char *, const struct gdata *, void *);
 static void	gp_traps_flush(void);
@@ -60,6 +73,10 @@ static const char *gp_trap_reason(struct store *, const char *,
 		    const char *, const char *, const char *, const char *,
 		    time_t, char *, size_t);
 
+static int	gp_may_create(const char *, struct addr *, const char *,
+		    const char *);
+static int	gp_disk_low(void);
+static void	gp_grey_live(const char *, void *);
 static void	gp_signal(int);
 static int	gp_field_ok(const char *, size_t);
 static void	gp_tuple(struct store *, const struct grey_msg *);
@@ -71,7 +88,7 @@ static void	gp_sync(struct store *, struct grey_msg *);
 static void	gp_black(struct store *);
 static int	gp_read(struct store *, int);
 static int	gp_mend(struct store *);
-static void	gp_scan(struct store *);
+static int	gp_scan(struct store *);
 static void	gp_white_gone(const char *, void *);
 static void	gp_white_new(const char *, const struct gdata *, void *);
 static void	gp_white_live(const char *, const struct gdata *, void *);
@@ -122,6 +139,92 @@ gp_tuple(struct store *st, const struct grey_msg *m)
 	gp_greylist(st, ip, m->dst, m->helo, m->from, m->to, 0);
 }
 
+/* Whether to log a warning that may repeat many times a second. */
+static int
+gp_nag(time_t *last)
+{
+	time_t	 now = time(NULL);
+
+	if (*last != 0 && now - *last < NAG_SECS)
+		return 0;
+	*last = now;
+	return 1;
+}
+
+/*
+ * Below -L free= megabytes on the database's file system, a full disk
+ * is near: BDB would fail every write then, retries and expiry too.
+ * Checked at most once a second.
+ */
+static int
+gp_disk_low(void)
+{
+	static time_t		 checked, lastnag;
+	static int		 low;
+	struct statvfs		 sv;
+	unsigned long long	 mb;
+	time_t			 now = time(NULL);
+
+	if (conf.minfree == 0 || now == checked)
+		return low;
+	checked = now;
+	if (statvfs(conf.dbpath, &sv) == -1) {
+		if (gp_nag(&lastnag))
+			log_warn("statvfs %s", conf.dbpath);
+		return low = 0;
+	}
+	mb = (unsigned long long)sv.f_bavail * sv.f_frsize / (1024 * 1024);
+	if (mb < (unsigned long long)conf.minfree) {
+		if (!low || gp_nag(&lastnag))
+			log_warnx("%llu MB free on the file system of %s, "
+			    "under -L free=%lld: new GREY entries refused", mb,
+			    conf.dbpath, conf.minfree);
+		return low = 1;
+	}
+	if (low)
+		log_info("%llu MB free on the file system of %s: new GREY "
+		    "entries accepted again", mb, conf.dbpath);
+	return low = 0;
+}
+
+/*
+ * May ip (canonical) get a new GREY entry?  Not when its source holds
+ * -L grey= already, nor when the disk is nearly full.  *a is set to ip.
+ */
+static int
+gp_may_create(const char *ip, struct addr *a, const char *from,
+    const char *to)
+{
+	static time_t		 lastnag;
+	static unsigned long	 refused;
+	unsigned int		 n;
+
+	if (addr_parse(a, ip) == -1)
+		return 1;
+	if (gp_disk_low())
+		return 0;
+	if ((n = srctab_count(gp_srcs, a)) < (unsigned int)conf.maxsrcgrey)
+		return 1;
+	refused++;
+	if (gp_nag(&lastnag))
+		log_warnx("%s: %u GREY entries from its %s, the limit (-L "
+		    "grey=): tuple %s -> %s not recorded (%lu refused so far)",
+		    ip, n, a->af == AF_INET6 ? "/64" : "address", from, to,
+		    refused);
+	return 0;
+}
+
+/* A GREY tuple the scan keeps, counted for its source. */
+static void
+gp_grey_live(const char *ip, void *arg)
+{
+	struct addr	 a;
+
+	(void)arg;
+	if (addr_parse(&a, ip) == 0)
+		(void)srctab_add(gp_srcs_next, &a, 1);
+}
+
 /*
  * Greylist the tuple of ip (canonical) at once.  A tuple from a sync
  * peer (synced) is not sent on, and -M does not apply to it: it did not
@@ -132,11 +235,12 @@ gp_greylist(struct store *st, const char *ip, const char *dst,
     const char *helo, const char *from, const char *to, int synced)
 {
 	struct gdata		 white, trapped;
+	struct addr		 a;
 	enum grey_result	 r;
 	const char		*reason;
 	char			 why[128];
 	time_t			 now;
-	int			 was_white;
+	int			 was_white, create;
 
 	now = time(NULL);
 	if ((reason = gp_trap_reason(st, ip, synced ? "" : dst, helo, from,
@@ -153,8 +257,12 @@ gp_greylist(struct store *st, const char *ip, const char *dst,
 			gsync_trapped(ip, trapped.expire, now);
 		return;
 	}
-	r = grey_tuple(st, &conf.gc, now, ip, helo, from, to, &white);
+	create = gp_may_create(ip, &a, from, to);
+	r = grey_tuple_lim(st, &conf.gc, now, ip, helo, from, to, create,
+	    &white);
 	switch (r) {
+	case GREY_REFUSED:
+		return;
 	case GREY_FAIL:
 		log_warnx("can't update %s in the database for %s -> %s",
 		    ip, from, to);
@@ -162,6 +270,8 @@ gp_greylist(struct store *st, const char *ip, const char *dst,
 	case GREY_NEW:
 		log_debug("new %sentry %s from %s to %s, helo %s",
 		    synced ? "synced " : "", ip, from, to, helo);
+		if (a.af != 0)
+			(void)srctab_add(gp_srcs, &a, 1);
 		break;
 	case GREY_EARLY:
 		log_debug("retry of %s from %s to %s, not passed yet%s",
@@ -502,11 +612,17 @@ gp_white_live(const char *ip, const struct gdata *gd, void *arg)
 	fw_scan_live(ip, gd, *now);
 }
 
-static void
+/*
+ * One scan.  Returns 1 when it stopped with more to expire: the live
+ * entries it reported are then only part of the store and are dropped,
+ * and the caller scans again soon.
+ */
+static int
 gp_scan(struct store *st)
 {
 	struct grey_scan_cb	cb;
 	struct grey_scan_stats	stats;
+	struct srctab		*t;
 	time_t			now;
 
 	now = time(NULL);
@@ -516,21 +632,31 @@ gp_scan(struct store *st)
 	cb.white_new = gp_white_new;
 	cb.white_live = gp_white_live;
 	cb.trap_live = gp_trap_live;
+	cb.grey_live = gp_grey_live;
 	cb.arg = &now;
+	srctab_clear(gp_srcs_next);
 	fw_scan_begin();
-	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1) {
-		log_notice("scan of %s failed", conf.dbpath);
+	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1 || stats.more) {
+		if (!stats.more)
+			log_notice("scan of %s failed", conf.dbpath);
+		else
+			log_info("scan: %lu entries expired, %lu promoted, "
+			    "more to do", stats.deleted, stats.promoted);
 		fw_scan_end(NULL, now);
 		gp_traps.n = 0;
 		gp_traps.hash = 0;
-		return;
+		return stats.more;
 	}
 	fw_scan_end(st, now);
 	gp_traps_flush();
+	t = gp_srcs;
+	gp_srcs = gp_srcs_next;
+	gp_srcs_next = t;
 	if (stats.deleted || stats.promoted || stats.bogus)
 		log_debug("scan: %lu entries, %lu expired, %lu promoted, "
 		    "%lu bogus", stats.seen, stats.deleted, stats.promoted,
 		    stats.bogus);
+	return 0;
 }
 
 /*
@@ -566,6 +692,9 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 
 	gp_fd = fd;
 	gp_start = time(NULL);
+	if ((gp_srcs = srctab_new(GP_SOURCES)) == NULL ||
+	    (gp_srcs_next = srctab_new(GP_SOURCES)) == NULL)
+		fatal("per-source table");
 	trapdom_init(conf.alloweddomains);
 	fw_reconcile(st, time(NULL));
 	fw_batch_begin();
@@ -610,8 +739,8 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			fatal("clock_gettime");
 		now = ts.tv_sec;
 		if (now >= next_scan && gp_mend(st) == 0) {
-			gp_scan(st);
-			next_scan = now + interval;
+			/* More to expire: again once what is queued is read. */
+			next_scan = now + (gp_scan(st) ? 0 : interval);
 		}
 		wait.tv_sec = next_scan > now ? next_scan - now : 1;
 		wait.tv_nsec = 0;

@@ -30,6 +30,7 @@ static int	msg_line(struct smtp_sess *, const char *, const char *,
 		    const struct bl_hit *);
 static int	badcmd(struct smtp_sess *, const char *, const char *,
 		    const struct bl_hit *);
+static int	dup_tuple(struct smtp_sess *);
 static int	finish(struct smtp_sess *, const char *,
 		    const struct bl_hit *);
 
@@ -132,22 +133,44 @@ match(const char *line, const char *verb)
 	return strncasecmp(line, verb, strlen(verb)) == 0;
 }
 
+/*
+ * Escape what must not reach the database or a terminal; an escape is
+ * never cut in half by the end of dst.
+ */
+void
+smtp_vis(char *dst, size_t len, const char *src, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)src;
+	size_t			 o = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] > ' ' && p[i] < 0x7f && p[i] != '|' &&
+		    p[i] != '\\') {
+			if (o + 1 >= len)
+				break;
+			dst[o++] = p[i];
+			continue;
+		}
+		if (o + 4 >= len)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = '0' + (p[i] >> 6);
+		dst[o++] = '0' + ((p[i] >> 3) & 7);
+		dst[o++] = '0' + (p[i] & 7);
+	}
+	dst[o] = '\0';
+}
+
 /* HELO/EHLO argument: the first word after the four-letter verb. */
 void
 smtp_arg_helo(char *dst, size_t len, const char *line)
 {
-	size_t	 n;
-
 	dst[0] = '\0';
 	if (strlen(line) < 4)
 		return;
 	line += 4;
 	line += strspn(line, " \t");
-	n = strcspn(line, " \t\r\n");
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, line, n);
-	dst[n] = '\0';
+	smtp_vis(dst, len, line, strcspn(line, " \t\r\n"));
 }
 
 /*
@@ -158,18 +181,13 @@ void
 smtp_arg_addr(char *dst, size_t len, const char *line)
 {
 	const char	*p;
-	size_t		 n;
 
 	dst[0] = '\0';
 	if ((p = strchr(line, ':')) == NULL)
 		return;
 	p++;
 	p += strspn(p, " \t");
-	n = strcspn(p, " \t\r\n");
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
+	smtp_vis(dst, len, p, strcspn(p, " \t\r\n"));
 }
 
 int
@@ -241,20 +259,17 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 	}
 	if (s->state != SMTP_FIRST && match(line, "RSET")) {
 		s->from[0] = s->rcpt[0] = '\0';
+		s->flags &= ~SMTP_SF_SENT;
 		s->state = SMTP_MAIL;
-		if (reply_printf(&s->out, "250 Ok to start over.\r\n") == -1)
-			return -1;
-		return SMTP_R_REPLY;
+		/* MAIL and RSET in turn would go on for ever. */
+		return badcmd(s, "250 Ok to start over.", ip, bl);
 	}
 	if (s->state == SMTP_FIRST &&
 	    (match(line, "HELO") || match(line, "EHLO"))) {
 		smtp_arg_helo(s->helo, sizeof(s->helo), line);
-		if (s->helo[0] == '\0') {
-			if (reply_printf(&s->out,
-			    "501 helo requires domain name.\r\n") == -1)
-				return -1;
-			return SMTP_R_REPLY;
-		}
+		if (s->helo[0] == '\0')
+			return badcmd(s, "501 helo requires domain name.", ip,
+			    bl);
 		s->state = SMTP_MAIL;
 		if (reply_printf(&s->out, "250 Hello, spam sender. "
 		    "Pleased to be wasting your time.\r\n") == -1)
@@ -263,6 +278,7 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 	}
 	if (s->state != SMTP_RCPT && match(line, "MAIL")) {
 		smtp_arg_addr(s->from, sizeof(s->from), line);
+		s->flags &= ~SMTP_SF_SENT;
 		s->state = SMTP_RCPT;
 		if (reply_printf(&s->out, "250 You are about to try to "
 		    "deliver spam. Your time will be spent, for nothing.\r\n")
@@ -271,6 +287,11 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 		return SMTP_R_REPLY;
 	}
 	if (match(line, "RCPT")) {
+		/* Per session, not per MAIL: RSET must not reset it. */
+		if (s->nrcpt >= (unsigned int)conf.maxrcpt)
+			return badcmd(s, "452 4.5.3 Too many recipients", ip,
+			    bl);
+		s->nrcpt++;
 		smtp_arg_addr(s->rcpt, sizeof(s->rcpt), line);
 		s->state = SMTP_RCPT;
 		if (reply_printf(&s->out, "250 This is hurting you more "
@@ -287,7 +308,7 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 			 * tuples, so a client that skips HELO could never
 			 * pass greylisting.
 			 */
-			if (conf.greylist && bl == NULL)
+			if (conf.greylist && bl == NULL && !dup_tuple(s))
 				r |= SMTP_R_TUPLE;
 		}
 		return r;
@@ -304,16 +325,31 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 			return -1;
 		return SMTP_R_REPLY | SMTP_R_WINDOW;
 	}
-	if (match(line, "NOOP")) {
-		if (reply_printf(&s->out, "250 2.0.0 OK I did nothing\r\n") ==
-		    -1)
-			return -1;
-		return SMTP_R_REPLY;
-	}
+	if (match(line, "NOOP"))
+		return badcmd(s, "250 2.0.0 OK I did nothing", ip, bl);
 	return badcmd(s, "500 5.5.1 Command unrecognized", ip, bl);
 }
 
-/* A bad command: `text' as the reply, or the end after too many. */
+/*
+ * The same tuple as the last one sent, with no MAIL, RSET or HELO in
+ * between: the greylister would only count it again.
+ */
+static int
+dup_tuple(struct smtp_sess *s)
+{
+	if ((s->flags & SMTP_SF_SENT) && strcmp(s->rcpt, s->lastrcpt) == 0)
+		return 1;
+	strlcpy(s->lastrcpt, s->rcpt, sizeof(s->lastrcpt));
+	s->flags |= SMTP_SF_SENT;
+	return 0;
+}
+
+/*
+ * A bad command, or one that moves the dialogue nowhere (NOOP, RSET, an
+ * empty HELO, a RCPT over the limit), which spends the same budget or a
+ * client could hold its slot for ever: `text' as the reply, or the end
+ * after too many.
+ */
 static int
 badcmd(struct smtp_sess *s, const char *text, const char *ip,
     const struct bl_hit *bl)
@@ -334,20 +370,26 @@ static int
 msg_line(struct smtp_sess *s, const char *line, const char *ip,
     const struct bl_hit *bl)
 {
+	char	 safe[256];
+
 	if (strcmp(line, ".") == 0)
 		return finish(s, ip, bl);
 	if (s->flags & SMTP_SF_BODY) {
 		if (++s->bodylines >= MAXBODYLINES)
 			return finish(s, ip, bl);
-		if (line[0] != '\0')
-			log_debug("%s: Body: %s", ip, line);
+		if (line[0] != '\0') {
+			smtp_vis(safe, sizeof(safe), line, strlen(line));
+			log_debug("%s: Body: %s", ip, safe);
+		}
 		return 0;
 	}
 	if (line[0] == '\0')
 		s->flags |= SMTP_SF_BODY;
 	else if (conf.verbose && (match(line, "From:") ||
-	    match(line, "To:") || match(line, "Subject:")))
-		log_info("%s: %s", ip, line);
+	    match(line, "To:") || match(line, "Subject:"))) {
+		smtp_vis(safe, sizeof(safe), line, strlen(line));
+		log_info("%s: %s", ip, safe);
+	}
 	return 0;
 }
 

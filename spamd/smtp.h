@@ -44,6 +44,7 @@ enum smtp_state {
 /* Session flags. */
 #define SMTP_SF_BODY	0x01	/* past the header of the message */
 #define SMTP_SF_DISCARD	0x02	/* dropping a too long line */
+#define SMTP_SF_SENT	0x04	/* lastrcpt went out with this helo, from */
 
 /* A reply being built or sent: grows up to SMTP_REPLY_MAX. */
 struct smtp_reply {
@@ -71,11 +72,13 @@ struct smtp_sess {
 	size_t			 ilen;		/* bytes in ibuf */
 	uint8_t			 state;	/* enum smtp_state */
 	uint8_t			 flags;	/* SMTP_SF_* */
-	uint8_t			 badcmd;	/* bad commands so far */
+	uint8_t			 badcmd;	/* bad or useless commands so far */
 	uint8_t			 bodylines; /* message body lines read */
 	char			 helo[GD_FIELD_MAX];
 	char			 from[GD_FIELD_MAX];
 	char			 rcpt[GD_FIELD_MAX];
+	char			 lastrcpt[GD_FIELD_MAX]; /* last tuple sent */
+	unsigned int		 nrcpt;		/* RCPTs accepted */
 	/* One more byte than is ever read, for the terminating NUL. */
 	char			 ibuf[SMTP_LINE_MAX + 1];
 };
@@ -119,8 +122,15 @@ int	smtp_banner_prefix(char *buf, size_t len);
 /* The banner's per-connection tail: "Sat Nov 22 11:20:00 2025\r\n". */
 void	smtp_banner_time(char tail[SMTP_TIMELEN], time_t);
 
-/* Argument extraction, exposed for the tests. */
+/*
+ * Argument extraction, exposed for the tests.  Bytes outside printable
+ * ASCII, '|' (spamdb's field separator) and '\\' are stored as \ooo
+ * octal escapes, as vis(3) does: nothing a client sends can put a
+ * control byte into the database, a log line or an admin's terminal.
+ */
 void	smtp_arg_helo(char *dst, size_t len, const char *line);
 void	smtp_arg_addr(char *dst, size_t len, const char *line);
+/* Copy n bytes of src to dst (len bytes) with those escapes. */
+void	smtp_vis(char *dst, size_t len, const char *src, size_t n);
 
 #endif

@@ -52,6 +52,7 @@ static void	usage(void) __attribute__((noreturn));
 static long long numopt(const char *, const char *, long long, long long);
 static void	parse_grey(const char *);
 static int	parse_stutter(const char *);
+static void	parse_limits(const char *);
 
 static char	*nft_table, *nft_set4, *nft_set6;	/* -N */
 static int	open_listener(int, const struct sockaddr *, socklen_t);
@@ -64,7 +65,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: spamd [-45bdv] [-A alloweddomains] [-B maxblack] [-c maxcon]\n"
 	    "\t[-f dbpath] [-G passtime:greyexp:whiteexp[:trapexp]]\n"
-	    "\t[-h hostname] [-l address]"
+	    "\t[-h hostname] [-L limit=value[,...]] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
 	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-Y synctarget]\n"
@@ -118,6 +119,66 @@ parse_grey(const char *arg)
 		    "or no tuple could ever pass", arg);
 	if (conf.gc.whiteexp <= 0)
 		errx(1, "-G %s: whiteexp must not be zero", arg);
+}
+
+/*
+ * -L limit=value[,limit=value...]: the per-client limits, in one option
+ * with a sub-grammar, as mount -o: OpenBSD's spamd has no letters for
+ * them, and five new letters would be five more to collide with.
+ */
+static void
+parse_limits(const char *arg)
+{
+	static const struct {
+		const char	*name;
+		long long	 min, max;
+	} lims[] = {
+		{ "rcpt", 1, 1000000 },
+		{ "conn", 1, 1000000 },
+		{ "grey", 1, 100000000 },
+		{ "session", 1, 86400 },
+		{ "free", 0, 1LL << 40 },
+	};
+	char		 buf[256], *p, *f, *v;
+	const char	*errstr;
+	long long	 n;
+	size_t		 i;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		errx(1, "-L %s: too long", arg);
+	for (p = buf; (f = strsep(&p, ",")) != NULL; ) {
+		if ((v = strchr(f, '=')) == NULL)
+			errx(1, "-L %s: expected limit=value in \"%s\"", arg,
+			    f);
+		*v++ = '\0';
+		for (i = 0; i < sizeof(lims) / sizeof(lims[0]); i++)
+			if (strcmp(f, lims[i].name) == 0)
+				break;
+		if (i == sizeof(lims) / sizeof(lims[0]))
+			errx(1, "-L %s: unknown limit \"%s\" (rcpt, conn, "
+			    "grey, session or free)", arg, f);
+		n = strtonum(v, lims[i].min, lims[i].max, &errstr);
+		if (errstr != NULL)
+			errx(1, "-L %s: %s=%s is %s (allowed %lld to %lld)",
+			    arg, f, v, errstr, lims[i].min, lims[i].max);
+		switch (i) {
+		case 0:
+			conf.maxrcpt = (int)n;
+			break;
+		case 1:
+			conf.maxsrccon = (int)n;
+			break;
+		case 2:
+			conf.maxsrcgrey = (int)n;
+			break;
+		case 3:
+			conf.maxsession = (int)n;
+			break;
+		case 4:
+			conf.minfree = n;
+			break;
+		}
+	}
 }
 
 /* -s secs: whole seconds, or with a unit, "1s" or "100ms"; milliseconds. */
@@ -271,6 +332,11 @@ main(int argc, char *argv[])
 	conf.gc.greyexp = GREYEXP;
 	conf.gc.whiteexp = WHITEEXP;
 	conf.gc.trapexp = TRAPEXP;
+	conf.maxrcpt = MAXRCPT;
+	conf.maxsrccon = MAXSRCCON;
+	conf.maxsrcgrey = MAXSRCGREY;
+	conf.maxsession = MAXSESSION;
+	conf.minfree = MINFREE;
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
 	if (gethostname(conf.hostname, sizeof(conf.hostname)) == -1)
 		err(1, "gethostname");
@@ -287,7 +353,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:c:df:G:h:k:l:M:N:n:P:p:S:s:U:vw:Y:y:")) != -1) {
+	    "45A:bB:c:df:G:h:k:L:l:M:N:n:P:p:S:s:U:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -323,6 +389,9 @@ main(int argc, char *argv[])
 			break;
 		case 'k':
 			keyfile = optarg;
+			break;
+		case 'L':
+			parse_limits(optarg);
 			break;
 		case 'l':
 			conf.listen_addr = optarg;
@@ -454,7 +523,12 @@ main(int argc, char *argv[])
 
 	if (!conf.debug && daemon(0, 0) == -1)
 		err(1, "daemon");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	/*
+	 * SIGHUP too: until the greylister installs its handler, a
+	 * `kill -HUP' must not end the daemon half started.
+	 */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 
 	if (!conf.greylist) {

@@ -27,6 +27,12 @@
 #define GREY_STUTTER	10	/* default -S */
 #define STUTTER		1000	/* default -s, in milliseconds */
 #define SCAN_INTERVAL	60	/* seconds between database scans */
+/* -L defaults: none of them hinders a real MTA (see LIMITS in spamd.8). */
+#define MAXRCPT		100	/* RCPTs per session; RFC 5321 asks for 100 */
+#define MAXSRCCON	20	/* connections per source (IPv6: per /64) */
+#define MAXSRCGREY	1000	/* GREY entries per source (IPv6: per /64) */
+#define MAXSESSION	300	/* seconds a greylisted session may last */
+#define MINFREE		64	/* MB free on the db file system for new GREY */
 #define SPAMD_NAME	"spamd IP-based SPAM blocker"
 /* Listening sockets: one dual-stack, or IPv6 and IPv4 apart. */
 #define MAXLISTEN	2
@@ -49,6 +55,11 @@ struct spamd_conf {
 	const char	*dbpath;	/* -f */
 	const char	*alloweddomains; /* -A */
 	struct grey_conf gc;		/* -G */
+	int		 maxrcpt;	/* -L rcpt= */
+	int		 maxsrccon;	/* -L conn= */
+	int		 maxsrcgrey;	/* -L grey= */
+	int		 maxsession;	/* -L session=, seconds */
+	long long	 minfree;	/* -L free=, megabytes, 0: off */
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
 };
 

@@ -368,11 +368,75 @@ live(const char *ip, const struct gdata *gd, void *arg)
 	nlive++;
 }
 
+static int	ngreylive;
+
+static void
+greylive(const char *ip, void *arg)
+{
+	(void)arg;
+	if (strcmp(ip, "198.51.100.1") == 0)
+		ngreylive++;
+}
+
+/*
+ * H1: a flood expiring at once is scanned in passes of GREY_SCAN_MAX
+ * changes, not gathered whole; the live tuples are reported per ip.
+ */
+static void
+t_scan_batches(void)
+{
+	struct store		*st = store_mem_open();
+	struct grey_scan_cb	 cb = { 0 };
+	struct grey_scan_stats	 ss;
+	struct gdata		 gd;
+	char			 to[64];
+	time_t			 t0 = 1000000;
+	int			 i, n = GREY_SCAN_MAX + 100, r;
+
+	cb.grey_live = greylive;
+	for (i = 0; i < n; i++) {
+		snprintf(to, sizeof(to), "<r%d@example.org>", i);
+		grey_tuple(st, &gc, t0, "192.0.2.77", "h", "<a@b>", to, NULL);
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof(to), "<live%d@example.org>", i);
+		grey_tuple(st, &gc, t0 + 3000, "198.51.100.1", "h", "<a@b>",
+		    to, NULL);
+	}
+	/* t0 + 3600: the flood expires, the five (t0 + 6600) stay. */
+	r = grey_scan(st, &gc, t0 + 3600, &cb, &ss);
+	ok(r == 0 && ss.deleted == GREY_SCAN_MAX && ss.more == 1,
+	    "scan 1 of %d expired: %lu deleted (at most %d), more %d", n,
+	    ss.deleted, GREY_SCAN_MAX, ss.more);
+	ngreylive = 0;
+	r = grey_scan(st, &gc, t0 + 3600, &cb, &ss);
+	ok(r == 0 && ss.deleted == (unsigned long)(n - GREY_SCAN_MAX) &&
+	    ss.more == 0, "scan 2: the other %d deleted, done (%lu, more %d)",
+	    n - GREY_SCAN_MAX, ss.deleted, ss.more);
+	ok(ngreylive == 5, "the complete scan reports the 5 live tuples of "
+	    "198.51.100.1 (%d)", ngreylive);
+	ok(grey_scan(st, &gc, t0 + 3600, &cb, &ss) == 0 && ss.seen == 5 &&
+	    ss.deleted == 0, "then only the 5 live tuples are left (%lu)",
+	    ss.seen);
+
+	/* The per-source cap: no new key, but retries still count. */
+	r = grey_tuple_lim(st, &gc, t0 + 3600, "198.51.100.1", "h", "<a@b>",
+	    "<new@example.org>", 0, NULL);
+	ok(r == GREY_REFUSED && get(st, "198.51.100.1\nh\n<a@b>\n"
+	    "<new@example.org>", &gd) == STORE_NOTFOUND,
+	    "create 0: a new tuple is refused, nothing stored");
+	r = grey_tuple_lim(st, &gc, t0 + 3601, "198.51.100.1", "h", "<a@b>",
+	    "<live0@example.org>", 0, NULL);
+	ok(r == GREY_PASSED, "create 0: a retry of a known tuple still "
+	    "passes (%d)", r);
+	store_close(st);
+}
+
 int
 main(void)
 {
 	struct store		*st = store_mem_open();
-	struct grey_scan_cb	 cb = { gone, wnew, live, NULL, NULL };
+	struct grey_scan_cb	 cb = { gone, wnew, live, NULL, NULL, NULL };
 	struct grey_scan_stats	 ss;
 	struct gdata		 gd, w;
 	const char		*ip = "192.0.2.1";
@@ -513,5 +577,6 @@ main(void)
 	test_seen_admin();
 	test_sync();
 	test_white_drop();
+	t_scan_batches();
 	return tap_done();
 }

@@ -376,7 +376,7 @@ t_lines(void)
 	struct smtp_sess	*s = smtp_sess_new();
 	char			*big, line[SMTP_LINE_MAX + 8];
 	size_t			 n = 100 * 1024;
-	int			 r;
+	int			 r, bad;
 
 	r = say(s, "NO");
 	ok(r == 0 && s->ilen == 2, "half a command: nothing yet");
@@ -388,9 +388,10 @@ t_lines(void)
 		exit(1);
 	memset(big, 'A', n);
 	memcpy(big + n, "\r\nNOOP\r\n", 9);
+	bad = s->badcmd;
 	r = say_bl(s, big, n + 8, NULL);
 	ok(nreplies == 2 && strcmp(replies, TOOLONG NOOPOK) == 0 &&
-	    s->badcmd == 1 && s->ilen == 0,
+	    s->badcmd == bad + 2 && s->ilen == 0,
 	    "100 KB line: one \"Line too long\", rest dropped, then NOOP");
 	free(big);
 
@@ -448,6 +449,97 @@ t_args(void)
 	ok(strcmp(buf, "host.example") == 0, "helo after a tab");
 }
 
+#define TOOMANY	"452 4.5.3 Too many recipients\r\n"
+
+/* H1: RCPTs per session, repeated tuples, the useless-command budget. */
+static void
+t_limits(void)
+{
+	struct smtp_sess	*s;
+	char			 line[64];
+	int			 i, tuples = 0, r;
+
+	if ((s = smtp_sess_new()) == NULL)
+		exit(1);
+	conf.maxrcpt = 3;
+	say(s, "HELO h\r\nMAIL FROM:<a@b>\r\n");
+	for (i = 0; i < 3; i++) {
+		snprintf(line, sizeof(line), "RCPT TO:<r%d@x>\r\n", i);
+		r = say(s, line);
+		tuples += ntuples;
+	}
+	ok(tuples == 3 && s->nrcpt == 3, "3 RCPTs under -L rcpt=3: 3 tuples");
+	r = say(s, "RCPT TO:<r9@x>\r\n");
+	ok(r == SMTP_R_REPLY && strcmp(replies, TOOMANY) == 0 &&
+	    ntuples == 0 && s->badcmd == 1,
+	    "the 4th: 452, no tuple, counted as useless");
+	r = say(s, "RSET\r\nMAIL FROM:<a@b>\r\nRCPT TO:<r10@x>\r\n");
+	ok(ntuples == 0 && strstr(replies, TOOMANY) != NULL,
+	    "RSET does not reset the session's RCPT count");
+	smtp_sess_free(s);
+	conf.maxrcpt = MAXRCPT;
+
+	if ((s = smtp_sess_new()) == NULL)
+		exit(1);
+	say(s, "HELO h\r\nMAIL FROM:<a@b>\r\n");
+	for (i = 0, tuples = 0; i < 50; i++) {
+		say(s, "RCPT TO:<same@x>\r\n");
+		tuples += ntuples;
+	}
+	ok(tuples == 1, "50 identical RCPTs: one tuple sent (%d)", tuples);
+	say(s, "RCPT TO:<other@x>\r\nRCPT TO:<same@x>\r\n");
+	ok(ntuples == 2, "a different RCPT in between: both sent");
+	say(s, "RSET\r\nMAIL FROM:<a@b>\r\nRCPT TO:<same@x>\r\n");
+	ok(ntuples == 1, "after a new MAIL the tuple is sent again");
+	smtp_sess_free(s);
+
+	if ((s = smtp_sess_new()) == NULL)
+		exit(1);
+	for (i = 0, r = 0; i < MAXBADCMD; i++)
+		r = say(s, i % 3 == 0 ? "NOOP\r\n" : i % 3 == 1 ?
+		    "HELO\r\n" : "EHLO  \r\n");
+	ok(r == SMTP_R_REPLY && s->badcmd == MAXBADCMD,
+	    "%d NOOPs and empty HELOs are answered", MAXBADCMD);
+	r = say(s, "NOOP\r\n");
+	ok(r == (SMTP_R_REPLY | SMTP_R_CLOSE) && strcmp(replies, TEMPFAIL) ==
+	    0, "one more useless command: 451 and close");
+	smtp_sess_free(s);
+
+	if ((s = smtp_sess_new()) == NULL)
+		exit(1);
+	say(s, "HELO h\r\n");
+	for (i = 0, r = 0; i < MAXBADCMD; i++)
+		r = say(s, "MAIL FROM:<a@b>\r\nRSET\r\n");
+	ok(s->state == SMTP_MAIL, "%d MAIL and RSET: answered", MAXBADCMD);
+	r = say(s, "MAIL FROM:<a@b>\r\nRSET\r\n");
+	ok((r & SMTP_R_CLOSE) && s->state == SMTP_DONE,
+	    "MAIL and RSET in turn: closed after %d RSETs", MAXBADCMD + 1);
+	smtp_sess_free(s);
+}
+
+/* L5: control bytes and '|' never reach the tuple. */
+static void
+t_vis(void)
+{
+	struct smtp_sess	*s;
+	char			 buf[16];
+
+	if ((s = smtp_sess_new()) == NULL)
+		exit(1);
+	say(s, "HELO a\033[31m|b\r\nMAIL FROM:<x|y\177@z>\r\n"
+	    "RCPT TO:<\001\\@\xe9>\r\n");
+	ok(ntuples == 1 && strcmp(lastmsg.helo, "a\\033[31m\\174b") == 0 &&
+	    strcmp(lastmsg.from, "<x\\174y\\177@z>") == 0 &&
+	    strcmp(lastmsg.to, "<\\001\\134@\\351>") == 0,
+	    "ESC, '|', DEL, '\\\\', 8-bit bytes are stored as \\ooo: %s %s %s",
+	    lastmsg.helo, lastmsg.from, lastmsg.to);
+	smtp_sess_free(s);
+	smtp_vis(buf, 6, "ab\033cd", 5);
+	ok(strcmp(buf, "ab") == 0, "an escape is not cut by the buffer end");
+	smtp_vis(buf, 8, "ab\033cd", 5);
+	ok(strcmp(buf, "ab\\033c") == 0, "room for the escape: kept");
+}
+
 static void
 t_size(void)
 {
@@ -462,6 +554,7 @@ main(void)
 	tzset();
 	conf.greylist = 1;
 	conf.nreply = 450;
+	conf.maxrcpt = MAXRCPT;
 	strlcpy(conf.hostname, "mx.test", sizeof(conf.hostname));
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
 
@@ -475,6 +568,8 @@ main(void)
 	t_blreply();
 	t_lines();
 	t_args();
+	t_limits();
+	t_vis();
 	t_size();
 	return tap_done();
 }
