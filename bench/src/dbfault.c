@@ -3,6 +3,7 @@
  * bench/faults.
  *
  *	dbfault kill dir rounds
+ *	dbfault opener dir
  *	dbfault write dir n every
  *
  * kill runs a greylister (grey_tuple as fast as it goes, reporting the
@@ -19,6 +20,9 @@
  *	rounds: N survived, N committed WHITE, N lost
  *	stall: longest grey_tuple call N ms (after N kills)
  *	open: longest open of the environment N ms (N opens)
+ *
+ * opener opens and closes the environment in dir until killed, so a
+ * kill lands inside an open or a close (regress/t-dbopen).
  *
  * write runs n grey_tuple calls of ordinary size through lib/gdb and
  * prints the bytes the process wrote (/proc/self/io wchar, the final
@@ -52,6 +56,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dbfault kill dir rounds\n"
+	    "       dbfault opener dir\n"
 	    "       dbfault write dir n every\n");
 	exit(2);
 }
@@ -364,6 +369,9 @@ main(int argc, char *argv[])
 			usage();
 		return kill_run(argv[2], r);
 	}
+	if (argc == 3 && strcmp(argv[1], "opener") == 0)
+		for (;;)
+			store_close(open_db(argv[2], GDB_RDONLY));
 	if (argc == 5 && strcmp(argv[1], "write") == 0) {
 		unsigned long n = strtonum(argv[3], 1, 10000000, &e);
 		unsigned long every;
