@@ -242,14 +242,23 @@ watch_run(void *arg)
 	return NULL;
 }
 
-/* Start w's thread on run, with every signal blocked in it. */
+/*
+ * A copy of tmpl with its thread started on run, every signal blocked
+ * in it.  The open guard is a gdbwatch too, with another run.
+ */
 static struct gdbwatch *
-watch_spawn(struct gdbwatch *w, void *(*run)(void *))
+watch_spawn(const struct gdbwatch *tmpl, void *(*run)(void *))
 {
+	struct gdbwatch		*w;
 	pthread_condattr_t	 ca;
 	sigset_t		 all, old;
 	int			 ret;
 
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		log_warn("database %s: watchdog", tmpl->path);
+		return NULL;
+	}
+	*w = *tmpl;
 	pthread_mutex_init(&w->mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -275,17 +284,14 @@ struct gdbwatch *
 gdbwatch_start(DB_ENV *env, const char *path, int writer,
     volatile int *panic)
 {
-	struct gdbwatch		*w;
+	struct gdbwatch		 w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("database %s: watchdog", path);
-		return NULL;
-	}
-	w->env = env;
-	w->path = path;
-	w->writer = writer;
-	w->panic = panic;
-	return watch_spawn(w, watch_run);
+	memset(&w, 0, sizeof(w));
+	w.env = env;
+	w.path = path;
+	w.writer = writer;
+	w.panic = panic;
+	return watch_spawn(&w, watch_run);
 }
 
 static void *
@@ -313,15 +319,12 @@ guard_run(void *arg)
 struct gdbguard *
 gdbguard_start(const char *path, int seconds)
 {
-	struct gdbwatch	*w;
+	struct gdbwatch	 w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("database %s: open guard", path);
-		return NULL;
-	}
-	w->path = path;
-	w->stuck_s = seconds;
-	return (struct gdbguard *)watch_spawn(w, guard_run);
+	memset(&w, 0, sizeof(w));
+	w.path = path;
+	w.stuck_s = seconds;
+	return (struct gdbguard *)watch_spawn(&w, guard_run);
 }
 
 void
