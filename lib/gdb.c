@@ -20,6 +20,20 @@
  * that died inside the library panics the environment: the handle is
  * then broken (store_broken) until store_reopen runs recovery.
  *
+ * failchk cannot help with a process killed while it opened or closed
+ * the environment: it may die holding a region mutex (the thread table's,
+ * the region's reference count's) before it is in the thread table, and
+ * every later open then waits for that mutex forever.  Opens and closes
+ * are therefore serialised through an open file description lock on
+ * GDB_LOCKFILE, which the kernel releases when its holder dies, and the
+ * holder writes its pid into the file while it works: whoever takes the
+ * lock and finds a pid there knows that process died in the middle, and
+ * runs recovery, which builds new regions and panics the old ones (the
+ * running daemons then reopen).  Waits are bounded: for the lock
+ * (GDB_OPEN_WAIT_S), and for the open itself, which a stuck mutex would
+ * make endless: after GDB_OPEN_STUCK_S the process says why and exits,
+ * leaving its pid in the file, so the next opener recovers.
+ *
  * Used by: spamd, spamdb, spamlogd.
  */
 #include <sys/stat.h>
@@ -32,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gdb.h"
@@ -42,6 +57,8 @@
 #define GDB_META	"\0spamd"
 #define GDB_META_LEN	6
 #define GDB_MAGIC	"spamd greylist database 1"
+#define GDB_LOCKFILE	"spamd.lock"
+#define GDB_CLOSE_WAIT_S 2	/* for the lock at close, then close anyway */
 
 struct gdb {
 	DB_ENV		*env;
@@ -52,10 +69,15 @@ struct gdb {
 	int		 openerr;	/* of the last env->open */
 	int		 flags;		/* GDB_* of the open */
 	int		 rdonly;
+	int		 lockfd;	/* GDB_LOCKFILE while held, or -1 */
+	long		 lockdead;	/* pid found in it: died opening */
 	char		 path[1024];
 };
 
 static int	gdb_env_open(struct gdb *, int, char *, size_t);
+static int	gdb_open_locked(struct gdb *, char *, size_t);
+static int	gdb_lock(struct gdb *, int, char *, size_t);
+static void	gdb_unlock(struct gdb *);
 
 static int
 gdb_err(struct gdb *g, int ret, const char *what)
@@ -293,14 +315,23 @@ gdb_walk(void *h, store_walk_cb cb, void *arg)
 	return gdb_leave(g, rv);
 }
 
-/* Close the handles; a panicked environment is left as it is. */
+/*
+ * Close the handles; a panicked environment is left as it is.  A close
+ * takes the open lock too, since one killed in env->close may leave a
+ * region mutex held; if the lock cannot be had soon, close anyway.
+ */
 static void
 gdb_shut(struct gdb *g)
 {
 	DB	*db;
+	char	 err[512];
+	int	 held = g->lockfd != -1;
 
 	gdbwatch_stop(g->watch);
 	g->watch = NULL;
+	if (!held && g->env != NULL &&
+	    gdb_lock(g, GDB_CLOSE_WAIT_S, err, sizeof(err)) == -1)
+		log_warnx("%s; closing without it", err);
 	gdb_abort(g);
 	if (g->db != NULL)
 		g->db->close(g->db, 0);
@@ -312,6 +343,8 @@ gdb_shut(struct gdb *g)
 		g->env->close(g->env, 0);
 	}
 	g->env = NULL;
+	if (!held)
+		gdb_unlock(g);
 }
 
 static void
@@ -343,13 +376,7 @@ gdb_reopen(void *h, char *err, size_t errlen)
 
 	gdb_shut(g);
 	g->panic = 0;
-	if (gdb_env_open(g, 0, err, errlen) == 0)
-		return 0;
-	gdb_shut(g);
-	if (g->openerr != DB_RUNRECOVERY)
-		return -1;
-	g->panic = 0;
-	return gdb_env_open(g, 1, err, errlen);
+	return gdb_open_locked(g, err, errlen);
 }
 
 static const struct store_ops gdb_ops = {
@@ -497,6 +524,7 @@ gdb_open(const char *path, int flags, char *err, size_t errlen)
 		return NULL;
 	}
 	strlcpy(g->path, path, sizeof(g->path));
+	g->lockfd = -1;
 	g->rdonly = (flags & GDB_RDONLY) != 0;
 
 	if (stat(path, &sb) == -1) {
@@ -532,7 +560,7 @@ gdb_open(const char *path, int flags, char *err, size_t errlen)
 		goto fail;
 
 	g->flags = flags;
-	if (gdb_env_open(g, 0, err, errlen) == -1)
+	if (gdb_open_locked(g, err, errlen) == -1)
 		goto fail;
 	st->ops = &gdb_ops;
 	st->h = g;
@@ -601,6 +629,7 @@ gdb_env_open(struct gdb *g, int force, char *err, size_t errlen)
 			return -1;
 		}
 		log_info("database %s: recovered the environment", path);
+		g->lockdead = 0;
 	}
 	if (gdb_env_new(g, err, errlen) == -1)
 		return -1;
@@ -631,4 +660,116 @@ gdb_env_open(struct gdb *g, int force, char *err, size_t errlen)
 	if (gdb_meta(g, !g->rdonly, err, errlen) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * Take the open lock within wait_s seconds and put our pid in the file.
+ * A pid already there is that of a process that died holding the lock,
+ * in the middle of an open or a close: g->lockdead.
+ */
+static int
+gdb_lock(struct gdb *g, int wait_s, char *err, size_t errlen)
+{
+	struct flock	 fl;
+	struct timespec	 t0, t, nap = { 0, 50 * 1000000L };
+	char		 file[1100], buf[32];
+	ssize_t		 n;
+	int		 fd, len;
+
+	snprintf(file, sizeof(file), "%s/%s", g->path, GDB_LOCKFILE);
+	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
+		snprintf(err, errlen, "database %s: %s: %s", g->path,
+		    GDB_LOCKFILE, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (clock_gettime(CLOCK_MONOTONIC, &t0) == -1)
+		goto syserr;
+	/* An OFD lock: one per handle, not per process, and no thread's. */
+	while (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			goto syserr;
+		if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
+			goto syserr;
+		if (t.tv_sec - t0.tv_sec >= wait_s) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			snprintf(err, errlen, "database %s: process %s has "
+			    "been opening or closing the environment for over "
+			    "%d s; giving up (a stuck open ends within %d s, "
+			    "and the next opener then recovers)", g->path,
+			    buf[0] != '\0' ? buf : "?", wait_s,
+			    GDB_OPEN_STUCK_S);
+			close(fd);
+			return -1;
+		}
+		(void)nanosleep(&nap, NULL);
+	}
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) == -1)
+		goto syserr;
+	buf[n] = '\0';
+	g->lockdead = n == 0 ? 0 : strtol(buf, NULL, 10);
+	if (n > 0 && g->lockdead <= 0)
+		g->lockdead = -1;	/* garbled: as good as a pid */
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, len, 0) != len)
+		goto syserr;
+	g->lockfd = fd;
+	return 0;
+syserr:
+	snprintf(err, errlen, "database %s: %s: %s", g->path, GDB_LOCKFILE,
+	    strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/*
+ * Clear our pid and let go; a dead opener's pid stays until recovery has
+ * run, so that a close in between does not hide it.
+ */
+static void
+gdb_unlock(struct gdb *g)
+{
+	if (g->lockfd == -1)
+		return;
+	if (g->lockdead == 0 && ftruncate(g->lockfd, 0) == -1)
+		log_warn("database %s: %s: clear", g->path, GDB_LOCKFILE);
+	if (close(g->lockfd) == -1)
+		log_warn("database %s: %s: close", g->path, GDB_LOCKFILE);
+	g->lockfd = -1;
+}
+
+/*
+ * Open under the lock, guarded: recovery first if an opener died, or
+ * when the open finds a panicked environment.
+ */
+static int
+gdb_open_locked(struct gdb *g, char *err, size_t errlen)
+{
+	struct gdbguard	*gg;
+	int		 rv, force = 0;
+
+	if (gdb_lock(g, GDB_OPEN_WAIT_S, err, errlen) == -1)
+		return -1;
+	if (g->lockdead != 0) {
+		log_warnx("database %s: process %ld died while it opened or "
+		    "closed the environment: running recovery", g->path,
+		    g->lockdead);
+		force = 1;
+	}
+	gg = gdbguard_start(g->path, GDB_OPEN_STUCK_S);
+	rv = gdb_env_open(g, force, err, errlen);
+	if (rv == -1 && !force && g->openerr == DB_RUNRECOVERY) {
+		gdb_shut(g);
+		g->panic = 0;
+		rv = gdb_env_open(g, 1, err, errlen);
+	}
+	gdbguard_stop(gg);
+	if (rv == -1)
+		gdb_shut(g);
+	gdb_unlock(g);
+	return rv;
 }

@@ -2,8 +2,10 @@
  * Berkeley DB 5.3 backend of the store: a hash database "spamd.db"
  * inside a transactional environment that lives in the directory named
  * by -f (default /var/db/spamd).  spamd, spamdb and spamlogd all open
- * the same environment; DB_REGISTER | DB_RECOVER recovers it when a
- * process died holding it.
+ * the same environment; DB_REGISTER | DB_FAILCHK cleans up after a
+ * process that died holding it, and one that died while opening or
+ * closing it (seen through the lock file spamd.lock) makes the next
+ * opener run recovery.  No open waits for ever (see gdb.c).
  *
  * Used by: spamd, spamdb, spamlogd.
  */

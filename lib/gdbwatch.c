@@ -47,6 +47,7 @@ struct gdbwatch {
 	pthread_cond_t	 cv;
 	int		 stop;
 	int64_t		 busy_since;	/* monotonic s, 0 when idle */
+	int		 stuck_s;	/* a guard's limit */
 };
 
 static unsigned int		 tid_next;
@@ -241,23 +242,23 @@ watch_run(void *arg)
 	return NULL;
 }
 
-struct gdbwatch *
-gdbwatch_start(DB_ENV *env, const char *path, int writer,
-    volatile int *panic)
+/*
+ * A copy of tmpl with its thread started on run, every signal blocked
+ * in it.  The open guard is a gdbwatch too, with another run.
+ */
+static struct gdbwatch *
+watch_spawn(const struct gdbwatch *tmpl, void *(*run)(void *))
 {
 	struct gdbwatch		*w;
 	pthread_condattr_t	 ca;
 	sigset_t		 all, old;
 	int			 ret;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("database %s: watchdog", path);
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		log_warn("database %s: watchdog", tmpl->path);
 		return NULL;
 	}
-	w->env = env;
-	w->path = path;
-	w->writer = writer;
-	w->panic = panic;
+	*w = *tmpl;
 	pthread_mutex_init(&w->mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -266,10 +267,10 @@ gdbwatch_start(DB_ENV *env, const char *path, int writer,
 	/* Signals stay with the main thread, whose loop waits for them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&w->thr, NULL, watch_run, w);
+	ret = pthread_create(&w->thr, NULL, run, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret != 0) {
-		log_warnx("database %s: watchdog thread: %s", path,
+		log_warnx("database %s: watchdog thread: %s", w->path,
 		    strerror(ret));
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mtx);
@@ -277,6 +278,59 @@ gdbwatch_start(DB_ENV *env, const char *path, int writer,
 		return NULL;
 	}
 	return w;
+}
+
+struct gdbwatch *
+gdbwatch_start(DB_ENV *env, const char *path, int writer,
+    volatile int *panic)
+{
+	struct gdbwatch		 w;
+
+	memset(&w, 0, sizeof(w));
+	w.env = env;
+	w.path = path;
+	w.writer = writer;
+	w.panic = panic;
+	return watch_spawn(&w, watch_run);
+}
+
+static void *
+guard_run(void *arg)
+{
+	struct gdbwatch	*w = arg;
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += w->stuck_s;
+	pthread_mutex_lock(&w->mtx);
+	while (!w->stop)
+		if (pthread_cond_timedwait(&w->cv, &w->mtx, &ts) ==
+		    ETIMEDOUT && !w->stop) {
+			log_warnx("database %s: opening the environment has "
+			    "taken %d s: a process that died holds one of "
+			    "its locks; exiting, the next opener recovers",
+			    w->path, w->stuck_s);
+			_exit(1);
+		}
+	pthread_mutex_unlock(&w->mtx);
+	return NULL;
+}
+
+struct gdbguard *
+gdbguard_start(const char *path, int seconds)
+{
+	struct gdbwatch	 w;
+
+	memset(&w, 0, sizeof(w));
+	w.path = path;
+	w.stuck_s = seconds;
+	return (struct gdbguard *)watch_spawn(&w, guard_run);
+}
+
+void
+gdbguard_stop(struct gdbguard *gg)
+{
+	gdbwatch_stop((struct gdbwatch *)gg);
 }
 
 void

@@ -16,8 +16,11 @@
 #define GDB_STUCK_S	60	/* one call this long: give up (see below) */
 #define GDB_CKP_KB	8192	/* checkpoint after this much log, */
 #define GDB_CKP_MIN	1	/* or this many minutes */
+#define GDB_OPEN_WAIT_S	10	/* for the lock another opener holds */
+#define GDB_OPEN_STUCK_S 30	/* an open this long: give up (see below) */
 
 struct gdbwatch;
+struct gdbguard;
 
 /* Before env->open: thread table, ids with start times, is-alive. */
 int		 gdb_track(DB_ENV *);
@@ -35,5 +38,15 @@ struct gdbwatch	*gdbwatch_start(DB_ENV *, const char *path, int writer,
 void		 gdbwatch_stop(struct gdbwatch *);
 void		 gdbwatch_enter(struct gdbwatch *);
 void		 gdbwatch_leave(struct gdbwatch *);
+
+/*
+ * Watch one open of the environment: one still going after seconds
+ * waits for a region mutex a dead process holds, which nothing will
+ * release: the guard logs why and exits the process with status 1,
+ * leaving the open lock's pid behind so that the next opener recovers.
+ * NULL (logged) when no thread could be started.
+ */
+struct gdbguard	*gdbguard_start(const char *path, int seconds);
+void		 gdbguard_stop(struct gdbguard *);
 
 #endif

@@ -61,10 +61,15 @@ store_reopen(struct store *st, char *err, size_t errlen)
 	return st->ops->reopen(st->h, err, errlen);
 }
 
+/*
+ * Only a failed reopen waits a second before the next try: two
+ * recoveries in a row (two peers killed while opening) must not cost
+ * the work that met the second.
+ */
 int
 store_mend(struct store *st)
 {
-	static time_t	 last_try, last_warn;
+	static time_t	 last_fail, last_warn;
 	struct timespec	 ts;
 	char		 err[512];
 
@@ -72,10 +77,10 @@ store_mend(struct store *st)
 		return 0;
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		return -1;
-	if (last_try != 0 && ts.tv_sec - last_try < 1)
+	if (last_fail != 0 && ts.tv_sec - last_fail < 1)
 		return -1;
-	last_try = ts.tv_sec;
 	if (store_reopen(st, err, sizeof(err)) == -1) {
+		last_fail = ts.tv_sec;
 		if (last_warn == 0 || ts.tv_sec - last_warn >= MEND_WARN_EVERY) {
 			log_warnx("database broken and not reopened: %s; "
 			    "trying again every second", err);
@@ -85,6 +90,6 @@ store_mend(struct store *st)
 	}
 	log_warnx("database was broken (a process died inside it or "
 	    "recovery ran): reopened it");
-	last_warn = 0;
+	last_fail = last_warn = 0;
 	return 0;
 }

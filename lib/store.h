@@ -71,8 +71,8 @@ int	store_broken(struct store *);
 int	store_reopen(struct store *, char *err, size_t errlen);
 /*
  * For daemons: 0 when st is usable, reopening a broken backend first
- * (at most once a second, logging what happened); -1 while it stays
- * broken.
+ * (logging what happened; after a failed reopen, not again for a
+ * second); -1 while it stays broken.
  */
 int	store_mend(struct store *);
 

@@ -3,18 +3,26 @@
  * bench/faults.
  *
  *	dbfault kill dir rounds
+ *	dbfault opener dir
  *	dbfault write dir n every
  *
  * kill runs a greylister (grey_tuple as fast as it goes, reporting the
- * longest call) and a spamlogd (grey_white_seen of new hosts, 64 to a
- * transaction, writing each committed host to a pipe), each a process
- * with its own handle on the environment in dir, and SIGKILLs one of
- * them at a random moment every round (the writer three rounds in four),
- * starting it again.  At the end it checks that every WHITE entry whose
- * commit was reported is in the database and prints:
+ * longest call), a spamlogd (grey_white_seen of new hosts, 64 to a
+ * transaction, writing each committed host to a pipe) and a spamdb
+ * (open, whitelist 8 new hosts in one transaction, report them, close,
+ * again: most of its life is opening and closing), each a process with
+ * its own handle on the environment in dir, and SIGKILLs one of them at
+ * a random moment every round (spamlogd two rounds in four, then spamdb,
+ * then the greylister), starting it again.  At the end it checks that
+ * every WHITE entry whose commit was reported is in the database and
+ * prints:
  *
  *	rounds: N survived, N committed WHITE, N lost
  *	stall: longest grey_tuple call N ms (after N kills)
+ *	open: longest open of the environment N ms (N opens)
+ *
+ * opener opens and closes the environment in dir until killed, so a
+ * kill lands inside an open or a close (regress/t-dbopen).
  *
  * write runs n grey_tuple calls of ordinary size through lib/gdb and
  * prints the bytes the process wrote (/proc/self/io wchar, the final
@@ -48,6 +56,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dbfault kill dir rounds\n"
+	    "       dbfault opener dir\n"
 	    "       dbfault write dir n every\n");
 	exit(2);
 }
@@ -123,6 +132,27 @@ white_txn(struct store *st, void *arg)
 	return STORE_OK;
 }
 
+/* The spamdb: short lives, each timed open reported on ofd. */
+static void __attribute__((noreturn))
+spamdb(const char *dir, int fd, int ofd, unsigned base)
+{
+	struct store	*st;
+	struct wbatch	 b;
+	double		 t0, d;
+
+	for (b.base = base, b.n = 8;; b.base += b.n) {
+		t0 = now_ms();
+		st = open_db(dir, 0);
+		d = now_ms() - t0;
+		if (write(ofd, &d, sizeof(d)) == -1)
+			_exit(1);
+		if (store_txn(st, white_txn, &b) == STORE_OK &&
+		    write(fd, &b, sizeof(b)) == -1)
+			_exit(1);
+		store_close(st);
+	}
+}
+
 static void __attribute__((noreturn))
 writer(const char *dir, int fd, unsigned base)
 {
@@ -139,69 +169,120 @@ writer(const char *dir, int fd, unsigned base)
 	}
 }
 
+static void
+reap(pid_t pid)
+{
+	if (kill(pid, SIGKILL) == -1)
+		err(1, "kill %ld", (long)pid);
+	if (waitpid(pid, NULL, 0) == -1)
+		err(1, "waitpid %ld", (long)pid);
+}
+
+static int
+readable(int fd)
+{
+	struct timespec	 z = { 0, 0 };
+	fd_set		 fs;
+
+	FD_ZERO(&fs);
+	FD_SET(fd, &fs);
+	return pselect(fd + 1, &fs, NULL, NULL, &z, NULL) > 0;
+}
+
+/* The committed batches on fd, into done. */
+static void
+drain(int fd, unsigned *done, unsigned *ndone, unsigned cap)
+{
+	struct wbatch	 b;
+	int		 i;
+
+	while (readable(fd) && read(fd, &b, sizeof(b)) == sizeof(b))
+		for (i = 0; i < b.n && *ndone < cap; i++)
+			done[(*ndone)++] = b.base + i;
+}
+
 static int
 kill_run(const char *dir, int rounds)
 {
 	struct store	*st;
-	struct wbatch	 b;
 	struct gdata	 gd;
 	char		 ip[64];
-	double		 w, worst = 0;
+	double		 w, worst = 0, oworst = 0;
 	unsigned	*done, ndone = 0, cap = 1 << 20, base = 0, k;
-	pid_t		 gp, wp;
-	int		 gfd[2], wfd[2], r, lost = 0, i;
+	unsigned long	 nopen = 0;
+	pid_t		 gp, wp, sp;
+	int		 gfd[2], wfd[2], ofd[2], r, lost = 0;
 
 	if ((done = calloc(cap, sizeof(*done))) == NULL)
 		err(1, NULL);
 	store_close(open_db(dir, GDB_CREATE));
-	if (pipe(gfd) == -1 || pipe(wfd) == -1)
+	if (pipe(gfd) == -1 || pipe(wfd) == -1 || pipe(ofd) == -1)
 		err(1, "pipe");
-	if ((gp = fork()) == 0)
+	if ((gp = fork()) == -1)
+		err(1, "fork");
+	if (gp == 0)
 		greylister(dir, gfd[1], 0);
-	if ((wp = fork()) == 0)
+	if ((wp = fork()) == -1)
+		err(1, "fork");
+	if (wp == 0)
 		writer(dir, wfd[1], base);
+	base += 1 << 16;
+	if ((sp = fork()) == -1)
+		err(1, "fork");
+	if (sp == 0)
+		spamdb(dir, wfd[1], ofd[1], base);
 	for (r = 0; r < rounds; r++) {
 		usleep(60000 + arc4random_uniform(80000));
-		if (r % 4 == 3) {
-			kill(gp, SIGKILL);
-			waitpid(gp, NULL, 0);
-			if ((gp = fork()) == 0)
+		switch (r % 4) {
+		case 3:
+			reap(gp);
+			if ((gp = fork()) == -1)
+				err(1, "fork");
+			if (gp == 0)
 				greylister(dir, gfd[1], r);
-		} else {
-			kill(wp, SIGKILL);
-			waitpid(wp, NULL, 0);
-			/* Drain what it committed before it died. */
-			while (1) {
-				struct timespec	 z = { 0, 0 };
-				fd_set		 fs;
-
-				FD_ZERO(&fs);
-				FD_SET(wfd[0], &fs);
-				if (pselect(wfd[0] + 1, &fs, NULL, NULL, &z,
-				    NULL) <= 0 || read(wfd[0], &b,
-				    sizeof(b)) != sizeof(b))
-					break;
-				for (i = 0; i < b.n && ndone < cap; i++)
-					done[ndone++] = b.base + i;
-			}
+			break;
+		case 2:
+			reap(sp);
 			base += 1 << 16;
-			if ((wp = fork()) == 0)
+			if ((sp = fork()) == -1)
+				err(1, "fork");
+			if (sp == 0)
+				spamdb(dir, wfd[1], ofd[1], base);
+			break;
+		default:
+			reap(wp);
+			base += 1 << 16;
+			if ((wp = fork()) == -1)
+				err(1, "fork");
+			if (wp == 0)
 				writer(dir, wfd[1], base);
+			break;
+		}
+		/* Drain what was committed, the pipe must not fill. */
+		drain(wfd[0], done, &ndone, cap);
+		while (readable(ofd[0]) && read(ofd[0], &w, sizeof(w)) ==
+		    sizeof(w)) {
+			nopen++;
+			if (w > oworst)
+				oworst = w;
 		}
 	}
 	usleep(1500000);	/* a last stall shows up */
-	kill(gp, SIGKILL);
-	kill(wp, SIGKILL);
-	waitpid(gp, NULL, 0);
-	waitpid(wp, NULL, 0);
+	reap(gp);
+	reap(wp);
+	reap(sp);
 	close(gfd[1]);
 	close(wfd[1]);
-	while (read(wfd[0], &b, sizeof(b)) == sizeof(b))
-		for (i = 0; i < b.n && ndone < cap; i++)
-			done[ndone++] = b.base + i;
+	close(ofd[1]);
+	drain(wfd[0], done, &ndone, cap);
 	while (read(gfd[0], &w, sizeof(w)) == sizeof(w))
 		if (w > worst)
 			worst = w;
+	while (read(ofd[0], &w, sizeof(w)) == sizeof(w)) {
+		nopen++;
+		if (w > oworst)
+			oworst = w;
+	}
 	st = open_db(dir, 0);
 	for (k = 0; k < ndone; k++) {
 		snprintf(ip, sizeof(ip), "2001:db8:%x:%x::1", done[k] >> 16,
@@ -215,6 +296,8 @@ kill_run(const char *dir, int rounds)
 	    ndone, lost);
 	printf("stall: longest grey_tuple call %.0f ms (after %d kills)\n",
 	    worst, rounds);
+	printf("open: longest open of the environment %.0f ms (%lu opens)\n",
+	    oworst, nopen);
 	return lost == 0 ? 0 : 1;
 }
 
@@ -286,6 +369,9 @@ main(int argc, char *argv[])
 			usage();
 		return kill_run(argv[2], r);
 	}
+	if (argc == 3 && strcmp(argv[1], "opener") == 0)
+		for (;;)
+			store_close(open_db(argv[2], GDB_RDONLY));
 	if (argc == 5 && strcmp(argv[1], "write") == 0) {
 		unsigned long n = strtonum(argv[3], 1, 10000000, &e);
 		unsigned long every;
