@@ -260,6 +260,26 @@ gdb_del(void *h, const char *key, size_t keylen)
  */
 #define WALK_BUF	(1024 * 1024)
 
+/* Step the cursor over one oversized record, reading none of it. */
+static int
+walk_skip(struct gdb *g, DBC *c, u_int32_t size)
+{
+	DBT	 k, d;
+	int	 ret;
+
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.flags = DB_DBT_MALLOC;
+	d.flags = DB_DBT_PARTIAL;	/* dlen 0: no data */
+	if ((ret = c->get(c, &k, &d, DB_NEXT)) != 0)
+		return ret;
+	log_warnx("database %s: record of %u bytes or more for %.*s is not "
+	    "spamd's, skipped", g->path, size, (int)(k.size > 64 ? 64 :
+	    k.size), (char *)k.data);
+	free(k.data);
+	return 0;
+}
+
 static int
 gdb_walk(void *h, store_walk_cb cb, void *arg)
 {
@@ -285,8 +305,20 @@ gdb_walk(void *h, store_walk_cb cb, void *arg)
 		free(d.data);
 		return gdb_leave(g, gdb_err(g, ret, "cursor"));
 	}
-	while (!stop &&
-	    (ret = c->get(c, &k, &d, DB_NEXT | DB_MULTIPLE_KEY)) == 0) {
+	while (!stop) {
+		ret = c->get(c, &k, &d, DB_NEXT | DB_MULTIPLE_KEY);
+		if (ret == DB_BUFFER_SMALL) {
+			/*
+			 * One record larger than the buffer, put there by
+			 * some other tool: none of ours is.  Step over it
+			 * alone, so that it cannot stop every scan.
+			 */
+			if ((ret = walk_skip(g, c, d.size)) != 0)
+				break;
+			continue;
+		}
+		if (ret != 0)
+			break;
 		gdbwatch_enter(g->watch);	/* progress */
 		DB_MULTIPLE_INIT(p, &d);
 		for (;;) {

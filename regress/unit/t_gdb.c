@@ -75,6 +75,7 @@ main(void)
 	struct store	*st;
 	struct gdata	 gd;
 	char		 path[256], file[300], cmd[600];
+	FILE		*fp;
 	DB		*db;
 	DBT		 k, d;
 	pid_t		 pid[2];
@@ -158,6 +159,26 @@ main(void)
 	ok(st->ops->get(st->h, "192.0.2.66", 10, &gd) == STORE_NOTFOUND,
 	    "bad record not returned by get");
 	store_close(st);
+
+	/* L9: a record larger than the walk's buffer must not stop walks. */
+	snprintf(file, sizeof(file), "%s/big.txt", dir);
+	if ((fp = fopen(file, "w")) != NULL) {
+		fprintf(fp, "VERSION=3\nformat=bytevalue\ntype=hash\n"
+		    "HEADER=END\n 3139382e35312e3130302e3939\n ");
+		for (i = 0; i < 2 * 1024 * 1024; i++)
+			fputs("61", fp);
+		fprintf(fp, "\nDATA=END\n");
+		fclose(fp);
+	}
+	snprintf(cmd, sizeof(cmd), "db_load -h %s spamd.db < %s", path,
+	    file);
+	ok(fp != NULL && system(cmd) == 0,
+	    "a 2 MB record planted with db_load");
+	st = open_rw(path);
+	ok(st != NULL && count(st) == 1,
+	    "the walk steps over it and finds the good record");
+	if (st != NULL)
+		store_close(st);
 
 	/* Two writer processes at once. */
 	for (i = 0; i < 2; i++) {
