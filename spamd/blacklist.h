@@ -64,6 +64,7 @@ const struct bl_hit *bl_match(const struct addr *);
 
 /* For logs and tests. */
 size_t	bl_nlists(void);
+uint64_t bl_ninstalls(void);	/* lists installed since start */
 size_t	bl_nranges(const char *tag, size_t *n6);	/* IPv4; -1 if none */
 const char *bl_message(const char *tag);
 

@@ -23,6 +23,7 @@
 #include "gsync.h"
 #include "trapdom.h"
 #include "log.h"
+#include "metrics.h"
 #include "spamd.h"
 
 #define MSGS_PER_WAKEUP	256	/* bound one burst so scans are not starved */
@@ -141,6 +142,7 @@ gp_greylist(struct store *st, const char *ip, const char *dst,
 			return;
 		log_info("trapping %s for tuple %s %s %s: %s%s", ip, helo,
 		    from, to, reason, synced ? " (from sync)" : "");
+		metrics_trapped();
 		if (was_white)
 			fw_white_del(ip);
 		gp_trap_send(GM_TRAP_ADD, ip, trapped.expire);
@@ -149,6 +151,7 @@ gp_greylist(struct store *st, const char *ip, const char *dst,
 		return;
 	}
 	r = grey_tuple(st, &conf.gc, now, ip, helo, from, to, &white);
+	metrics_tuple(r);
 	switch (r) {
 	case GREY_FAIL:
 		log_warnx("can't update %s in the database for %s -> %s",
@@ -367,6 +370,8 @@ gp_read(struct store *st, int fd)
 				gp_tuple(st, &m);
 			else if (m.type == GM_SYNC)
 				gp_sync(st, &m);
+			else if (m.type == GM_STATS)
+				metrics_engine(&m);
 			else
 				log_warnx("greylister: dropped record of "
 				    "type %u", m.type);
@@ -391,6 +396,7 @@ gp_white_new(const char *ip, const struct gdata *gd, void *arg)
 	time_t	*now = arg;
 
 	log_info("whitelisting %s", ip);
+	metrics_promoted();
 	fw_white_add(ip, gd->expire, *now);
 }
 
@@ -427,6 +433,7 @@ gp_scan(struct store *st)
 	}
 	fw_scan_end(st, now);
 	gp_traps_flush();
+	metrics_scan(st, now);
 	if (stats.deleted || stats.promoted || stats.bogus)
 		log_debug("scan: %lu entries, %lu expired, %lu promoted, "
 		    "%lu bogus", stats.seen, stats.deleted, stats.promoted,
@@ -456,7 +463,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 	struct pollfd	 pfd;
 	struct timespec	 ts, wait;
 	sigset_t	 waitmask;
-	time_t		 next_scan, interval, now;
+	time_t		 next_scan, interval, now, t;
 	int		 status;
 	pid_t		 pid;
 
@@ -483,6 +490,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			log_info("exiting on signal");
 			kill(engine, SIGTERM);
 			waitpid(engine, NULL, 0);
+			metrics_exit(st, fd);
 			store_close(st);
 			exit(0);
 		}
@@ -512,6 +520,8 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 		}
 		wait.tv_sec = next_scan - now;
 		wait.tv_nsec = 0;
+		if ((t = metrics_tick(now, 0)) < wait.tv_sec)
+			wait.tv_sec = t;
 
 		pfd.fd = fd;
 		pfd.events = POLLIN;

@@ -66,7 +66,7 @@ usage(void)
 	    "\t[-h hostname] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
 	    "\t[-n name] [-p port] [-S secs] [-s delay] [-w window]\n"
-	    "\t[-k keyfile] [-Y synctarget] [-y synclisten]\n");
+	    "\t[-k keyfile] [-m metricsfile] [-Y synctarget] [-y synclisten]\n");
 	exit(1);
 }
 
@@ -282,7 +282,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:c:df:G:h:k:l:M:N:n:p:S:s:vw:Y:y:")) != -1) {
+	    "45A:bB:c:df:G:h:k:l:M:m:N:n:p:S:s:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -324,6 +324,9 @@ main(int argc, char *argv[])
 			break;
 		case 'M':
 			conf.lowprio_mx = optarg;
+			break;
+		case 'm':
+			conf.metrics = optarg;
 			break;
 		case 'N':
 			if (opt_nftnames(optarg, &nft_table, &nft_set4,
@@ -402,6 +405,11 @@ main(int argc, char *argv[])
 		log_warnx("not started as root: no privilege separation");
 
 	nlisten = open_listeners(lfd);
+	if (conf.metrics != NULL && !conf.greylist) {
+		/* The greylister writes the file; -b runs without one. */
+		warnx("-m does nothing in blacklist-only mode");
+		conf.metrics = NULL;
+	}
 	if ((synclisten != NULL || ntargets > 0) && !conf.greylist)
 		warnx("-y and -Y do nothing in blacklist-only mode");
 	else if (synclisten != NULL || ntargets > 0) {

@@ -48,6 +48,7 @@ struct spamd_conf {
 	const char	*lowprio_mx;	/* -M */
 	const char	*dbpath;	/* -f */
 	const char	*alloweddomains; /* -A */
+	const char	*metrics;	/* -m: metrics file, NULL: none */
 	struct grey_conf gc;		/* -G */
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
 };
