@@ -18,8 +18,8 @@ gcount_cb(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 	if (t == GD_META)
 		return 0;
 	gc->n[t]++;
-	if (t == GD_SPAMTRAP_T)
-		return 0;	/* no times: an address, not a host */
+	if (t != GD_GREY && t != GD_WHITE)
+		return 0;	/* a trap's times say nothing of mail */
 	if (gd->first > 0 && (gc->oldest == 0 || gd->first < gc->oldest))
 		gc->oldest = gd->first;
 	if (gd->first > gc->newest)

@@ -18,8 +18,8 @@
 
 struct gcount {
 	uint64_t	n[GD_META];	/* by enum gd_type: GREY .. SPAMTRAP */
-	int64_t		oldest;		/* smallest first, 0: none */
-	int64_t		newest;		/* largest first, 0: none */
+	int64_t		oldest;		/* GREY, WHITE: smallest first, 0: none */
+	int64_t		newest;		/* ... largest first, 0: none */
 	uint64_t	passed_day;	/* WHITE entries that passed since */
 	time_t		now;		/* ... now - GCOUNT_DAY */
 };
