@@ -30,6 +30,8 @@ SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)
 SETUP_LIBS    = $(LIBSPAMD) $(NFT_LIBS) -lcurl -lz $(BSD_LIBS)
+# spamd-graph: librrd draws the graphs and keeps the round-robin data.
+GRAPH_LIBS    = $(call pc_libs,librrd) -lm $(BSD_LIBS)
 TEST_LIBS     = $(LIBSPAMD) -ldb $(NFT_LIBS) $(CRYPTO_LIBS) $(BSD_LIBS)
 
 # Quiet lines by default; V=1 shows the commands.
@@ -46,7 +48,9 @@ SPAMD_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd/*.c))
 SPAMDB_OBJS   = $(patsubst %.c,%.o,$(wildcard spamdb/*.c))
 SPAMLOGD_OBJS = $(patsubst %.c,%.o,$(wildcard spamlogd/*.c))
 SETUP_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd-setup/*.c))
-PROGS	 = spamd/spamd spamdb/spamdb spamlogd/spamlogd spamd-setup/spamd-setup
+GRAPH_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd-graph/*.c))
+PROGS	 = spamd/spamd spamdb/spamdb spamlogd/spamlogd spamd-setup/spamd-setup \
+	   spamd-graph/spamd-graph
 
 UNIT_BINS  = $(patsubst %.c,%,$(wildcard regress/unit/t_*.c))
 TOOL_BINS  = $(patsubst %.c,%,$(wildcard regress/tools/*.c))
@@ -98,6 +102,10 @@ spamd-setup/spamd-setup: $(SETUP_OBJS) $(LIBSPAMD)
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SETUP_OBJS) $(SETUP_LIBS)
 
+spamd-graph/spamd-graph: $(GRAPH_OBJS)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GRAPH_OBJS) $(GRAPH_LIBS)
+
 # Keep intermediate objects such as regress/unit/store_mem.o.
 .SECONDARY:
 .SECONDEXPANSION:
@@ -119,7 +127,8 @@ bench/bin/%: bench/src/%.c $(LIBSPAMD)
 DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
 	   libssl-dev nftables iproute2 postfix swaks socat mandoc python3 \
-	   procps
+	   procps librrd-dev prometheus-node-exporter \
+	   python3-png
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -181,7 +190,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 spamd/spamd spamlogd/spamlogd spamd-setup/spamd-setup \
 	    $(DESTDIR)$(LIBEXEC)/
-	install -m 755 spamdb/spamdb $(DESTDIR)$(SBINDIR)/
+	install -m 755 spamdb/spamdb spamd-graph/spamd-graph $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	@if [ -z "$(DESTDIR)" ] && ! getent passwd _spamd >/dev/null; then \
@@ -193,9 +202,11 @@ install: all
 clean:
 	rm -f lib/*.o lib/*.d $(LIBSPAMD) spamd/*.o spamd/*.d spamdb/*.o \
 	    spamdb/*.d spamlogd/*.o spamlogd/*.d spamd-setup/*.o \
-	    spamd-setup/*.d regress/unit/*.o regress/unit/*.d \
+	    spamd-setup/*.d spamd-graph/*.o spamd-graph/*.d \
+	    regress/unit/*.o regress/unit/*.d \
 	    regress/tools/*.d bench/src/*.d bench/bin/*.d $(PROGS) \
 	    $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(FUZZ_BINS)
 
+-include $(wildcard spamd-graph/*.d)
 -include $(wildcard lib/*.d spamd/*.d spamdb/*.d spamlogd/*.d spamd-setup/*.d \
     regress/unit/*.d regress/tools/*.d bench/bin/*.d)
