@@ -65,7 +65,8 @@ UNIT_t_spamlogd	 = regress/unit/store_mem.o
 UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
 
-.PHONY: all tests check demo install clean deps bench lint fuzz
+.PHONY: all tests check demo install clean deps bench lint fuzz deb deb-deps \
+	deb-check
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -156,6 +157,26 @@ demo: deps
 	regress/demo.sh
 
 bench: all tests
+
+# The Debian package, built by dpkg-buildpackage in a copy of the tree
+# under deb/ (it writes its results next to the source directory), and
+# its test: lintian, the contents, and an install, start and purge in an
+# overlay of this machine (regress/deb/t-package).  What only these
+# need is installed by them.
+DEB_BUILD_PKGS = debhelper lintian fakeroot dpkg-dev
+deb-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(DEB_BUILD_PKGS)"
+
+deb: deb-deps
+	rm -rf deb && mkdir -p deb/build/spamd-nft
+	tar -cf - --exclude=./.git --exclude=./deb --exclude='*.o' \
+	    --exclude='*.d' --exclude='*.a' . | tar -xf - -C deb/build/spamd-nft
+	$(MAKE) -C deb/build/spamd-nft clean >/dev/null
+	cd deb/build/spamd-nft && dpkg-buildpackage -b -us -uc
+	cp deb/build/spamd-nft_*.deb deb/
+
+deb-check: deb
+	regress/deb/t-package
 
 # libFuzzer harnesses, built with clang from the sources they test, each
 # run for FUZZ_SECONDS on its corpus in regress/fuzz/corpus/NAME.
