@@ -26,6 +26,9 @@ static time_t		 m_next;	/* monotonic: next write */
 
 static void	m_family(FILE *, const char *, const char *, const char *);
 static void	m_label(FILE *, const char *);
+static void	m_lists(FILE *, int);
+static void	m_one(FILE *, const char *, const char *, const char *,
+		    uint64_t);
 static int	m_write(FILE *);
 
 void
@@ -85,6 +88,34 @@ m_label(FILE *fp, const char *s)
 			fputc(*s, fp);
 }
 
+/* A family of one sample. */
+static void
+m_one(FILE *fp, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	m_family(fp, name, type, help);
+	fprintf(fp, "spamd_%s %" PRIu64 "\n", name, v);
+}
+
+/* Per-list connections: open now, or (total) since start. */
+static void
+m_lists(FILE *fp, int total)
+{
+	const char	*name = total ? "blacklist_connections_total" :
+			    "blacklist_connections";
+	int		 i;
+
+	m_family(fp, name, total ? "counter" : "gauge", total ?
+	    "Connections from hosts on each blacklist." :
+	    "Connections open now from hosts on each blacklist.");
+	for (i = 0; i <= STATS_MAXLISTS && m_eng.list[i].tag[0]; i++) {
+		fprintf(fp, "spamd_%s{list=\"", name);
+		m_label(fp, m_eng.list[i].tag);
+		fprintf(fp, "\"} %" PRIu64 "\n", total ?
+		    m_eng.list[i].total : m_eng.list[i].now);
+	}
+}
+
 static int
 m_write(FILE *fp)
 {
@@ -108,69 +139,54 @@ m_write(FILE *fp)
 	for (i = 0; i < SK_N; i++)
 		fprintf(fp, "spamd_connections_total{kind=\"%s\"} %" PRIu64
 		    "\n", kinds[i], m_eng.conn_total[i]);
-	m_family(fp, "blacklist_connections", "gauge",
-	    "Connections open now from hosts on each blacklist.");
-	for (i = 0; i <= STATS_MAXLISTS && m_eng.list[i].tag[0]; i++) {
-		fputs("spamd_blacklist_connections{list=\"", fp);
-		m_label(fp, m_eng.list[i].tag);
-		fprintf(fp, "\"} %" PRIu64 "\n", m_eng.list[i].now);
-	}
-	m_family(fp, "blacklist_connections_total", "counter",
-	    "Connections from hosts on each blacklist.");
-	for (i = 0; i <= STATS_MAXLISTS && m_eng.list[i].tag[0]; i++) {
-		fputs("spamd_blacklist_connections_total{list=\"", fp);
-		m_label(fp, m_eng.list[i].tag);
-		fprintf(fp, "\"} %" PRIu64 "\n", m_eng.list[i].total);
-	}
+	m_lists(fp, 0);
+	m_lists(fp, 1);
 	m_family(fp, "tarpit_seconds_total", "counter",
 	    "Seconds blacklisted and trapped clients spent in the tarpit.");
 	fprintf(fp, "spamd_tarpit_seconds_total %" PRIu64 ".%03u\n",
 	    m_eng.tarpit_ms / 1000, (unsigned)(m_eng.tarpit_ms % 1000));
-	m_family(fp, "stutter_bytes_total", "counter",
-	    "Bytes sent one at a time to stuttered clients.");
-	fprintf(fp, "spamd_stutter_bytes_total %" PRIu64 "\n",
+	m_one(fp, "stutter_bytes_total", "counter",
+	    "Bytes sent one at a time to stuttered clients.",
 	    m_eng.stutter_bytes);
 	m_family(fp, "tuples_total", "counter",
 	    "Greylisting tuples processed, by result.");
 	for (i = 0; i < (int)(sizeof(results) / sizeof(results[0])); i++)
 		fprintf(fp, "spamd_tuples_total{result=\"%s\"} %" PRIu64 "\n",
 		    results[i], m_tuples[i]);
-	m_family(fp, "tuples_dropped_total", "counter",
-	    "Tuples the engine dropped because the greylister lagged.");
-	fprintf(fp, "spamd_tuples_dropped_total %" PRIu64 "\n",
+	m_one(fp, "tuples_dropped_total", "counter",
+	    "Tuples the engine dropped because the greylister lagged.",
 	    m_eng.tuples_dropped);
-	m_family(fp, "whitelisted_total", "counter",
-	    "Hosts whitelisted: retries that passed, and promotions by scans.");
-	fprintf(fp, "spamd_whitelisted_total %" PRIu64 "\n",
+	m_one(fp, "whitelisted_total", "counter",
+	    "Hosts whitelisted: retries that passed, and promotions by scans.",
 	    m_tuples[GREY_PASSED + 1] + m_promoted);
-	m_family(fp, "trapped_total", "counter",
-	    "Hosts trapped for writing to a spamtrap or a bad domain.");
-	fprintf(fp, "spamd_trapped_total %" PRIu64 "\n", m_trapped);
-	m_family(fp, "blacklists_loaded_total", "counter",
-	    "Blacklists installed by spamd-setup.");
-	fprintf(fp, "spamd_blacklists_loaded_total %" PRIu64 "\n",
+	m_one(fp, "trapped_total", "counter",
+	    "Hosts trapped for writing to a spamtrap or a bad domain.",
+	    m_trapped);
+	m_one(fp, "blacklists_loaded_total", "counter",
+	    "Blacklists installed by spamd-setup.",
 	    m_eng.bl_loaded);
-	m_family(fp, "blacklists", "gauge", "Blacklists in force.");
-	fprintf(fp, "spamd_blacklists %" PRIu64 "\n", m_eng.bl_lists);
+	m_one(fp, "blacklists", "gauge",
+	    "Blacklists in force.",
+	    m_eng.bl_lists);
 	fw_counts(&ops, &fails);
-	m_family(fp, "nft_operations_total", "counter",
-	    "nftables transactions sent to the kernel.");
-	fprintf(fp, "spamd_nft_operations_total %" PRIu64 "\n", ops);
-	m_family(fp, "nft_failures_total", "counter",
-	    "nftables transactions that failed.");
-	fprintf(fp, "spamd_nft_failures_total %" PRIu64 "\n", fails);
+	m_one(fp, "nft_operations_total", "counter",
+	    "nftables transactions sent to the kernel.",
+	    ops);
+	m_one(fp, "nft_failures_total", "counter",
+	    "nftables transactions that failed.",
+	    fails);
 	gsync_counts(&sc);
 	for (rej = sc.replayed, i = 0; i < SYNC_NERR; i++)
 		rej += sc.rejected[i];
-	m_family(fp, "sync_sent_total", "counter",
-	    "Entries sent to sync peers.");
-	fprintf(fp, "spamd_sync_sent_total %" PRIu64 "\n", sc.sent);
-	m_family(fp, "sync_received_total", "counter",
-	    "Sync datagrams received.");
-	fprintf(fp, "spamd_sync_received_total %" PRIu64 "\n", sc.received);
-	m_family(fp, "sync_rejected_total", "counter",
-	    "Sync datagrams rejected: bad signature, malformed or replayed.");
-	fprintf(fp, "spamd_sync_rejected_total %" PRIu64 "\n", rej);
+	m_one(fp, "sync_sent_total", "counter",
+	    "Entries sent to sync peers.",
+	    sc.sent);
+	m_one(fp, "sync_received_total", "counter",
+	    "Sync datagrams received.",
+	    sc.received);
+	m_one(fp, "sync_rejected_total", "counter",
+	    "Sync datagrams rejected: bad signature, malformed or replayed.",
+	    rej);
 	if (m_counted) {
 		m_family(fp, "entries", "gauge",
 		    "Database entries by state, after the last scan.");
