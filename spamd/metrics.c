@@ -145,48 +145,59 @@ m_write(FILE *fp)
 	    "Seconds blacklisted and trapped clients spent in the tarpit.");
 	fprintf(fp, "spamd_tarpit_seconds_total %" PRIu64 ".%03u\n",
 	    m_eng.tarpit_ms / 1000, (unsigned)(m_eng.tarpit_ms % 1000));
-	m_one(fp, "stutter_bytes_total", "counter",
-	    "Bytes sent one at a time to stuttered clients.",
-	    m_eng.stutter_bytes);
 	m_family(fp, "tuples_total", "counter",
 	    "Greylisting tuples processed, by result.");
 	for (i = 0; i < (int)(sizeof(results) / sizeof(results[0])); i++)
 		fprintf(fp, "spamd_tuples_total{result=\"%s\"} %" PRIu64 "\n",
 		    results[i], m_tuples[i]);
-	m_one(fp, "tuples_dropped_total", "counter",
-	    "Tuples the engine dropped because the greylister lagged.",
-	    m_eng.tuples_dropped);
-	m_one(fp, "whitelisted_total", "counter",
-	    "Hosts whitelisted: retries that passed, and promotions by scans.",
-	    m_tuples[GREY_PASSED + 1] + m_promoted);
-	m_one(fp, "trapped_total", "counter",
-	    "Hosts trapped for writing to a spamtrap or a bad domain.",
-	    m_trapped);
-	m_one(fp, "blacklists_loaded_total", "counter",
-	    "Blacklists installed by spamd-setup.",
-	    m_eng.bl_loaded);
-	m_one(fp, "blacklists", "gauge",
-	    "Blacklists in force.",
-	    m_eng.bl_lists);
 	fw_counts(&ops, &fails);
-	m_one(fp, "nft_operations_total", "counter",
-	    "nftables transactions sent to the kernel.",
-	    ops);
-	m_one(fp, "nft_failures_total", "counter",
-	    "nftables transactions that failed.",
-	    fails);
 	gsync_counts(&sc);
 	for (rej = sc.replayed, i = 0; i < SYNC_NERR; i++)
 		rej += sc.rejected[i];
-	m_one(fp, "sync_sent_total", "counter",
-	    "Entries sent to sync peers.",
-	    sc.sent);
-	m_one(fp, "sync_received_total", "counter",
-	    "Sync datagrams received.",
-	    sc.received);
-	m_one(fp, "sync_rejected_total", "counter",
-	    "Sync datagrams rejected: bad signature, malformed or replayed.",
-	    rej);
+	{
+		const struct {
+			const char	*name, *type, *help;
+			uint64_t	 v;
+		} one[] = {
+		{ "stutter_bytes_total", "counter",
+		    "Bytes sent one at a time to stuttered clients.",
+		    m_eng.stutter_bytes },
+		{ "tuples_dropped_total", "counter",
+		    "Tuples the engine dropped because the greylister lagged.",
+		    m_eng.tuples_dropped },
+		{ "whitelisted_total", "counter",
+		    "Hosts whitelisted: passed retries, promotions by scans.",
+		    m_tuples[GREY_PASSED + 1] + m_promoted },
+		{ "trapped_total", "counter",
+		    "Hosts trapped for writing to a spamtrap or a bad domain.",
+		    m_trapped },
+		{ "blacklists_loaded_total", "counter",
+		    "Blacklists installed by spamd-setup.",
+		    m_eng.bl_loaded },
+		{ "blacklists", "gauge",
+		    "Blacklists in force.",
+		    m_eng.bl_lists },
+		{ "nft_operations_total", "counter",
+		    "nftables transactions sent to the kernel.",
+		    ops },
+		{ "nft_failures_total", "counter",
+		    "nftables transactions that failed.",
+		    fails },
+		{ "sync_sent_total", "counter",
+		    "Entries sent to sync peers.",
+		    sc.sent },
+		{ "sync_received_total", "counter",
+		    "Sync datagrams received.",
+		    sc.received },
+		{ "sync_rejected_total", "counter",
+		    "Sync datagrams rejected: forged, malformed, replayed.",
+		    rej },
+		};
+
+		for (i = 0; i < (int)(sizeof(one) / sizeof(one[0])); i++)
+			m_one(fp, one[i].name, one[i].type, one[i].help,
+			    one[i].v);
+	}
 	if (m_counted) {
 		m_family(fp, "entries", "gauge",
 		    "Database entries by state, after the last scan.");
