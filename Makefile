@@ -50,6 +50,8 @@ SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)
 SETUP_LIBS    = $(LIBSPAMD) $(NFT_LIBS) -lcurl -lz $(BSD_LIBS)
 SPFWALK_LIBS  = $(LIBSPAMD) $(call pc_libs,libcares) $(BSD_LIBS)
+# spamd-graph: librrd draws the graphs and keeps the round-robin data.
+GRAPH_LIBS    = $(call pc_libs,librrd) -lm $(BSD_LIBS)
 TEST_LIBS     = $(LIBSPAMD) -ldb $(NFT_LIBS) $(CRYPTO_LIBS) $(BSD_LIBS)
 
 # Quiet lines by default; V=1 shows the commands.
@@ -67,8 +69,9 @@ SPAMDB_OBJS   = $(patsubst %.c,%.o,$(wildcard spamdb/*.c))
 SPAMLOGD_OBJS = $(patsubst %.c,%.o,$(wildcard spamlogd/*.c))
 SETUP_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd-setup/*.c))
 SPFWALK_OBJS  = $(patsubst %.c,%.o,$(wildcard spfwalk/*.c))
+GRAPH_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd-graph/*.c))
 PROGS	 = spamd/spamd spamdb/spamdb spamlogd/spamlogd spamd-setup/spamd-setup \
-	   spfwalk/spfwalk
+	   spfwalk/spfwalk spamd-graph/spamd-graph
 
 UNIT_BINS  = $(patsubst %.c,%,$(wildcard regress/unit/t_*.c))
 TOOL_BINS  = $(patsubst %.c,%,$(wildcard regress/tools/*.c))
@@ -87,7 +90,8 @@ UNIT_t_srctab	 = spamd/srctab.o
 # Extra link flags: t_greytrap counts the work of greytrap.c.
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
 
-.PHONY: all tests check demo install clean deps bench lint fuzz
+.PHONY: all tests check demo install clean deps bench lint fuzz deb deb-deps \
+	deb-check
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -128,6 +132,10 @@ spfwalk/spfwalk: $(SPFWALK_OBJS) $(LIBSPAMD)
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SPFWALK_OBJS) $(SPFWALK_LIBS)
 
+spamd-graph/spamd-graph: $(GRAPH_OBJS)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GRAPH_OBJS) $(GRAPH_LIBS)
+
 # Keep intermediate objects such as regress/unit/store_mem.o.
 .SECONDARY:
 .SECONDEXPANSION:
@@ -150,7 +158,8 @@ bench/bin/%: bench/src/%.c $(LIBSPAMD) $(SAN_STAMP)
 DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
 	   libssl-dev nftables iproute2 postfix swaks socat mandoc python3 \
-	   procps python3-bsddb3 libc-ares-dev nsd
+	   procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
+	   prometheus-node-exporter python3-png
 # Install those of the Debian packages $(1) that are missing.
 define deb_install
 	@missing=""; for p in $(1); do \
@@ -192,6 +201,26 @@ demo: deps
 	regress/demo.sh
 
 bench: all tests
+
+# The Debian package, built by dpkg-buildpackage in a copy of the tree
+# under deb/ (it writes its results next to the source directory), and
+# its test: lintian, the contents, and an install, start and purge in an
+# overlay of this machine (regress/deb/t-package).  What only these
+# need is installed by them.
+DEB_BUILD_PKGS = debhelper lintian fakeroot dpkg-dev
+deb-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(DEB_BUILD_PKGS)"
+
+deb: deb-deps
+	rm -rf deb && mkdir -p deb/build/spamd-nft
+	tar -cf - --exclude=./.git --exclude=./deb --exclude='*.o' \
+	    --exclude='*.d' --exclude='*.a' . | tar -xf - -C deb/build/spamd-nft
+	$(MAKE) -C deb/build/spamd-nft clean >/dev/null
+	cd deb/build/spamd-nft && dpkg-buildpackage -b -us -uc
+	cp deb/build/spamd-nft_*.deb deb/
+
+deb-check: deb
+	regress/deb/t-package
 
 # libFuzzer harnesses, built with clang from the sources they test, each
 # run for FUZZ_SECONDS on its corpus in regress/fuzz/corpus/NAME.
@@ -240,7 +269,8 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 spamd/spamd spamlogd/spamlogd spamd-setup/spamd-setup \
 	    $(DESTDIR)$(LIBEXEC)/
-	install -m 755 spamdb/spamdb spfwalk/spfwalk $(DESTDIR)$(SBINDIR)/
+	install -m 755 spamdb/spamdb spfwalk/spfwalk spamd-graph/spamd-graph \
+	    $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	@if [ -z "$(DESTDIR)" ] && ! getent passwd _spamd >/dev/null; then \
@@ -252,10 +282,12 @@ install: all
 clean:
 	rm -f lib/*.o lib/*.d $(LIBSPAMD) spamd/*.o spamd/*.d spamdb/*.o \
 	    spamdb/*.d spamlogd/*.o spamlogd/*.d spamd-setup/*.o \
-	    spamd-setup/*.d spfwalk/*.o spfwalk/*.d regress/unit/*.o regress/unit/*.d \
+	    spamd-setup/*.d spfwalk/*.o spfwalk/*.d spamd-graph/*.o \
+	    spamd-graph/*.d regress/unit/*.o regress/unit/*.d \
 	    regress/tools/*.d bench/src/*.d bench/bin/*.d $(PROGS) \
 	    $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(FUZZ_BINS) $(SAN_STAMP)
 
+-include $(wildcard spamd-graph/*.d)
 -include $(wildcard lib/*.d spamd/*.d spamdb/*.d spamlogd/*.d spamd-setup/*.d \
     spfwalk/*.d \
     regress/unit/*.d regress/tools/*.d bench/bin/*.d)

@@ -60,6 +60,7 @@ struct ihit {
 static struct bl_list	*lists[BL_MAXLISTS];
 static size_t		 nlists;
 static size_t		 total;		/* ranges of all lists */
+static uint64_t		 installs;	/* lists installed since start */
 static struct istr	*strs[INTERN_SLOTS];
 static struct ihit	*hits[INTERN_SLOTS];
 
@@ -254,6 +255,7 @@ bl_install(const char *tag, const char *msg, enum bl_origin origin,
 
 	/* The switch: one pointer store, old list freed after. */
 	total += l->n4 + l->n6;
+	installs++;
 	if (old != NULL) {
 		lists[idx] = l;
 		list_free(old);
@@ -428,6 +430,12 @@ size_t
 bl_nlists(void)
 {
 	return nlists;
+}
+
+uint64_t
+bl_ninstalls(void)
+{
+	return installs;
 }
 
 size_t

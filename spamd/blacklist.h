@@ -78,6 +78,7 @@ int	bl_is_quiet(void);
 
 /* For logs and tests. */
 size_t	bl_nlists(void);
+uint64_t bl_ninstalls(void);	/* lists installed since start */
 size_t	bl_nranges(const char *tag, size_t *n6);	/* IPv4; -1 if none */
 const char *bl_message(const char *tag);
 

@@ -32,6 +32,7 @@
 #include "con.h"
 #include "greymsg.h"
 #include "greytrap.h"
+#include "stats.h"
 #include "log.h"
 #include "smtp.h"
 #include "spamd.h"
@@ -309,11 +310,14 @@ grey_send(struct con *c)
 	if (c->dst.af != 0)
 		addr_str(&c->dst, dst, sizeof(dst));
 	smtp_tuple(c->sess, con_ip(c, ip), dst, &m);
-	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != -1)
+	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != -1) {
+		stats_tuple(1);
 		return;
+	}
 	switch (errno) {
 	case EAGAIN:
 	case ENOBUFS:
+		stats_tuple(0);
 		grey_dropped++;
 		if (nag(&lastnag))
 			log_warnx("greylister is not keeping up: %lu tuples "
@@ -489,6 +493,7 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 		TAILQ_INSERT_TAIL(&lifeq, c, lfq);
 		c->flags |= CF_LIFEQ;
 	}
+	stats_open(c);
 	con_ip(c, ip);
 	log_info("%s: connected (%d/%d)%s%s", ip, nclients, nblack,
 	    c->bl != NULL ? ", lists: " : "",
@@ -725,6 +730,7 @@ con_byte(struct con *c, int64_t base)
 		return;
 	}
 	c->opos++;
+	stats_stuttered();
 	con_touch(c);
 	if (out_iov(c, iov) == 0) {
 		con_written(c);
@@ -890,6 +896,7 @@ con_close(struct con *c, const char *why)
 	    (long long)((now - c->start) / 1000),
 	    c->bl != NULL ? " lists: " : "",
 	    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
+	stats_close(c, now);
 	stut_remove(c);
 	TAILQ_REMOVE(&idleq, c, idq);
 	if (c->flags & CF_LIFEQ)
@@ -968,6 +975,7 @@ shutdown_engine(void)
 	nlfds = 0;
 	/* Quietly: a line per client would flood the log at shutdown. */
 	while ((c = TAILQ_FIRST(&idleq)) != NULL) {
+		stats_close(c, now);
 		stut_remove(c);
 		TAILQ_REMOVE(&idleq, c, idq);
 		if (close(c->fd) == -1)
@@ -977,6 +985,7 @@ shutdown_engine(void)
 	}
 	log_info("exiting on signal %d, %d connections dropped", (int)quit,
 	    n);
+	stats_tick(gfd, now, 1);	/* the last snapshot */
 	if (grey_dropped > 0)
 		log_warnx("%lu tuples were dropped because the greylister did "
 		    "not keep up", grey_dropped);
@@ -1052,7 +1061,8 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	for (;;) {
 		if (quit)
 			shutdown_engine();
-		n = epoll_pwait(epfd, evs, MAXEVENTS, next_timeout(),
+		n = epoll_pwait(epfd, evs, MAXEVENTS,
+		    stats_timeout(now, next_timeout()),
 		    &waitmask);
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_pwait");
@@ -1073,5 +1083,6 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 				con_event(p, evs[i].events);
 		}
 		run_timers();
+		stats_tick(gfd, now, 0);
 	}
 }

@@ -42,6 +42,8 @@ static int		 fw_warned;	/* "sets missing" said already */
 static unsigned int	 fw_gen;
 static int		 fw_queued;	/* changes queued in this scan */
 static int		 fw_inscan;	/* between scan_begin and scan_end */
+static uint64_t		 fw_nops;	/* transactions sent (fw_counts) */
+static uint64_t		 fw_nfails;	/* ... that failed */
 static int		 fw_inbatch;	/* between batch_begin and batch_end */
 
 int
@@ -100,6 +102,7 @@ fw_failed(const char *what)
 	char		 err[512];
 	time_t		 now = time(NULL);
 
+	fw_nfails++;
 	fw_ok = 0;
 	fw_warned = 1;
 	if (last != 0 && now - last < FW_NAG_SECS)
@@ -189,6 +192,7 @@ fw_reconcile(struct store *st, time_t now)
 		return;
 	}
 	fw_forget_all();
+	fw_nops++;
 	if (nftset_replace(fw_ns, fc.el, fc.n) == -1) {
 		fw_failed("reconciling the whitelist sets");
 		free(fc.el);
@@ -225,6 +229,7 @@ fw_white_add(const char *ip, time_t expire, time_t now)
 		}
 		return;
 	}
+	fw_nops++;
 	if (nftset_add(fw_ns, &a, nftset_white_timeout(expire, now)) == -1) {
 		fw_failed("adding a whitelisted address");
 		return;
@@ -247,6 +252,7 @@ fw_white_del(const char *ip)
 			fw_queued++;
 		return;
 	}
+	fw_nops++;
 	if (nftset_del(fw_ns, &a) == -1)
 		fw_failed("deleting an expired address");
 }
@@ -271,6 +277,7 @@ fw_batch_end(void)
 		nftset_begin(fw_ns);	/* nothing to send */
 		return;
 	}
+	fw_nops++;
 	if (nftset_commit(fw_ns) == -1)
 		fw_failed("updating the whitelist sets");
 }
@@ -337,8 +344,16 @@ fw_scan_end(struct store *st, time_t now)
 		nftset_begin(fw_ns);	/* nothing to send */
 		return;
 	}
+	fw_nops++;
 	if (nftset_commit(fw_ns) == -1)
 		fw_failed("updating the whitelist sets");
 	else
 		log_debug("firewall: %d set changes after scan", fw_queued);
+}
+
+void
+fw_counts(uint64_t *ops, uint64_t *fails)
+{
+	*ops = fw_nops;
+	*fails = fw_nfails;
 }

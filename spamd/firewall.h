@@ -7,6 +7,7 @@
 #ifndef SPAMD_FIREWALL_H
 #define SPAMD_FIREWALL_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "gdata.h"
@@ -39,5 +40,7 @@ void	fw_batch_end(void);
 void	fw_scan_begin(void);
 void	fw_scan_live(const char *ip, const struct gdata *, time_t now);
 void	fw_scan_end(struct store *, time_t now);
+/* nft transactions sent since start, and how many of them failed. */
+void	fw_counts(uint64_t *ops, uint64_t *fails);
 
 #endif

@@ -13,6 +13,7 @@
  * list, as GM_TRAP_ADD of one ip as soon as it is trapped, and after
  * each scan that changed it the whole list between GM_TRAP_BEGIN and
  * GM_TRAP_END, which replaces what the engine had.
+ * Engine to greylister with -m: GM_STATS, a snapshot of its counters.
  */
 #ifndef SPAMD_GREYMSG_H
 #define SPAMD_GREYMSG_H
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "gdata.h"
+#include "stats.h"
 #include "sync.h"
 
 #define GREYMSG_VERSION	1
@@ -32,7 +34,8 @@ enum greymsg_type {
 	GM_TRAP_BEGIN,		/* a full greytrap list follows */
 	GM_TRAP_END,		/* ... and is complete */
 	GM_SYNC,		/* a sync datagram of len bytes from ip */
-	GM_BLACK		/* new blacklists are saved: drop listed WHITE */
+	GM_BLACK,		/* new blacklists are saved: drop listed WHITE */
+	GM_STATS		/* the engine's counters (stats.h) */
 };
 
 struct grey_msg {
@@ -50,10 +53,13 @@ struct grey_msg {
 			char	to[GD_FIELD_MAX];
 		};
 		uint8_t	sync[SYNC_MAXLEN];
+		struct stats_rec stats;
 	};
 };
 _Static_assert(3 * GD_FIELD_MAX >= SYNC_MAXLEN,
     "a sync datagram fits where a tuple goes");
+_Static_assert(sizeof(struct stats_rec) <= 3 * GD_FIELD_MAX,
+    "a statistics snapshot fits where a tuple goes");
 
 enum greymsg_recv {
 	GMR_RECORD,		/* *m holds a record of our size and version */

@@ -26,6 +26,7 @@
 #include "gsync.h"
 #include "trapdom.h"
 #include "log.h"
+#include "metrics.h"
 #include "spamd.h"
 #include "srctab.h"
 
@@ -250,6 +251,7 @@ gp_greylist(struct store *st, const char *ip, const char *dst,
 			return;
 		log_info("trapping %s for tuple %s %s %s: %s%s", ip, helo,
 		    from, to, reason, synced ? " (from sync)" : "");
+		metrics_trapped();
 		if (was_white)
 			fw_white_del(ip);
 		gp_trap_send(GM_TRAP_ADD, ip, trapped.expire);
@@ -260,6 +262,7 @@ gp_greylist(struct store *st, const char *ip, const char *dst,
 	create = gp_may_create(ip, &a, from, to);
 	r = grey_tuple_lim(st, &conf.gc, now, ip, helo, from, to, create,
 	    &white);
+	metrics_tuple(r);
 	switch (r) {
 	case GREY_REFUSED:
 		return;
@@ -574,6 +577,8 @@ gp_read(struct store *st, int fd)
 				gp_tuple(st, &m);
 			else if (m.type == GM_SYNC)
 				gp_sync(st, &m);
+			else if (m.type == GM_STATS)
+				metrics_engine(&m);
 			else
 				gp_black(st);
 			/* A sync datagram would meet its replay guard. */
@@ -601,6 +606,7 @@ gp_white_new(const char *ip, const struct gdata *gd, void *arg)
 	time_t	*now = arg;
 
 	log_info("whitelisting %s", ip);
+	metrics_promoted();
 	fw_white_add(ip, gd->expire, *now);
 }
 
@@ -652,6 +658,7 @@ gp_scan(struct store *st)
 	t = gp_srcs;
 	gp_srcs = gp_srcs_next;
 	gp_srcs_next = t;
+	metrics_scan(st, now);
 	if (stats.deleted || stats.promoted || stats.bogus)
 		log_debug("scan: %lu entries, %lu expired, %lu promoted, "
 		    "%lu bogus", stats.seen, stats.deleted, stats.promoted,
@@ -682,7 +689,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 	struct pollfd	 pfd;
 	struct timespec	 ts, wait;
 	sigset_t	 waitmask;
-	time_t		 next_scan, interval, now;
+	time_t		 next_scan, interval, now, t;
 	int		 status;
 	pid_t		 pid;
 
@@ -715,6 +722,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			log_info("exiting on signal");
 			kill(engine, SIGTERM);
 			waitpid(engine, NULL, 0);
+			metrics_exit(st, fd);
 			store_close(st);
 			exit(0);
 		}
@@ -747,6 +755,8 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 		/* Broken and not reopened: try again in a second. */
 		if (store_broken(st))
 			wait.tv_sec = 1;
+		if ((t = metrics_tick(now, 0)) < wait.tv_sec)
+			wait.tv_sec = t;
 
 		pfd.fd = fd;
 		pfd.events = POLLIN;

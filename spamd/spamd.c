@@ -68,8 +68,8 @@ usage(void)
 	    "\t[-h hostname] [-L limit=value[,...]] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
 	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
-	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-Y synctarget]\n"
-	    "\t[-y synclisten]\n");
+	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
+	    "\t[-Y synctarget] [-y synclisten]\n");
 	exit(1);
 }
 
@@ -353,7 +353,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:c:df:G:h:k:L:l:M:N:n:P:p:S:s:U:vw:Y:y:")) != -1) {
+	    "45A:bB:c:df:G:h:k:L:l:M:m:N:n:P:p:S:s:U:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -398,6 +398,9 @@ main(int argc, char *argv[])
 			break;
 		case 'M':
 			conf.lowprio_mx = optarg;
+			break;
+		case 'm':
+			conf.metrics = optarg;
 			break;
 		case 'N':
 			if (opt_nftnames(optarg, &nft_table, &nft_set4,
@@ -482,6 +485,11 @@ main(int argc, char *argv[])
 		log_warnx("not started as root: no privilege separation");
 
 	nlisten = open_listeners(lfd);
+	if (conf.metrics != NULL && !conf.greylist) {
+		/* The greylister writes the file; -b runs without one. */
+		warnx("-m does nothing in blacklist-only mode");
+		conf.metrics = NULL;
+	}
 	if ((synclisten != NULL || ntargets > 0) && !conf.greylist)
 		warnx("-y and -Y do nothing in blacklist-only mode");
 	else if (synclisten != NULL || ntargets > 0) {

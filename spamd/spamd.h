@@ -54,6 +54,7 @@ struct spamd_conf {
 	const char	*lowprio_mx;	/* -M */
 	const char	*dbpath;	/* -f */
 	const char	*alloweddomains; /* -A */
+	const char	*metrics;	/* -m: metrics file, NULL: none */
 	struct grey_conf gc;		/* -G */
 	int		 maxrcpt;	/* -L rcpt= */
 	int		 maxsrccon;	/* -L conn= */

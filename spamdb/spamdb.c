@@ -46,7 +46,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: spamdb [-adGTt] [-f dbdir] [keys ...]\n"
-	    "       spamdb [-f dbdir] -i file\n");
+	    "       spamdb [-f dbdir] -i file\n"
+	    "       spamdb [-f dbdir] -s\n");
 	exit(2);
 }
 
@@ -152,10 +153,10 @@ main(int argc, char *argv[])
 	const char	*dbpath = PATH_SPAMD_DB, *import = NULL;
 	char		 errbuf[512];
 	int		 ch, action = ACT_LIST, type = GD_WHITE, greyflag = 0;
-	int		 i, flags, errors = 0;
+	int		 i, flags, errors = 0, summary = 0;
 	time_t		 now;
 
-	while ((ch = getopt(argc, argv, "adf:Gi:Tt")) != -1) {
+	while ((ch = getopt(argc, argv, "adf:Gi:sTt")) != -1) {
 		switch (ch) {
 		case 'a':
 			action = ACT_ADD;
@@ -172,6 +173,9 @@ main(int argc, char *argv[])
 		case 'i':
 			import = optarg;
 			break;
+		case 's':
+			summary = 1;
+			break;
 		case 'T':
 			type = GD_SPAMTRAP_T;
 			break;
@@ -185,6 +189,9 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (summary && (action != ACT_LIST || greyflag || import != NULL ||
+	    type != GD_WHITE || argc != 0))
+		usage();
 	if (import != NULL && (action != ACT_LIST || greyflag ||
 	    type != GD_WHITE || argc != 0))
 		usage();
@@ -216,6 +223,8 @@ main(int argc, char *argv[])
 	now = time(NULL);
 	if (import != NULL)
 		errors = spamdb_import(st, import);
+	else if (summary)
+		errors = spamdb_summary(st, now);
 	else if (action == ACT_LIST && argc == 0)
 		errors = spamdb_list(st);
 	for (i = 0; i < argc && !spamdb_quit; i++) {

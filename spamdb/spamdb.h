@@ -23,6 +23,9 @@ int	spamdb_list(struct store *);
 int	spamdb_list_out(void);
 int	spamdb_list_key(struct store *, const char *);
 
+/* summary.c: -s */
+int	spamdb_summary(struct store *, time_t now);
+
 /* edit.c */
 int	spamdb_add(struct store *, int type, const char *, time_t now);
 int	spamdb_del(struct store *, int type, const char *);

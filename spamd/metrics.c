@@ -1,0 +1,286 @@
+/*
+ * The greylister writes the metrics file (metrics.h).  Names start with
+ * spamd_, counters end in _total; every family has its HELP and TYPE.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "firewall.h"
+#include "gcount.h"
+#include "gsync.h"
+#include "log.h"
+#include "metrics.h"
+#include "spamd.h"
+
+static struct stats_rec	 m_eng;		/* the engine's last snapshot */
+static uint64_t		 m_tuples[GREY_TRAPPED + 2];	/* by result + 1 */
+static uint64_t		 m_trapped, m_promoted;
+static struct gcount	 m_count;
+static int		 m_counted;	/* m_count holds a walk */
+static time_t		 m_next;	/* monotonic: next write */
+
+static void	m_family(FILE *, const char *, const char *, const char *);
+static void	m_label(FILE *, const char *);
+static void	m_lists(FILE *, int);
+static void	m_one(FILE *, const char *, const char *, const char *,
+		    uint64_t);
+static int	m_write(FILE *);
+
+void
+metrics_engine(const struct grey_msg *m)
+{
+	memcpy(&m_eng, &m->stats, sizeof(m_eng));
+	/* Tags come from a process we do not trust: terminate them. */
+	for (size_t i = 0; i <= STATS_MAXLISTS; i++)
+		m_eng.list[i].tag[STATS_TAGLEN - 1] = '\0';
+}
+
+void
+metrics_tuple(enum grey_result r)
+{
+	if (r >= GREY_FAIL && r <= GREY_TRAPPED)
+		m_tuples[r + 1]++;
+}
+
+void
+metrics_trapped(void)
+{
+	m_trapped++;
+}
+
+void
+metrics_promoted(void)
+{
+	m_promoted++;
+}
+
+void
+metrics_scan(struct store *st, time_t now)
+{
+	if (conf.metrics == NULL)
+		return;
+	if (gcount_walk(st, now, &m_count) == -1) {
+		log_warnx("metrics: cannot count the entries of %s",
+		    conf.dbpath);
+		return;
+	}
+	m_counted = 1;
+}
+
+static void
+m_family(FILE *fp, const char *name, const char *type, const char *help)
+{
+	fprintf(fp, "# HELP spamd_%s %s\n# TYPE spamd_%s %s\n", name, help,
+	    name, type);
+}
+
+/* A tag goes into a label value: only what cannot break the quotes. */
+static void
+m_label(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != '"' && *s != '\\' && *s != '\n')
+			fputc(*s, fp);
+}
+
+/* A family of one sample. */
+static void
+m_one(FILE *fp, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	m_family(fp, name, type, help);
+	fprintf(fp, "spamd_%s %" PRIu64 "\n", name, v);
+}
+
+/* Per-list connections: open now, or (total) since start. */
+static void
+m_lists(FILE *fp, int total)
+{
+	const char	*name = total ? "blacklist_connections_total" :
+			    "blacklist_connections";
+	int		 i;
+
+	m_family(fp, name, total ? "counter" : "gauge", total ?
+	    "Connections from hosts on each blacklist." :
+	    "Connections open now from hosts on each blacklist.");
+	for (i = 0; i <= STATS_MAXLISTS && m_eng.list[i].tag[0]; i++) {
+		fprintf(fp, "spamd_%s{list=\"", name);
+		m_label(fp, m_eng.list[i].tag);
+		fprintf(fp, "\"} %" PRIu64 "\n", total ?
+		    m_eng.list[i].total : m_eng.list[i].now);
+	}
+}
+
+static int
+m_write(FILE *fp)
+{
+	static const char *const kinds[SK_N] = {
+		"greylisted", "blacklisted", "trapped"
+	};
+	static const char *const results[] = {
+		"failed", "new", "early", "passed", "white", "trapped"
+	};
+	struct sync_counts	 sc;
+	uint64_t		 ops, fails, rej;
+	int			 i;
+
+	m_family(fp, "connections", "gauge",
+	    "SMTP connections open now, by kind.");
+	for (i = 0; i < SK_N; i++)
+		fprintf(fp, "spamd_connections{kind=\"%s\"} %" PRIu64 "\n",
+		    kinds[i], m_eng.conn_now[i]);
+	m_family(fp, "connections_total", "counter",
+	    "SMTP connections accepted, by kind.");
+	for (i = 0; i < SK_N; i++)
+		fprintf(fp, "spamd_connections_total{kind=\"%s\"} %" PRIu64
+		    "\n", kinds[i], m_eng.conn_total[i]);
+	m_lists(fp, 0);
+	m_lists(fp, 1);
+	m_family(fp, "tarpit_seconds_total", "counter",
+	    "Seconds blacklisted and trapped clients spent in the tarpit.");
+	fprintf(fp, "spamd_tarpit_seconds_total %" PRIu64 ".%03u\n",
+	    m_eng.tarpit_ms / 1000, (unsigned)(m_eng.tarpit_ms % 1000));
+	m_family(fp, "tuples_total", "counter",
+	    "Greylisting tuples processed, by result.");
+	for (i = 0; i < (int)(sizeof(results) / sizeof(results[0])); i++)
+		fprintf(fp, "spamd_tuples_total{result=\"%s\"} %" PRIu64 "\n",
+		    results[i], m_tuples[i]);
+	fw_counts(&ops, &fails);
+	gsync_counts(&sc);
+	for (rej = sc.replayed, i = 0; i < SYNC_NERR; i++)
+		rej += sc.rejected[i];
+	{
+		const struct {
+			const char	*name, *type, *help;
+			uint64_t	 v;
+		} one[] = {
+		{ "stutter_bytes_total", "counter",
+		    "Bytes sent one at a time to stuttered clients.",
+		    m_eng.stutter_bytes },
+		{ "tuples_dropped_total", "counter",
+		    "Tuples the engine dropped because the greylister lagged.",
+		    m_eng.tuples_dropped },
+		{ "whitelisted_total", "counter",
+		    "Hosts whitelisted: passed retries, promotions by scans.",
+		    m_tuples[GREY_PASSED + 1] + m_promoted },
+		{ "trapped_total", "counter",
+		    "Hosts trapped for writing to a spamtrap or a bad domain.",
+		    m_trapped },
+		{ "blacklists_loaded_total", "counter",
+		    "Blacklists installed by spamd-setup.",
+		    m_eng.bl_loaded },
+		{ "blacklists", "gauge",
+		    "Blacklists in force.",
+		    m_eng.bl_lists },
+		{ "nft_operations_total", "counter",
+		    "nftables transactions sent to the kernel.",
+		    ops },
+		{ "nft_failures_total", "counter",
+		    "nftables transactions that failed.",
+		    fails },
+		{ "sync_sent_total", "counter",
+		    "Entries sent to sync peers.",
+		    sc.sent },
+		{ "sync_received_total", "counter",
+		    "Sync datagrams received.",
+		    sc.received },
+		{ "sync_rejected_total", "counter",
+		    "Sync datagrams rejected: forged, malformed, replayed.",
+		    rej },
+		};
+
+		for (i = 0; i < (int)(sizeof(one) / sizeof(one[0])); i++)
+			m_one(fp, one[i].name, one[i].type, one[i].help,
+			    one[i].v);
+	}
+	if (m_counted) {
+		m_family(fp, "entries", "gauge",
+		    "Database entries by state, after the last scan.");
+		for (i = 0; i < GD_META; i++)
+			fprintf(fp, "spamd_entries{state=\"%s\"} %" PRIu64
+			    "\n", gcount_name(i), m_count.n[i]);
+	}
+	m_family(fp, "metrics_written_seconds", "gauge",
+	    "When spamd wrote this file, in seconds since the epoch.");
+	fprintf(fp, "spamd_metrics_written_seconds %lld\n",
+	    (long long)time(NULL));
+	return ferror(fp) ? -1 : 0;
+}
+
+time_t
+metrics_tick(time_t mono, int force)
+{
+	static time_t	 lastnag;
+	char		 tmp[PATH_MAX];
+	FILE		*fp;
+	int		 fd, saved;
+
+	if (conf.metrics == NULL)
+		return METRICS_INTERVAL * 60;
+	if (!force && mono < m_next)
+		return m_next - mono;
+	m_next = mono + METRICS_INTERVAL;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", conf.metrics) >=
+	    sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1)
+		goto fail;
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (m_write(fp) == -1 || fflush(fp) == EOF) {
+		saved = errno;
+		(void)fclose(fp);
+		(void)unlink(tmp);
+		errno = saved;
+		goto fail;
+	}
+	if (fclose(fp) == EOF || rename(tmp, conf.metrics) == -1) {
+		saved = errno;
+		(void)unlink(tmp);
+		errno = saved;
+		goto fail;
+	}
+	return METRICS_INTERVAL;
+fail:
+	/* Once a minute at most: a full disk must not flood the log. */
+	if (lastnag == 0 || mono - lastnag >= 60) {
+		lastnag = mono;
+		log_warn("metrics: cannot write %s", conf.metrics);
+	}
+	return METRICS_INTERVAL;
+}
+
+void
+metrics_exit(struct store *st, int fd)
+{
+	struct grey_msg	 m;
+	struct timespec	 ts;
+	int		 i;
+
+	if (conf.metrics == NULL)
+		return;
+	for (i = 0; i < 100000; i++) {
+		enum greymsg_recv r = greymsg_recv(fd, &m, "the engine");
+
+		if (r == GMR_RECORD && m.type == GM_STATS)
+			metrics_engine(&m);
+		else if (r != GMR_RECORD && r != GMR_DROPPED)
+			break;
+	}
+	metrics_scan(st, time(NULL));
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		ts.tv_sec = 0;
+	(void)metrics_tick(ts.tv_sec, 1);
+}
