@@ -90,7 +90,7 @@ UNIT_t_srctab	 = spamd/srctab.o
 # Extra link flags: t_greytrap counts the work of greytrap.c.
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
 
-.PHONY: all tests check demo install clean deps bench lint fuzz deb deb-deps \
+.PHONY: all tests check demo install clean deps bench lint fuzz deb \
 	deb-check
 .DEFAULT_GOAL := all
 
@@ -155,11 +155,13 @@ bench/bin/%: bench/src/%.c $(LIBSPAMD) $(SAN_STAMP)
 
 # Debian packages the build, the tests and the demo need.  Installed only
 # when something is missing, non-interactively.
+# What `make deb' needs (regress/t-package builds the package too).
+DEB_BUILD_PKGS = debhelper lintian fakeroot dpkg-dev
 DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
 	   libssl-dev nftables iproute2 postfix swaks socat mandoc python3 \
 	   procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
-	   prometheus-node-exporter python3-png
+	   prometheus-node-exporter python3-png $(DEB_BUILD_PKGS)
 # Install those of the Debian packages $(1) that are missing.
 define deb_install
 	@missing=""; for p in $(1); do \
@@ -207,11 +209,7 @@ bench: all tests
 # its test: lintian, the contents, and an install, start and purge in an
 # overlay of this machine (regress/deb/t-package).  What only these
 # need is installed by them.
-DEB_BUILD_PKGS = debhelper lintian fakeroot dpkg-dev
-deb-deps:
-	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(DEB_BUILD_PKGS)"
-
-deb: deb-deps
+deb: deps
 	rm -rf deb && mkdir -p deb/build/spamd-nft
 	tar -cf - --exclude=./.git --exclude=./deb --exclude='*.o' \
 	    --exclude='*.d' --exclude='*.a' . | tar -xf - -C deb/build/spamd-nft
