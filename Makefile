@@ -25,7 +25,8 @@ LIBSPAMD = lib/libspamd.a
 NFT_LIBS = $(call pc_libs,libnftnl libmnl)
 BSD_LIBS = $(call pc_libs,libbsd-overlay)
 CRYPTO_LIBS = $(call pc_libs,libcrypto)
-SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(CRYPTO_LIBS) $(BSD_LIBS)
+SSL_LIBS = $(call pc_libs,libssl libcrypto)
+SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(SSL_LIBS) $(BSD_LIBS)
 SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "smtp.h"
 #include "spamd.h"
+#include "tls.h"
 
 /*
  * From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
@@ -71,6 +72,7 @@ static char		 banner[HOST_NAME_MAX + 320];
 static size_t		 bannerlen;
 static int64_t		 now;		/* ms, set every loop turn */
 static volatile sig_atomic_t quit;
+static volatile sig_atomic_t reload;	/* SIGHUP */
 
 static void	sighandler(int);
 static int64_t	mono_ms(void);
@@ -100,6 +102,8 @@ static void	con_process(struct con *);
 static void	con_read(struct con *);
 static void	con_event(struct con *, uint32_t);
 static void	con_close(struct con *, const char *);
+static void	con_tls_start(struct con *);
+static void	con_tls_handshake(struct con *);
 static void	run_timers(void);
 static int	next_timeout(void);
 static void	shutdown_engine(void) __attribute__((noreturn));
@@ -107,7 +111,10 @@ static void	shutdown_engine(void) __attribute__((noreturn));
 static void
 sighandler(int sig)
 {
-	quit = sig;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = sig;
 }
 
 static int64_t
@@ -601,13 +608,18 @@ con_flush(struct con *c)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov[2];
+	uint32_t	 wev;	/* always EPOLLOUT: see tls_write */
 	ssize_t		 n;
 
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
 	if ((msg.msg_iovlen = out_iov(c, iov)) == 0)
 		return 1;
-	if ((n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
+	if (c->tls != NULL)
+		n = tls_write(c->tls, iov[0].iov_base, iov[0].iov_len, &wev);
+	else
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return con_outwait(c);
 		con_close(c, strerror(errno));
@@ -629,14 +641,20 @@ con_byte(struct con *c, int64_t base)
 {
 	struct iovec	 iov[2];
 	int64_t		 due;
+	uint32_t	 wev;
 	ssize_t		 n;
 
 	if (out_iov(c, iov) == 0) {
 		con_written(c);
 		return;
 	}
-	if ((n = send(c->fd, iov[0].iov_base, 1,
-	    MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
+	/* Over TLS, a byte is a record of its own: the tarpit holds. */
+	if (c->tls != NULL)
+		n = tls_write(c->tls, iov[0].iov_base, 1, &wev);
+	else
+		n = send(c->fd, iov[0].iov_base, 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			con_outwait(c);
 		else
@@ -680,6 +698,8 @@ con_written(struct con *c)
 	c->flags &= ~(CF_OUT | CF_BANNER);
 	if (c->flags & CF_CLOSE)
 		con_close(c, NULL);
+	else if (c->flags & CF_STARTTLS)
+		con_tls_start(c);
 	else
 		con_process(c);
 }
@@ -701,6 +721,10 @@ con_process(struct con *c)
 			con_setev(c, EPOLLIN);
 			return;
 		}
+		if (c->bl == NULL && c->tls == NULL && tls_can_offer())
+			c->sess->flags |= SMTP_SF_TLSOK;
+		else
+			c->sess->flags &= ~SMTP_SF_TLSOK;
 		if ((r = smtp_next(c->sess, con_ip(c, ip), c->bl)) == -1) {
 			log_warn("%s: reply", ip);
 			con_close(c, "out of memory");
@@ -714,16 +738,26 @@ con_process(struct con *c)
 			log_debug("%s: setsockopt SO_RCVBUF %d: %s", ip,
 			    conf.window, strerror(errno));
 		if (!(r & SMTP_R_REPLY)) {
-			con_setev(c, EPOLLIN);
+			/* Decrypted input epoll cannot know of. */
+			if (c->tls != NULL && tls_pending(c->tls))
+				con_read(c);
+			else
+				con_setev(c, EPOLLIN);
 			return;
 		}
 		if (r & SMTP_R_CLOSE)
 			c->flags |= CF_CLOSE;
+		if (r & SMTP_R_STARTTLS)
+			c->flags |= CF_STARTTLS;
 		if (con_begin_output(c) != 1)
 			return;
 		c->flags &= ~CF_OUT;
 		if (c->flags & CF_CLOSE) {
 			con_close(c, NULL);
+			return;
+		}
+		if (c->flags & CF_STARTTLS) {
+			con_tls_start(c);
 			return;
 		}
 	}
@@ -732,6 +766,7 @@ con_process(struct con *c)
 static void
 con_read(struct con *c)
 {
+	uint32_t ev = EPOLLIN;
 	ssize_t	 n;
 
 	if (c->sess == NULL && (c->sess = smtp_sess_new()) == NULL) {
@@ -744,14 +779,21 @@ con_read(struct con *c)
 		con_process(c);
 		return;
 	}
-	n = read(c->fd, c->sess->ibuf + c->sess->ilen, smtp_room(c->sess));
+	if (c->tls != NULL)
+		n = tls_read(c->tls, c->sess->ibuf + c->sess->ilen,
+		    smtp_room(c->sess), &ev);
+	else
+		n = read(c->fd, c->sess->ibuf + c->sess->ilen,
+		    smtp_room(c->sess));
 	if (n == 0) {
 		con_close(c, "closed by peer");
 		return;
 	}
 	if (n == -1) {
-		if (errno == EAGAIN || errno == EINTR)
+		if (errno == EAGAIN || errno == EINTR) {
+			con_setev(c, ev);
 			return;
+		}
 		con_close(c, strerror(errno));
 		return;
 	}
@@ -766,6 +808,10 @@ con_event(struct con *c, uint32_t ev)
 	if (ev & (EPOLLERR | EPOLLHUP)) {
 		con_close(c, (ev & EPOLLERR) ? "connection error" :
 		    "hung up");
+		return;
+	}
+	if (c->flags & CF_TLSHS) {
+		con_tls_handshake(c);
 		return;
 	}
 	if (c->flags & CF_OUT) {
@@ -788,7 +834,8 @@ con_event(struct con *c, uint32_t ev)
 		}
 		return;
 	}
-	if (ev & EPOLLIN)
+	/* EPOLLOUT here: a TLS read that has to write first. */
+	if (ev & (EPOLLIN | EPOLLOUT))
 		con_read(c);
 }
 
@@ -809,6 +856,7 @@ con_close(struct con *c, const char *why)
 	if (c->flags & CF_BLACK)
 		nblack--;
 	nclients--;
+	tls_sess_free(c->tls);
 	/* Closing the only reference also takes it out of the epoll set. */
 	if (close(c->fd) == -1)
 		log_warn("%s: close", ip);
@@ -819,10 +867,50 @@ con_close(struct con *c, const char *why)
 	listen_update();
 }
 
+/*
+ * The 220 to STARTTLS is out: the handshake runs on the same socket,
+ * driven by its events like the rest; bytes the client sent after
+ * STARTTLS (smtp_next dropped them) would have broken it anyway.
+ */
+static void
+con_tls_start(struct con *c)
+{
+	char	 ip[INET6_ADDRSTRLEN];
+
+	c->flags &= ~CF_STARTTLS;
+	if ((c->tls = tls_sess_new(c->fd, con_ip(c, ip), c, now)) == NULL) {
+		con_close(c, "no TLS session");
+		return;
+	}
+	c->flags |= CF_TLSHS;
+	con_tls_handshake(c);
+}
+
+static void
+con_tls_handshake(struct con *c)
+{
+	uint32_t	 ev;
+
+	switch (tls_handshake(c->tls, &ev)) {
+	case 0:
+		con_setev(c, ev);
+		return;
+	case 1:
+		c->flags &= ~CF_TLSHS;
+		con_touch(c);
+		con_process(c);
+		return;
+	}
+	con_close(c, NULL);	/* tls.c said why */
+}
+
 static void
 run_timers(void)
 {
 	struct con	*c;
+
+	while ((c = tls_hs_expired(now)) != NULL)
+		con_close(c, NULL);
 
 	while ((c = TAILQ_FIRST(&stutq)) != NULL && c->due <= now) {
 		stut_remove(c);
@@ -854,6 +942,8 @@ next_timeout(void)
 		t = c->lastio + (int64_t)MAXTIME * 1000;
 	if (paused != 0 && paused < t)
 		t = paused;
+	if (tls_hs_due() < t)
+		t = tls_hs_due();
 	if (t == INT64_MAX)
 		return -1;
 	if (t <= now)
@@ -875,6 +965,7 @@ shutdown_engine(void)
 	while ((c = TAILQ_FIRST(&idleq)) != NULL) {
 		stut_remove(c);
 		TAILQ_REMOVE(&idleq, c, idq);
+		tls_sess_free(c->tls);
 		if (close(c->fd) == -1)
 			log_warn("close");
 		smtp_sess_free(c->sess);
@@ -891,7 +982,7 @@ shutdown_engine(void)
 void
 engine_run(const int *listenfds, int nlisten, int greyfd)
 {
-	static const int	 sigs[] = { SIGTERM, SIGINT };
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct epoll_event	 evs[MAXEVENTS], ev;
 	struct sigaction	 sa;
 	sigset_t		 waitmask;
@@ -945,6 +1036,10 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	for (;;) {
 		if (quit)
 			shutdown_engine();
+		if (reload) {
+			reload = 0;
+			tls_reload();
+		}
 		n = epoll_pwait(epfd, evs, MAXEVENTS, next_timeout(),
 		    &waitmask);
 		if (n == -1 && errno != EINTR)

@@ -39,6 +39,7 @@
 #include "opt.h"
 #include "priv.h"
 #include "spamd.h"
+#include "tls.h"
 #include "trapdom.h"
 
 #define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
@@ -66,7 +67,8 @@ usage(void)
 	    "\t[-h hostname] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
 	    "\t[-n name] [-p port] [-S secs] [-s delay] [-w window]\n"
-	    "\t[-k keyfile] [-Y synctarget] [-y synclisten]\n");
+	    "\t[-k keyfile] [-Y synctarget] [-y synclisten]\n"
+	    "\t[-C certfile -K keyfile [-T maxtls]]\n");
 	exit(1);
 }
 
@@ -250,6 +252,8 @@ main(int argc, char *argv[])
 	long long	 maxblack = -1;
 	char		*targets[SYNCNET_MAXTARGETS];
 	const char	*synclisten = NULL, *keyfile = PATH_SPAMD_KEY;
+	const char	*tlscert = NULL, *tlskey = NULL;
+	int		 maxtls = TLS_MAXDEFAULT;
 	pid_t		 pid;
 
 	setproctitle_init(argc, argv, environ);
@@ -282,7 +286,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:c:df:G:h:k:l:M:N:n:p:S:s:vw:Y:y:")) != -1) {
+	    "45A:bB:C:c:df:G:h:K:k:l:M:N:n:p:S:s:T:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -298,6 +302,15 @@ main(int argc, char *argv[])
 			break;
 		case 'B':
 			maxblack = numopt("B", optarg, 0, INT_MAX);
+			break;
+		case 'C':
+			tlscert = optarg;
+			break;
+		case 'K':
+			tlskey = optarg;
+			break;
+		case 'T':
+			maxtls = numopt("T", optarg, 0, INT_MAX);
 			break;
 		case 'c':
 			conf.maxcon = numopt("c", optarg, 1, maxcon_max);
@@ -402,6 +415,12 @@ main(int argc, char *argv[])
 		log_warnx("not started as root: no privilege separation");
 
 	nlisten = open_listeners(lfd);
+	/* Read as root: the pair may be readable by root alone. */
+	if ((tlscert == NULL) != (tlskey == NULL))
+		errx(1, "need key and certificate for TLS (-C and -K)");
+	if (tlscert != NULL && tls_init(tlscert, tlskey, maxtls, errbuf,
+	    sizeof(errbuf)) == -1)
+		errx(1, "TLS: %s", errbuf);
 	if ((synclisten != NULL || ntargets > 0) && !conf.greylist)
 		warnx("-y and -Y do nothing in blacklist-only mode");
 	else if (synclisten != NULL || ntargets > 0) {
@@ -482,6 +501,7 @@ main(int argc, char *argv[])
 	close(sp[1]);
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
+	tls_forget();
 	cfgsock_close();
 	if ((st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf))) ==
 	    NULL)
