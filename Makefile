@@ -119,8 +119,8 @@ bench/bin/%: bench/src/%.c $(LIBSPAMD)
 # when something is missing, non-interactively.
 DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
-	   libssl-dev nftables iproute2 postfix swaks socat mandoc python3 \
-	   procps
+	   libssl-dev openssl nftables iproute2 postfix swaks socat mandoc \
+	   python3 procps
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
