@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define TLS_MAXDEFAULT	500	/* default -T: concurrent TLS sessions */
+#define TLS_MAXDEFAULT	1000	/* default -T: concurrent TLS sessions */
 #define TLS_HANDSHAKE_MS 15000	/* a handshake longer than this ends */
 #define TLS_FILE_MAX	(1024 * 1024)	/* largest certificate or key file */
 
