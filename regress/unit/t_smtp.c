@@ -523,7 +523,8 @@ t_starttls(void)
 	/* Blacklisted, or HELO rather than EHLO: never offered. */
 	s = smtp_sess_new();
 	s->flags |= SMTP_SF_TLSOK;
-	r = say_bl(s, "EHLO black.example\r\nSTARTTLS\r\n", 32, &hit);
+	r = say_bl(s, "EHLO black.example\r\nSTARTTLS\r\n",
+	    strlen("EHLO black.example\r\nSTARTTLS\r\n"), &hit);
 	ok(strcmp(replies, HELLO BADCMD) == 0,
 	    "blacklisted: one-line EHLO, STARTTLS unrecognised");
 	smtp_sess_free(s);
