@@ -62,6 +62,7 @@ static const char *ssl_error(char *, size_t);
 static int	file_open(struct tls_file *, const char *);
 static int	file_read(const struct tls_file *, char **, size_t *,
 		    char *, size_t);
+static BIO	*mem_bio(const char *, size_t, const char *, char *, size_t);
 static int	load_cert(SSL_CTX *, const char *, size_t, char *, size_t);
 static int	load_key(SSL_CTX *, const char *, size_t, char *, size_t);
 static SSL_CTX	*ctx_load(char *, size_t);
@@ -169,6 +170,19 @@ file_read(const struct tls_file *f, char **bufp, size_t *lenp, char *err,
 	return 0;
 }
 
+/* A read-only BIO over a file's contents. */
+static BIO *
+mem_bio(const char *buf, size_t len, const char *path, char *err,
+    size_t errlen)
+{
+	char	 e[256];
+	BIO	*bio;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		snprintf(err, errlen, "%s: %s", path, ssl_error(e, sizeof(e)));
+	return bio;
+}
+
 /* The certificate, then the chain that follows it in the same file. */
 static int
 load_cert(SSL_CTX *c, const char *buf, size_t len, char *err,
@@ -179,11 +193,8 @@ load_cert(SSL_CTX *c, const char *buf, size_t len, char *err,
 	X509	*x;
 	int	 ok = 0;
 
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		snprintf(err, errlen, "%s: %s", certf.path, ssl_error(e,
-		    sizeof(e)));
+	if ((bio = mem_bio(buf, len, certf.path, err, errlen)) == NULL)
 		return -1;
-	}
 	if ((x = PEM_read_bio_X509_AUX(bio, NULL, no_passphrase, NULL)) ==
 	    NULL || SSL_CTX_use_certificate(c, x) != 1) {
 		snprintf(err, errlen, "%s: no certificate: %s", certf.path,
@@ -221,11 +232,8 @@ load_key(SSL_CTX *c, const char *buf, size_t len, char *err, size_t errlen)
 	EVP_PKEY	*k = NULL;
 	int		 ok = 0;
 
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		snprintf(err, errlen, "%s: %s", keyf.path, ssl_error(e,
-		    sizeof(e)));
+	if ((bio = mem_bio(buf, len, keyf.path, err, errlen)) == NULL)
 		return -1;
-	}
 	if ((k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) ==
 	    NULL || SSL_CTX_use_PrivateKey(c, k) != 1)
 		snprintf(err, errlen, "%s: no private key (or one with a "

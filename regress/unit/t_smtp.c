@@ -452,6 +452,20 @@ t_args(void)
 	ok(strcmp(buf, "host.example") == 0, "helo after a tab");
 }
 
+/* A fresh session given `in': the one-line greeting, then 500. */
+static void
+not_offered(int tlsok, const char *in, const struct bl_hit *bl,
+    const char *what)
+{
+	struct smtp_sess	*s = smtp_sess_new();
+
+	if (tlsok)
+		s->flags |= SMTP_SF_TLSOK;
+	say_bl(s, in, strlen(in), bl);
+	ok(strcmp(replies, HELLO BADCMD) == 0, "%s", what);
+	smtp_sess_free(s);
+}
+
 /*
  * STARTTLS: offered by EHLO only when the engine says TLS is possible
  * (SMTP_SF_TLSOK) and the client is on no list; the 220 resets the
@@ -465,11 +479,8 @@ t_starttls(void)
 	struct smtp_sess		*s;
 	int				 r;
 
-	s = smtp_sess_new();
-	r = say(s, "EHLO plain.example\r\nSTARTTLS\r\n");
-	ok(strcmp(replies, HELLO BADCMD) == 0,
+	not_offered(0, "EHLO plain.example\r\nSTARTTLS\r\n", NULL,
 	    "without TLS: one-line EHLO, STARTTLS unrecognised");
-	smtp_sess_free(s);
 
 	s = smtp_sess_new();
 	s->flags |= SMTP_SF_TLSOK;
@@ -521,19 +532,10 @@ t_starttls(void)
 	smtp_sess_free(s);
 
 	/* Blacklisted, or HELO rather than EHLO: never offered. */
-	s = smtp_sess_new();
-	s->flags |= SMTP_SF_TLSOK;
-	r = say_bl(s, "EHLO black.example\r\nSTARTTLS\r\n",
-	    strlen("EHLO black.example\r\nSTARTTLS\r\n"), &hit);
-	ok(strcmp(replies, HELLO BADCMD) == 0,
+	not_offered(1, "EHLO black.example\r\nSTARTTLS\r\n", &hit,
 	    "blacklisted: one-line EHLO, STARTTLS unrecognised");
-	smtp_sess_free(s);
-	s = smtp_sess_new();
-	s->flags |= SMTP_SF_TLSOK;
-	r = say(s, "HELO old.example\r\nSTARTTLS\r\n");
-	ok(strcmp(replies, HELLO BADCMD) == 0,
+	not_offered(1, "HELO old.example\r\nSTARTTLS\r\n", NULL,
 	    "HELO: no extensions, STARTTLS unrecognised");
-	smtp_sess_free(s);
 
 	/* The cap filled up between EHLO and STARTTLS: 454, plain goes on. */
 	s = smtp_sess_new();
