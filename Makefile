@@ -44,7 +44,8 @@ LIBSPAMD = lib/libspamd.a
 NFT_LIBS = $(call pc_libs,libnftnl libmnl)
 BSD_LIBS = $(call pc_libs,libbsd-overlay)
 CRYPTO_LIBS = $(call pc_libs,libcrypto)
-SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(CRYPTO_LIBS) $(BSD_LIBS)
+SSL_LIBS = $(call pc_libs,libssl libcrypto)
+SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(SSL_LIBS) $(BSD_LIBS)
 SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)
@@ -159,8 +160,8 @@ bench/bin/%: bench/src/%.c $(LIBSPAMD) $(SAN_STAMP)
 DEB_BUILD_PKGS = debhelper lintian fakeroot dpkg-dev
 DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
-	   libssl-dev nftables iproute2 postfix swaks socat mandoc python3 \
-	   procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
+	   libssl-dev openssl nftables iproute2 postfix swaks socat mandoc \
+	   python3 procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
 	   prometheus-node-exporter python3-png $(DEB_BUILD_PKGS)
 # Install those of the Debian packages $(1) that are missing.
 define deb_install

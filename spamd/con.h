@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "smtp.h"
+#include "tls.h"
 
 /* Connection flags. */
 #define CF_REG		0x0001	/* fd is in the epoll set */
@@ -25,12 +26,15 @@
 #define CF_NOSTUTTER	0x0040	/* over maxblack: never stuttered */
 #define CF_RDHUP	0x0080	/* the peer has shut down its sending */
 #define CF_LIFEQ	0x0100	/* on the session lifetime queue */
+#define CF_STARTTLS	0x0200	/* TLS handshake once the output is out */
+#define CF_TLSHS	0x0400	/* in the TLS handshake */
 
 struct con {
 	TAILQ_ENTRY(con)	 stq;	/* stutter queue, by due */
 	TAILQ_ENTRY(con)	 idq;	/* idle queue, by lastio */
 	TAILQ_ENTRY(con)	 lfq;	/* greylisted, by start */
 	struct smtp_sess	*sess;	/* NULL until the client speaks */
+	struct tls_sess		*tls;	/* NULL: plain (tls.c) */
 	const struct bl_hit	*bl;	/* blacklists, or NULL */
 	int64_t			 due;	/* ms: next stutter byte */
 	int64_t			 lastio;	/* ms: last I/O */

@@ -37,6 +37,7 @@
 #include "smtp.h"
 #include "spamd.h"
 #include "srctab.h"
+#include "tls.h"
 
 /*
  * From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
@@ -75,6 +76,7 @@ static char		 banner[HOST_NAME_MAX + 320];
 static size_t		 bannerlen;
 static int64_t		 now;		/* ms, set every loop turn */
 static volatile sig_atomic_t quit;
+static volatile sig_atomic_t reload;	/* SIGHUP */
 
 static void	sighandler(int);
 static int64_t	mono_ms(void);
@@ -106,6 +108,8 @@ static void	con_process(struct con *);
 static void	con_read(struct con *);
 static void	con_event(struct con *, uint32_t);
 static void	con_close(struct con *, const char *);
+static void	con_tls_start(struct con *);
+static void	con_tls_handshake(struct con *);
 static void	run_timers(void);
 static int	next_timeout(void);
 static void	shutdown_engine(void) __attribute__((noreturn));
@@ -113,7 +117,10 @@ static void	shutdown_engine(void) __attribute__((noreturn));
 static void
 sighandler(int sig)
 {
-	quit = sig;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = sig;
 }
 
 static int64_t
@@ -687,13 +694,18 @@ con_flush(struct con *c)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov[2];
+	uint32_t	 wev;	/* always EPOLLOUT: see tls_write */
 	ssize_t		 n;
 
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
 	if ((msg.msg_iovlen = out_iov(c, iov)) == 0)
 		return 1;
-	if ((n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
+	if (c->tls != NULL)
+		n = tls_write(c->tls, iov[0].iov_base, iov[0].iov_len, &wev);
+	else
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return con_outwait(c);
 		con_close(c, strerror(errno));
@@ -715,14 +727,20 @@ con_byte(struct con *c, int64_t base)
 {
 	struct iovec	 iov[2];
 	int64_t		 due;
+	uint32_t	 wev;
 	ssize_t		 n;
 
 	if (out_iov(c, iov) == 0) {
 		con_written(c);
 		return;
 	}
-	if ((n = send(c->fd, iov[0].iov_base, 1,
-	    MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
+	/* Over TLS, a byte is a record of its own: the tarpit holds. */
+	if (c->tls != NULL)
+		n = tls_write(c->tls, iov[0].iov_base, 1, &wev);
+	else
+		n = send(c->fd, iov[0].iov_base, 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			con_outwait(c);
 		else
@@ -772,6 +790,8 @@ con_written(struct con *c)
 	c->flags &= ~(CF_OUT | CF_BANNER);
 	if (c->flags & CF_CLOSE)
 		con_close(c, NULL);
+	else if (c->flags & CF_STARTTLS)
+		con_tls_start(c);
 	else
 		con_process(c);
 }
@@ -793,6 +813,10 @@ con_process(struct con *c)
 			con_setev(c, EPOLLIN);
 			return;
 		}
+		if (c->bl == NULL && c->tls == NULL && tls_can_offer())
+			c->sess->flags |= SMTP_SF_TLSOK;
+		else
+			c->sess->flags &= ~SMTP_SF_TLSOK;
 		if ((r = smtp_next(c->sess, con_ip(c, ip), c->bl)) == -1) {
 			log_warn("%s: reply", ip);
 			con_close(c, "out of memory");
@@ -806,16 +830,26 @@ con_process(struct con *c)
 			log_debug("%s: setsockopt SO_RCVBUF %d: %s", ip,
 			    conf.window, strerror(errno));
 		if (!(r & SMTP_R_REPLY)) {
-			con_setev(c, EPOLLIN);
+			/* Decrypted input epoll cannot know of. */
+			if (c->tls != NULL && tls_pending(c->tls))
+				con_read(c);
+			else
+				con_setev(c, EPOLLIN);
 			return;
 		}
 		if (r & SMTP_R_CLOSE)
 			c->flags |= CF_CLOSE;
+		if (r & SMTP_R_STARTTLS)
+			c->flags |= CF_STARTTLS;
 		if (con_begin_output(c) != 1)
 			return;
 		c->flags &= ~CF_OUT;
 		if (c->flags & CF_CLOSE) {
 			con_close(c, NULL);
+			return;
+		}
+		if (c->flags & CF_STARTTLS) {
+			con_tls_start(c);
 			return;
 		}
 	}
@@ -824,6 +858,7 @@ con_process(struct con *c)
 static void
 con_read(struct con *c)
 {
+	uint32_t ev = EPOLLIN;
 	ssize_t	 n;
 
 	if (c->sess == NULL && (c->sess = smtp_sess_new()) == NULL) {
@@ -836,14 +871,21 @@ con_read(struct con *c)
 		con_process(c);
 		return;
 	}
-	n = read(c->fd, c->sess->ibuf + c->sess->ilen, smtp_room(c->sess));
+	if (c->tls != NULL)
+		n = tls_read(c->tls, c->sess->ibuf + c->sess->ilen,
+		    smtp_room(c->sess), &ev);
+	else
+		n = read(c->fd, c->sess->ibuf + c->sess->ilen,
+		    smtp_room(c->sess));
 	if (n == 0) {
 		con_close(c, "closed by peer");
 		return;
 	}
 	if (n == -1) {
-		if (errno == EAGAIN || errno == EINTR)
+		if (errno == EAGAIN || errno == EINTR) {
+			con_setev(c, ev);
 			return;
+		}
 		con_close(c, strerror(errno));
 		return;
 	}
@@ -858,6 +900,10 @@ con_event(struct con *c, uint32_t ev)
 	if (ev & (EPOLLERR | EPOLLHUP)) {
 		con_close(c, (ev & EPOLLERR) ? "connection error" :
 		    "hung up");
+		return;
+	}
+	if (c->flags & CF_TLSHS) {
+		con_tls_handshake(c);
 		return;
 	}
 	if (c->flags & CF_OUT) {
@@ -880,7 +926,8 @@ con_event(struct con *c, uint32_t ev)
 		}
 		return;
 	}
-	if (ev & EPOLLIN)
+	/* EPOLLOUT here: a TLS read that has to write first. */
+	if (ev & (EPOLLIN | EPOLLOUT))
 		con_read(c);
 }
 
@@ -905,6 +952,7 @@ con_close(struct con *c, const char *why)
 	if (c->flags & CF_BLACK)
 		nblack--;
 	nclients--;
+	tls_sess_free(c->tls);
 	/* Closing the only reference also takes it out of the epoll set. */
 	if (close(c->fd) == -1)
 		log_warn("%s: close", ip);
@@ -915,10 +963,50 @@ con_close(struct con *c, const char *why)
 	listen_update();
 }
 
+/*
+ * The 220 to STARTTLS is out: the handshake runs on the same socket,
+ * driven by its events like the rest; bytes the client sent after
+ * STARTTLS (smtp_next dropped them) would have broken it anyway.
+ */
+static void
+con_tls_start(struct con *c)
+{
+	char	 ip[INET6_ADDRSTRLEN];
+
+	c->flags &= ~CF_STARTTLS;
+	if ((c->tls = tls_sess_new(c->fd, con_ip(c, ip), c, now)) == NULL) {
+		con_close(c, "no TLS session");
+		return;
+	}
+	c->flags |= CF_TLSHS;
+	con_tls_handshake(c);
+}
+
+static void
+con_tls_handshake(struct con *c)
+{
+	uint32_t	 ev;
+
+	switch (tls_handshake(c->tls, &ev)) {
+	case 0:
+		con_setev(c, ev);
+		return;
+	case 1:
+		c->flags &= ~CF_TLSHS;
+		con_touch(c);
+		con_process(c);
+		return;
+	}
+	con_close(c, NULL);	/* tls.c said why */
+}
+
 static void
 run_timers(void)
 {
 	struct con	*c;
+
+	while ((c = tls_hs_expired(now)) != NULL)
+		con_close(c, NULL);
 
 	while ((c = TAILQ_FIRST(&stutq)) != NULL && c->due <= now) {
 		stut_remove(c);
@@ -956,6 +1044,8 @@ next_timeout(void)
 		t = c->start + (int64_t)conf.maxsession * 1000;
 	if (paused != 0 && paused < t)
 		t = paused;
+	if (tls_hs_due() < t)
+		t = tls_hs_due();
 	if (t == INT64_MAX)
 		return -1;
 	if (t <= now)
@@ -978,6 +1068,7 @@ shutdown_engine(void)
 		stats_close(c, now);
 		stut_remove(c);
 		TAILQ_REMOVE(&idleq, c, idq);
+		tls_sess_free(c->tls);
 		if (close(c->fd) == -1)
 			log_warn("close");
 		smtp_sess_free(c->sess);
@@ -995,7 +1086,7 @@ shutdown_engine(void)
 void
 engine_run(const int *listenfds, int nlisten, int greyfd)
 {
-	static const int	 sigs[] = { SIGTERM, SIGINT };
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct epoll_event	 evs[MAXEVENTS], ev;
 	struct sigaction	 sa;
 	sigset_t		 waitmask;
@@ -1016,11 +1107,10 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		fatal("sigaction SIGPIPE");
 	/*
-	 * A `kill -HUP' sent to every spamd process must not end the
-	 * engine (and its blacklists); it has nothing to reload.
+	 * A `kill -USR1' sent to every spamd process must not end the
+	 * engine (and its blacklists); SIGHUP re-reads the TLS pair.
 	 */
-	if (sigaction(SIGHUP, &sa, NULL) == -1 ||
-	    sigaction(SIGUSR1, &sa, NULL) == -1 ||
+	if (sigaction(SIGUSR1, &sa, NULL) == -1 ||
 	    sigaction(SIGUSR2, &sa, NULL) == -1)
 		fatal("sigaction");
 	loopsig_init(sighandler, sigs, sizeof(sigs) / sizeof(sigs[0]),
@@ -1061,6 +1151,10 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	for (;;) {
 		if (quit)
 			shutdown_engine();
+		if (reload) {
+			reload = 0;
+			tls_reload();
+		}
 		n = epoll_pwait(epfd, evs, MAXEVENTS,
 		    stats_timeout(now, next_timeout()),
 		    &waitmask);

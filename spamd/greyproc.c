@@ -731,6 +731,9 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			log_info("SIGHUP: reading %s again",
 			    conf.alloweddomains);
 			trapdom_reload();
+			/* The engine re-reads the TLS pair (tls.c). */
+			if (kill(engine, SIGHUP) == -1)
+				log_warn("SIGHUP to the smtp engine");
 		}
 		if (gp_child) {
 			gp_child = 0;

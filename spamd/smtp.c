@@ -33,6 +33,8 @@ static int	badcmd(struct smtp_sess *, const char *, const char *,
 static int	dup_tuple(struct smtp_sess *);
 static int	finish(struct smtp_sess *, const char *,
 		    const struct bl_hit *);
+static int	ehlo_tls(struct smtp_sess *);
+static int	starttls(struct smtp_sess *);
 
 struct smtp_sess *
 smtp_sess_new(void)
@@ -237,6 +239,14 @@ smtp_next(struct smtp_sess *s, const char *ip, const struct bl_hit *bl)
 			r = msg_line(s, line, ip, bl);
 		else
 			r = cmd_line(s, line, ip, bl);
+		if (r > 0 && (r & SMTP_R_STARTTLS)) {
+			/* RFC 3207: what was sent after STARTTLS is void. */
+			if (s->ilen > used)
+				log_info("%s: %zu bytes after STARTTLS "
+				    "discarded", ip, s->ilen - used);
+			s->ilen = 0;
+			return r;
+		}
 		memmove(s->ibuf, s->ibuf + used, s->ilen - used);
 		s->ilen -= used;
 		if (r != 0)
@@ -271,11 +281,16 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 			return badcmd(s, "501 helo requires domain name.", ip,
 			    bl);
 		s->state = SMTP_MAIL;
+		if (match(line, "EHLO") && (s->flags & SMTP_SF_TLSOK) &&
+		    !(s->flags & SMTP_SF_TLS) && bl == NULL)
+			return ehlo_tls(s);
 		if (reply_printf(&s->out, "250 Hello, spam sender. "
 		    "Pleased to be wasting your time.\r\n") == -1)
 			return -1;
 		return SMTP_R_REPLY;
 	}
+	if ((s->flags & SMTP_SF_OFFERED) && match(line, "STARTTLS"))
+		return starttls(s);
 	if (s->state != SMTP_RCPT && match(line, "MAIL")) {
 		smtp_arg_addr(s->from, sizeof(s->from), line);
 		s->flags &= ~SMTP_SF_SENT;
@@ -328,6 +343,40 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 	if (match(line, "NOOP"))
 		return badcmd(s, "250 2.0.0 OK I did nothing", ip, bl);
 	return badcmd(s, "500 5.5.1 Command unrecognized", ip, bl);
+}
+
+/* EHLO from a client that may have TLS: OpenBSD's multi-line reply. */
+static int
+ehlo_tls(struct smtp_sess *s)
+{
+	s->flags |= SMTP_SF_OFFERED;
+	if (reply_printf(&s->out, "250-%s\r\n250-8BITMIME\r\n"
+	    "250-SMTPUTF8\r\n250 STARTTLS\r\n", conf.hostname) == -1)
+		return -1;
+	return SMTP_R_REPLY;
+}
+
+/*
+ * STARTTLS after an EHLO that offered it.  The dialogue starts over
+ * (RFC 3207): the tuple so far is forgotten, the input too (smtp_next).
+ * The cap may have filled since the EHLO: then 454, and plain goes on.
+ */
+static int
+starttls(struct smtp_sess *s)
+{
+	if (!(s->flags & SMTP_SF_TLSOK)) {
+		if (reply_printf(&s->out, "454 4.7.0 TLS not available due "
+		    "to temporary reason\r\n") == -1)
+			return -1;
+		return SMTP_R_REPLY;
+	}
+	s->state = SMTP_FIRST;
+	s->flags = (s->flags & ~SMTP_SF_OFFERED) | SMTP_SF_TLS;
+	s->helo[0] = s->from[0] = s->rcpt[0] = '\0';
+	if (reply_printf(&s->out, "220 glad you want to burn more CPU "
+	    "cycles on your spam\r\n") == -1)
+		return -1;
+	return SMTP_R_REPLY | SMTP_R_STARTTLS;
 }
 
 /*

@@ -40,11 +40,21 @@ enum smtp_state {
 #define SMTP_R_TUPLE	0x02	/* a RCPT to greylist: smtp_tuple() */
 #define SMTP_R_WINDOW	0x04	/* DATA: shrink the rcv window */
 #define SMTP_R_CLOSE	0x08	/* close once the reply is written */
+#define SMTP_R_STARTTLS	0x10	/* TLS handshake once the reply is written */
 
 /* Session flags. */
 #define SMTP_SF_BODY	0x01	/* past the header of the message */
 #define SMTP_SF_DISCARD	0x02	/* dropping a too long line */
 #define SMTP_SF_SENT	0x04	/* lastrcpt went out with this helo, from */
+/*
+ * STARTTLS (tls.c).  The engine sets or clears TLSOK before every
+ * smtp_next(): TLS is configured, the client is on no list and the cap
+ * on TLS sessions has room.  Everything else is plain input lines, so a
+ * harness that sets TLSOK reaches the whole STARTTLS dialogue.
+ */
+#define SMTP_SF_TLSOK	0x08	/* STARTTLS may be offered now */
+#define SMTP_SF_OFFERED	0x10	/* EHLO offered STARTTLS */
+#define SMTP_SF_TLS	0x20	/* STARTTLS accepted: never again */
 
 /* A reply being built or sent: grows up to SMTP_REPLY_MAX. */
 struct smtp_reply {

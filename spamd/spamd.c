@@ -40,6 +40,7 @@
 #include "opt.h"
 #include "priv.h"
 #include "spamd.h"
+#include "tls.h"
 #include "trapdom.h"
 
 #define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
@@ -69,7 +70,8 @@ usage(void)
 	    " [-M address] [-N table:set:set6]\n"
 	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
-	    "\t[-Y synctarget] [-y synclisten]\n");
+	    "\t[-Y synctarget] [-y synclisten]\n"
+	    "\t[-C certfile -K keyfile [-T maxtls]]\n");
 	exit(1);
 }
 
@@ -316,6 +318,8 @@ main(int argc, char *argv[])
 	const char	*synclisten = NULL, *keyfile = PATH_SPAMD_KEY;
 	const char	*cfgpath = SPAMD_CFG_PATH;
 	int		 cfgport = SPAMD_CFG_PORT;
+	const char	*tlscert = NULL, *tlskey = NULL;
+	int		 maxtls = TLS_MAXDEFAULT;
 	pid_t		 pid;
 
 	setproctitle_init(argc, argv, environ);
@@ -353,7 +357,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:c:df:G:h:k:L:l:M:m:N:n:P:p:S:s:U:vw:Y:y:")) != -1) {
+	    "45A:bB:C:c:df:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -369,6 +373,15 @@ main(int argc, char *argv[])
 			break;
 		case 'B':
 			maxblack = numopt("B", optarg, 0, INT_MAX);
+			break;
+		case 'C':
+			tlscert = optarg;
+			break;
+		case 'K':
+			tlskey = optarg;
+			break;
+		case 'T':
+			maxtls = numopt("T", optarg, 0, INT_MAX);
 			break;
 		case 'c':
 			conf.maxcon = numopt("c", optarg, 1, maxcon_max);
@@ -490,6 +503,12 @@ main(int argc, char *argv[])
 		warnx("-m does nothing in blacklist-only mode");
 		conf.metrics = NULL;
 	}
+	/* Read as root: the pair may be readable by root alone. */
+	if ((tlscert == NULL) != (tlskey == NULL))
+		errx(1, "need key and certificate for TLS (-C and -K)");
+	if (tlscert != NULL && tls_init(tlscert, tlskey, maxtls, errbuf,
+	    sizeof(errbuf)) == -1)
+		errx(1, "TLS: %s", errbuf);
 	if ((synclisten != NULL || ntargets > 0) && !conf.greylist)
 		warnx("-y and -Y do nothing in blacklist-only mode");
 	else if (synclisten != NULL || ntargets > 0) {
@@ -575,6 +594,7 @@ main(int argc, char *argv[])
 	close(sp[1]);
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
+	tls_forget();
 	cfgsock_close();
 	/* The greylister keeps the blacklists' directory: it reads them. */
 	if ((st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf))) ==

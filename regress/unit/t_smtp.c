@@ -26,6 +26,10 @@ struct spamd_conf conf;
 #define RSETOK	"250 Ok to start over.\r\n"
 #define TEMPFAIL "451 Temporary failure, please try again later.\r\n"
 #define DATAOK	"354 Enter spam, end with \".\" on a line by itself\r\n"
+#define EHLOTLS	"250-mx.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n" \
+		"250 STARTTLS\r\n"
+#define TLSGO	"220 glad you want to burn more CPU cycles on your spam\r\n"
+#define TLSNOT	"454 4.7.0 TLS not available due to temporary reason\r\n"
 
 static char	 replies[65536];	/* every reply of the last say() */
 static int	 nreplies;
@@ -540,6 +544,103 @@ t_vis(void)
 	ok(strcmp(buf, "ab\\033c") == 0, "room for the escape: kept");
 }
 
+/* A fresh session given `in': the one-line greeting, then 500. */
+static void
+not_offered(int tlsok, const char *in, const struct bl_hit *bl,
+    const char *what)
+{
+	struct smtp_sess	*s = smtp_sess_new();
+
+	if (tlsok)
+		s->flags |= SMTP_SF_TLSOK;
+	say_bl(s, in, strlen(in), bl);
+	ok(strcmp(replies, HELLO BADCMD) == 0, "%s", what);
+	smtp_sess_free(s);
+}
+
+/*
+ * STARTTLS: offered by EHLO only when the engine says TLS is possible
+ * (SMTP_SF_TLSOK) and the client is on no list; the 220 resets the
+ * dialogue and drops what was pipelined after it; never offered twice.
+ */
+static void
+t_starttls(void)
+{
+	static const char *const	 msgs[] = { "go away" };
+	static const struct bl_hit	 hit = { msgs, 1, "testlist" };
+	struct smtp_sess		*s;
+	int				 r;
+
+	not_offered(0, "EHLO plain.example\r\nSTARTTLS\r\n", NULL,
+	    "without TLS: one-line EHLO, STARTTLS unrecognised");
+
+	s = smtp_sess_new();
+	s->flags |= SMTP_SF_TLSOK;
+	r = say(s, "EHLO tls.example\r\n");
+	ok(r == SMTP_R_REPLY && strcmp(replies, EHLOTLS) == 0 &&
+	    crlf_only(replies), "EHLO with TLS: OpenBSD's four lines");
+	say(s, "MAIL FROM:<a@b.example>\r\n");
+	r = say(s, "RCPT TO:<c@d.example>\r\n");
+	ok(r == (SMTP_R_REPLY | SMTP_R_TUPLE), "RCPT before STARTTLS: tuple");
+	r = say(s, "STARTTLS\r\n");
+	ok(r == (SMTP_R_REPLY | SMTP_R_STARTTLS) && strcmp(replies, TLSGO) ==
+	    0, "STARTTLS: 220 and SMTP_R_STARTTLS");
+	ok(s->state == SMTP_FIRST && s->helo[0] == '\0' &&
+	    s->from[0] == '\0' && s->rcpt[0] == '\0',
+	    "after STARTTLS the dialogue starts over (state %d, helo \"%s\", "
+	    "from \"%s\", rcpt \"%s\")", s->state, s->helo, s->from,
+	    s->rcpt);
+	/* The engine clears TLSOK once the session is in TLS. */
+	s->flags &= ~SMTP_SF_TLSOK;
+	r = say(s, "EHLO tls.example\r\nSTARTTLS\r\n");
+	ok(strcmp(replies, HELLO BADCMD) == 0,
+	    "in TLS: one-line EHLO, a second STARTTLS unrecognised");
+	s->flags |= SMTP_SF_TLSOK;
+	r = say(s, "RSET\r\nSTARTTLS\r\n");
+	ok(strcmp(replies, RSETOK BADCMD) == 0,
+	    "in TLS: STARTTLS stays unrecognised even if TLSOK is set");
+	say(s, "MAIL FROM:<e@f.example>\r\n");
+	r = say(s, "RCPT TO:<g@h.example>\r\n");
+	ok(r == (SMTP_R_REPLY | SMTP_R_TUPLE) &&
+	    strcmp(lastmsg.helo, "tls.example") == 0 &&
+	    strcmp(lastmsg.from, "<e@f.example>") == 0 &&
+	    strcmp(lastmsg.to, "<g@h.example>") == 0,
+	    "tuple after TLS: the same fields as without it");
+	r = say(s, "DATA\r\n");
+	ok(r == (SMTP_R_REPLY | SMTP_R_CLOSE) && strcmp(replies, TEMPFAIL) ==
+	    0, "DATA after TLS: the same 451");
+	smtp_sess_free(s);
+
+	/* RFC 3207: commands pipelined after STARTTLS are void. */
+	s = smtp_sess_new();
+	s->flags |= SMTP_SF_TLSOK;
+	say(s, "EHLO tls.example\r\n");
+	r = say(s, "STARTTLS\r\nEHLO evil.example\r\nMAIL FROM:<x@y>\r\n");
+	ok(r == (SMTP_R_REPLY | SMTP_R_STARTTLS) && nreplies == 1 &&
+	    s->ilen == 0 && s->state == SMTP_FIRST && s->helo[0] == '\0' &&
+	    s->from[0] == '\0', "pipelined after STARTTLS: discarded "
+	    "(%d replies, %zu bytes left, helo \"%s\")", nreplies, s->ilen,
+	    s->helo);
+	smtp_sess_free(s);
+
+	/* Blacklisted, or HELO rather than EHLO: never offered. */
+	not_offered(1, "EHLO black.example\r\nSTARTTLS\r\n", &hit,
+	    "blacklisted: one-line EHLO, STARTTLS unrecognised");
+	not_offered(1, "HELO old.example\r\nSTARTTLS\r\n", NULL,
+	    "HELO: no extensions, STARTTLS unrecognised");
+
+	/* The cap filled up between EHLO and STARTTLS: 454, plain goes on. */
+	s = smtp_sess_new();
+	s->flags |= SMTP_SF_TLSOK;
+	say(s, "EHLO tls.example\r\n");
+	s->flags &= ~SMTP_SF_TLSOK;
+	r = say(s, "STARTTLS\r\n");
+	ok(r == SMTP_R_REPLY && strcmp(replies, TLSNOT) == 0 &&
+	    s->state == SMTP_MAIL && strcmp(s->helo, "tls.example") == 0,
+	    "STARTTLS over the cap: 454, the dialogue goes on");
+	smtp_sess_free(s);
+}
+
 static void
 t_size(void)
 {
@@ -570,6 +671,7 @@ main(void)
 	t_args();
 	t_limits();
 	t_vis();
+	t_starttls();
 	t_size();
 	return tap_done();
 }
