@@ -2,7 +2,8 @@
  * libFuzzer harness: the SMTP dialogue (spamd/smtp.c) as a client may
  * hold it, pipelining and overlong lines included, fed in reads of a
  * fuzzed size the way engine.c feeds it.  The first byte picks the
- * mode (greylisting or -b, blacklisted or not, verbose, client address);
+ * mode (greylisting or -b, blacklisted or not, verbose, client address,
+ * STARTTLS on offer);
  * a blacklisted client's list message is the input up to its first NUL.
  *
  * Checked: every reply is whole CRLF-ended lines of a 3-digit code, in
@@ -119,6 +120,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		len -= n;
 		/* As the engine: after each reply, go on with what is left. */
 		do {
+			/* Mode bit 64: TLS on offer, so STARTTLS is reached. */
+			if ((mode & 64) && bl == NULL)
+				s->flags |= SMTP_SF_TLSOK;
+			else
+				s->flags &= ~SMTP_SF_TLSOK;
 			r = smtp_next(s, ip, bl);
 			if (r == -1)
 				abort();
