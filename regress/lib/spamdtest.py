@@ -221,8 +221,10 @@ class Spamd:
         atexit.register(self.stop)
 
     def start(self, timeout=10):
+        """Start spamd; after stop_proc(), again on the same database."""
         ensure_user()
-        self.tmp = tempfile.mkdtemp(prefix='spamdtest.', dir='/tmp')
+        if self.tmp is None:
+            self.tmp = tempfile.mkdtemp(prefix='spamdtest.', dir='/tmp')
         # The greylister opens the database as _spamd: let it in.
         os.chmod(self.tmp, 0o755)
         self.dbdir = os.path.join(self.tmp, 'db')
