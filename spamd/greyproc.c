@@ -566,6 +566,10 @@ gp_read(struct store *st, int fd)
 		case GMR_DROPPED:
 			break;
 		case GMR_RECORD:
+			if (m.type == GM_STATS) {
+				metrics_engine(&m);
+				break;
+			}
 			if (m.type != GM_TUPLE && m.type != GM_SYNC &&
 			    m.type != GM_BLACK) {
 				log_warnx("greylister: dropped record of "
@@ -577,8 +581,6 @@ gp_read(struct store *st, int fd)
 				gp_tuple(st, &m);
 			else if (m.type == GM_SYNC)
 				gp_sync(st, &m);
-			else if (m.type == GM_STATS)
-				metrics_engine(&m);
 			else
 				gp_black(st);
 			/* A sync datagram would meet its replay guard. */
