@@ -183,6 +183,25 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 	return NULL;
 }
 
+struct syncnet *
+syncnet_setup(const char *keyfile, struct sync_key *key, const char *listen,
+    char *const *targets, int ntargets, char *err, size_t errlen)
+{
+	char	 why[256];
+
+	switch (sync_key_load(keyfile, key, why, sizeof(why))) {
+	case -1:
+		snprintf(err, errlen, "sync key: %s", why);
+		return NULL;
+	case 1:
+		log_warnx("sync: no key file %s: using the empty key, so "
+		    "anybody can forge updates (make one: dd if=/dev/urandom "
+		    "of=%s bs=2048 count=1)", keyfile, keyfile);
+		break;
+	}
+	return syncnet_open(listen, targets, ntargets, err, errlen);
+}
+
 void
 syncnet_close(struct syncnet *sn)
 {

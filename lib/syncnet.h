@@ -39,6 +39,14 @@ struct syncnet;
 struct syncnet	*syncnet_open(const char *listen, char *const *targets,
 		    int ntargets, char *err, size_t errlen);
 void		 syncnet_close(struct syncnet *);
+/*
+ * For the daemons: the key of keyfile into *key (the empty key, with a
+ * warning, when there is no such file) and then the socket.  NULL with
+ * the reason in err.
+ */
+struct syncnet	*syncnet_setup(const char *keyfile, struct sync_key *key,
+		    const char *listen, char *const *targets, int ntargets,
+		    char *err, size_t errlen);
 /* The socket, to wait for datagrams; -1 when not listening. */
 int		 syncnet_fd(const struct syncnet *);
 /* Is there anywhere to send to? */

@@ -257,6 +257,22 @@ fw_white_del(const char *ip)
 		fw_failed("deleting an expired address");
 }
 
+/* Send what is queued: 1 sent, 0 nothing to send, -1 failed (said). */
+static int
+fw_send(void)
+{
+	if (fw_queued == 0) {
+		nftset_begin(fw_ns);	/* drop what is half queued */
+		return 0;
+	}
+	fw_nops++;
+	if (nftset_commit(fw_ns) == -1) {
+		fw_failed("updating the whitelist sets");
+		return -1;
+	}
+	return 1;
+}
+
 void
 fw_batch_begin(void)
 {
@@ -273,13 +289,7 @@ fw_batch_end(void)
 	if (!fw_inbatch)
 		return;
 	fw_inbatch = 0;
-	if (fw_queued == 0) {
-		nftset_begin(fw_ns);	/* nothing to send */
-		return;
-	}
-	fw_nops++;
-	if (nftset_commit(fw_ns) == -1)
-		fw_failed("updating the whitelist sets");
+	(void)fw_send();
 }
 
 void
@@ -340,14 +350,7 @@ fw_scan_end(struct store *st, time_t now)
 		RB_REMOVE(fwtree, &fw_tree, e);
 		free(e);
 	}
-	if (fw_queued == 0) {
-		nftset_begin(fw_ns);	/* nothing to send */
-		return;
-	}
-	fw_nops++;
-	if (nftset_commit(fw_ns) == -1)
-		fw_failed("updating the whitelist sets");
-	else
+	if (fw_send() == 1)
 		log_debug("firewall: %d set changes after scan", fw_queued);
 }
 

@@ -61,19 +61,29 @@ gs_send(const struct sync_entry *e)
 		    addr_str(&e->ip, ip, sizeof(ip)), strerror(errno));
 }
 
+/* An entry of ip stamped now: 0, or -1 if there is nothing to send. */
+static int
+gs_entry(struct sync_entry *e, enum sync_type type, const char *ip,
+    time_t now)
+{
+	if (!gsync_sending())
+		return -1;
+	memset(e, 0, sizeof(*e));
+	if (addr_parse(&e->ip, ip) == -1)
+		return -1;
+	e->type = type;
+	e->timestamp = (uint32_t)now;
+	return 0;
+}
+
 void
 gsync_grey(const char *ip, const char *helo, const char *from,
     const char *to, time_t now)
 {
 	struct sync_entry	 e;
 
-	if (!gsync_sending())
+	if (gs_entry(&e, SYNC_GREY, ip, now) == -1)
 		return;
-	memset(&e, 0, sizeof(e));
-	if (addr_parse(&e.ip, ip) == -1)
-		return;
-	e.type = SYNC_GREY;
-	e.timestamp = (uint32_t)now;
 	e.helo = helo;
 	e.from = from;
 	e.to = to;
@@ -85,13 +95,8 @@ gsync_trapped(const char *ip, time_t expire, time_t now)
 {
 	struct sync_entry	 e;
 
-	if (!gsync_sending())
+	if (gs_entry(&e, SYNC_TRAPPED, ip, now) == -1)
 		return;
-	memset(&e, 0, sizeof(e));
-	if (addr_parse(&e.ip, ip) == -1)
-		return;
-	e.type = SYNC_TRAPPED;
-	e.timestamp = (uint32_t)now;
 	e.expire = (uint32_t)expire;
 	gs_send(&e);
 }

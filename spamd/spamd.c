@@ -512,19 +512,8 @@ main(int argc, char *argv[])
 	if ((synclisten != NULL || ntargets > 0) && !conf.greylist)
 		warnx("-y and -Y do nothing in blacklist-only mode");
 	else if (synclisten != NULL || ntargets > 0) {
-		switch (sync_key_load(keyfile, &synckey, errbuf,
-		    sizeof(errbuf))) {
-		case -1:
-			errx(1, "sync key: %s", errbuf);
-		case 1:
-			log_warnx("sync: no key file %s: using the empty key, "
-			    "so anybody can forge updates (make one: dd "
-			    "if=/dev/urandom of=%s bs=2048 count=1)", keyfile,
-			    keyfile);
-			break;
-		}
-		if ((conf.sync = syncnet_open(synclisten, targets, ntargets,
-		    errbuf, sizeof(errbuf))) == NULL)
+		if ((conf.sync = syncnet_setup(keyfile, &synckey, synclisten,
+		    targets, ntargets, errbuf, sizeof(errbuf))) == NULL)
 			errx(1, "%s", errbuf);
 	}
 	/* spamd-setup's sockets: without them no list could be loaded. */

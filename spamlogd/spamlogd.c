@@ -197,17 +197,8 @@ main(int argc, char *argv[])
 		    "we have");
 
 	if (ntargets > 0) {
-		switch (sync_key_load(keyfile, &synckey, errbuf,
-		    sizeof(errbuf))) {
-		case -1:
-			errx(1, "sync key: %s", errbuf);
-		case 1:
-			log_warnx("sync: no key file %s: using the empty key",
-			    keyfile);
-			break;
-		}
-		if ((sn = syncnet_open(NULL, targets, ntargets, errbuf,
-		    sizeof(errbuf))) == NULL)
+		if ((sn = syncnet_setup(keyfile, &synckey, NULL, targets,
+		    ntargets, errbuf, sizeof(errbuf))) == NULL)
 			errx(1, "%s", errbuf);
 	}
 	capture_filter(ifindex, inbound_only);

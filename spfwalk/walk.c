@@ -30,6 +30,15 @@
 
 #include "spfwalk.h"
 
+/*
+ * c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign bit for
+ * the last socket (undefined behaviour, which UBSan reports): the same
+ * tests on unsigned bits.
+ */
+#define SOCK_READABLE(b, i)	(((unsigned)(b) >> (i)) & 1U)
+#define SOCK_WRITABLE(b, i)	\
+	(((unsigned)(b) >> ((i) + ARES_GETSOCK_MAXNUM)) & 1U)
+
 enum qkind { Q_SPF, Q_MX, Q_ADDR };
 
 struct query {
@@ -216,13 +225,11 @@ walk_run(void)
 			return;
 		bits = ares_getsock(ch, s, ARES_GETSOCK_MAXNUM);
 		for (i = n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!ARES_GETSOCK_READABLE(bits, i) &&
-			    !ARES_GETSOCK_WRITABLE(bits, i))
+			if (!SOCK_READABLE(bits, i) && !SOCK_WRITABLE(bits, i))
 				continue;
 			pfd[n].fd = s[i];
-			pfd[n].events = (ARES_GETSOCK_READABLE(bits, i) ?
-			    POLLIN : 0) | (ARES_GETSOCK_WRITABLE(bits, i) ?
-			    POLLOUT : 0);
+			pfd[n].events = (SOCK_READABLE(bits, i) ? POLLIN : 0) |
+			    (SOCK_WRITABLE(bits, i) ? POLLOUT : 0);
 			pfd[n++].revents = 0;
 		}
 		tvp = ares_timeout(ch, NULL, &tv);

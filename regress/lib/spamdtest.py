@@ -125,6 +125,17 @@ def listening(port, pid=None):
     return False
 
 
+def poll(fn, timeout=3):
+    """fn() every 50 ms until it returns something true or time is up;
+    its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(0.05)
+
+
 def make_netns(prefix):
     """As root: a network namespace with only lo up, deleted at exit.
     Returns its name, or None if it cannot be made."""
@@ -344,12 +355,7 @@ class Spamd:
     def poll(self, fn, timeout=3):
         """fn() until it returns something true or time is up: the
         greylister writes the database a moment after the RCPT."""
-        deadline = time.monotonic() + timeout
-        while True:
-            v = fn()
-            if v or time.monotonic() >= deadline:
-                return v
-            time.sleep(0.05)
+        return poll(fn, timeout)
 
     def grey(self, ip, helo=None, mfrom=None, to=None):
         return [e for e in self.db() if e['type'] == 'GREY' and

@@ -120,12 +120,7 @@ def elems(ns, setname):
 
 
 def wait_for(fn, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(0.05)
+    return T.poll(fn, timeout)
 
 
 def entry(sp, kind, ip):
