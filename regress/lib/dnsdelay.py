@@ -34,6 +34,8 @@ def forward(q, client):
 while time.monotonic() < end:
     try:
         q, client = s.recvfrom(65535)
-    except socket.timeout:
+    except OSError:
+        # a timeout, or an ICMP error from an earlier answer's client:
+        # the forwarder must outlive both
         continue
     threading.Thread(target=forward, args=(q, client), daemon=True).start()
