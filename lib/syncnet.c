@@ -183,6 +183,15 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 	return NULL;
 }
 
+int
+syncnet_target(char **targets, int *n, char *arg)
+{
+	if (*n >= SYNCNET_MAXTARGETS)
+		return -1;
+	targets[(*n)++] = arg;
+	return 0;
+}
+
 struct syncnet *
 syncnet_setup(const char *keyfile, struct sync_key *key, const char *listen,
     char *const *targets, int ntargets, char *err, size_t errlen)

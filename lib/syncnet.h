@@ -39,6 +39,8 @@ struct syncnet;
 struct syncnet	*syncnet_open(const char *listen, char *const *targets,
 		    int ntargets, char *err, size_t errlen);
 void		 syncnet_close(struct syncnet *);
+/* One more -Y into targets[*n]: 0, or -1 past SYNCNET_MAXTARGETS. */
+int		 syncnet_target(char **targets, int *n, char *arg);
 /*
  * For the daemons: the key of keyfile into *key (the empty key, with a
  * warning, when there is no such file) and then the socket.  NULL with

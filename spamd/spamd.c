@@ -447,10 +447,9 @@ main(int argc, char *argv[])
 			conf.window = numopt("w", optarg, 1, INT_MAX);
 			break;
 		case 'Y':
-			if (ntargets == SYNCNET_MAXTARGETS)
+			if (syncnet_target(targets, &ntargets, optarg) == -1)
 				errx(1, "-Y %s: more than %d sync targets",
 				    optarg, SYNCNET_MAXTARGETS);
-			targets[ntargets++] = optarg;
 			break;
 		case 'y':
 			if (synclisten != NULL)

@@ -169,10 +169,9 @@ main(int argc, char *argv[])
 				    "hours)", optarg);
 			break;
 		case 'Y':
-			if (ntargets == SYNCNET_MAXTARGETS)
+			if (syncnet_target(targets, &ntargets, optarg) == -1)
 				errx(1, "-Y %s: more than %d sync targets",
 				    optarg, SYNCNET_MAXTARGETS);
-			targets[ntargets++] = optarg;
 			break;
 		default:
 			usage();
