@@ -441,14 +441,17 @@ gp_trap_reason(struct store *st, const char *ip, const char *mdst,
 
 /*
  * To the engine.  Never blocks for long: an engine that stops reading
- * must not stop greylisting, scans and expiry.  A message dropped after
- * TRAP_SEND_MS is logged; the next scan sends the whole list again.
+ * must not stop greylisting, scans and expiry.  A message that cannot go
+ * within TRAP_SEND_MS is dropped and logged, and so is every message
+ * after it, at once, until one goes again (else a list of thousands
+ * would wait a second each); the next scan sends the whole list again.
  */
 static void
 gp_trap_send(int type, const char *ip, int64_t expire)
 {
 	static time_t	 lastnag;
 	static unsigned	 dropped;
+	static int	 stuck;		/* the last message was dropped */
 	struct grey_msg	 m;
 	struct pollfd	 pfd;
 	time_t		 t;
@@ -465,8 +468,10 @@ gp_trap_send(int type, const char *ip, int64_t expire)
 	    -1) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN && poll(&pfd, 1, TRAP_SEND_MS) == 1)
+		if (errno == EAGAIN && !stuck &&
+		    poll(&pfd, 1, TRAP_SEND_MS) == 1)
 			continue;
+		stuck = 1;
 		dropped++;
 		t = time(NULL);
 		if (lastnag == 0 || t - lastnag >= 60) {
@@ -477,6 +482,7 @@ gp_trap_send(int type, const char *ip, int64_t expire)
 		}
 		return;
 	}
+	stuck = 0;
 }
 
 static void
@@ -723,6 +729,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 		if (gp_quit) {
 			log_info("exiting on signal");
 			kill(engine, SIGTERM);
+			kill(engine, SIGCONT);	/* a stopped one too */
 			waitpid(engine, NULL, 0);
 			metrics_exit(st, fd);
 			store_close(st);
