@@ -96,6 +96,20 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+log_nag(time_t *last, time_t secs)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 1;	/* cannot tell: say it */
+	/* +1 keeps zero free to mean "never", even right after boot */
+	if (*last != 0 && ts.tv_sec + 1 - *last < secs)
+		return 0;
+	*last = ts.tv_sec + 1;
+	return 1;
+}
+
 void
 fatal(const char *fmt, ...)
 {

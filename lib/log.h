@@ -7,6 +7,7 @@
 #define SPAMD_LOG_H
 
 #include <stdarg.h>
+#include <time.h>
 
 void	log_init(int debug, const char *ident);
 /*
@@ -24,6 +25,13 @@ void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* log_debug prints only when verbose is set. */
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Rate limiting for messages a flood could repeat: true, and *last set
+ * to now, when the previous message guarded by last is at least secs
+ * old on the monotonic clock (or there was none).  One time_t per
+ * message site; zero means never logged.
+ */
+int	log_nag(time_t *last, time_t secs);
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
