@@ -92,7 +92,7 @@ UNIT_t_srctab	 = spamd/srctab.o
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
 
 .PHONY: all tests check demo install clean deps bench lint fuzz deb \
-	deb-check
+	deb-check deps-debtest
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -155,14 +155,16 @@ bench/bin/%: bench/src/%.c $(LIBSPAMD) $(SAN_STAMP)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
 
 # Debian packages the build, the tests and the demo need.  Installed only
-# when something is missing, non-interactively.
-# What `make deb' needs (regress/t-package builds the package too).
-DEB_BUILD_PKGS = debhelper lintian fakeroot dpkg-dev
+# when something is missing, non-interactively: on a machine that has
+# them, `make check' installs nothing.
 DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
 	   libssl-dev openssl nftables iproute2 postfix swaks socat mandoc \
 	   python3 procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
-	   prometheus-node-exporter python3-png $(DEB_BUILD_PKGS)
+	   libnftables-dev prometheus-node-exporter python3-png
+# What the package tests add (`make deb-check'): lintian, systemd-nspawn
+# for the boot test, mmdebstrap for the clean-root build.
+DEB_TEST_PKGS = lintian systemd-container mmdebstrap
 # Install those of the Debian packages $(1) that are missing.
 define deb_install
 	@missing=""; for p in $(1); do \
@@ -182,14 +184,24 @@ define deb_install
 		    apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 endef
-# What `make fuzz' adds (clang and its libFuzzer runtime), and what
-# SANITIZE=1 adds (gcc's ASan and UBSan runtimes).
 FUZZ_PKGS = clang libclang-rt-14-dev
 SAN_PKGS  = libasan8 libubsan1
 
-.PHONY: deps-fuzz deps-sanitize
+.PHONY: deps-fuzz deps-sanitize deb-deps deb-cleanroot
 deps:
 	$(call deb_install,$(DEB_PKGS))
+# `make deb' installs what debian/control's Build-Depends name, no more
+# (apt-get build-dep reads the control file).
+deb-deps:
+	$(call deb_install,dpkg-dev)
+	@dpkg-checkbuilddeps 2>/dev/null || { \
+		if [ "$$(id -u)" != 0 ]; then \
+			dpkg-checkbuilddeps; exit 1; \
+		fi; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		    apt-get build-dep -y -q --no-install-recommends ./; }
+deps-debtest:
+	$(call deb_install,$(DEB_TEST_PKGS))
 deps-fuzz:
 	$(call deb_install,$(FUZZ_PKGS))
 deps-sanitize:
@@ -206,20 +218,29 @@ demo: deps
 bench: all tests
 
 # The Debian package, built by dpkg-buildpackage in a copy of the tree
-# under deb/ (it writes its results next to the source directory), and
-# its test: lintian, the contents, and an install, start and purge in an
-# overlay of this machine (regress/deb/t-package).  What only these
-# need is installed by them.
-deb: deps
+# under deb/ (it writes its results next to the source directory).
+deb: deb-deps
 	rm -rf deb && mkdir -p deb/build/spamd-nft
 	tar -cf - --exclude=./.git --exclude=./deb --exclude='*.o' \
-	    --exclude='*.d' --exclude='*.a' . | tar -xf - -C deb/build/spamd-nft
+	    --exclude='*.d' --exclude='*.a' --exclude=./regress/out . | \
+	    tar -xf - -C deb/build/spamd-nft
 	$(MAKE) -C deb/build/spamd-nft clean >/dev/null
 	cd deb/build/spamd-nft && dpkg-buildpackage -b -us -uc
 	cp deb/build/spamd-nft_*.deb deb/
 
-deb-check: deb
-	regress/deb/t-package
+# The package tests, which `make check' leaves out (they build the
+# package and boot systemd; .ci/run runs both): lintian and the contents,
+# an install and purge in an overlay of this machine
+# (regress/deb/t-package), and the units under a booted systemd in a
+# container: start, greylisting, firewall reload, reboot, upgrade,
+# remove, purge (regress/deb/t-systemd).  Ends with "N passed, N failed".
+deb-check: deb deps-debtest
+	regress/deb/run
+
+# The package built in a fresh minimal Debian root that holds only
+# build-essential and the Build-Depends (mmdebstrap).
+deb-cleanroot: deps-debtest
+	regress/deb/cleanroot
 
 # libFuzzer harnesses, built with clang from the sources they test, each
 # run for FUZZ_SECONDS on its corpus in regress/fuzz/corpus/NAME.

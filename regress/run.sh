@@ -10,6 +10,9 @@
 # one failure, so a crash is never silent.  Each has a time bound.
 #
 #	regress/run.sh [name-filter]
+#
+# REGRESS_TESTS, if set, names the test programs to run instead
+# (regress/deb/run: the package tests).
 cd "$(dirname "$0")/.." || exit 1
 filter=${1:-}
 out=regress/out
@@ -42,7 +45,7 @@ run_one() {
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 }
 
-for t in regress/unit/t_* regress/t-*; do
+for t in ${REGRESS_TESTS:-regress/unit/t_* regress/t-*}; do
 	[ -x "$t" ] && [ -f "$t" ] || continue
 	case $t in *.c|*.o|*.d|*.log) continue ;; esac
 	[ -n "$filter" ] && case $t in *"$filter"*) ;; *) continue ;; esac
