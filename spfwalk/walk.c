@@ -77,6 +77,8 @@ static void	add_net(struct spf_root *, int, const struct cidr_range *);
 static void	v_record(void *, const char *, const char *);
 static void	v_hosts(void *, int, const char *, int, int);
 static void	v_net(void *, int, const struct cidr_range *);
+static void	v_warn(void *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 static void	v_note(void *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	v_error(void *, const char *, ...)
@@ -384,6 +386,7 @@ got_txt(struct query *q, unsigned char *abuf, int alen)
 	v.record = v_record;
 	v.hosts = v_hosts;
 	v.net = v_net;
+	v.warn = v_warn;
 	v.note = v_note;
 	v.error = v_error;
 	v.arg = &c;
@@ -524,20 +527,36 @@ v_net(void *arg, int af, const struct cidr_range *range)
 	add_net(c->root, af, range);
 }
 
+/* "spfwalk: domain given: record: ..." on standard error. */
+static void
+v_say(const struct ctx *c, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "spfwalk: %s: %s: ", c->root->name,
+	    c->root->nodes[c->node].name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static void
+v_warn(void *arg, const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	v_say(arg, fmt, ap);
+	va_end(ap);
+}
+
 static void
 v_note(void *arg, const char *fmt, ...)
 {
-	struct ctx	*c = arg;
 	va_list		 ap;
 
 	if (!verbose)
 		return;
-	fprintf(stderr, "spfwalk: %s: %s: ", c->root->name,
-	    c->root->nodes[c->node].name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	v_say(arg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void
