@@ -71,6 +71,8 @@ static void	ask(struct spf_root *, enum qkind, int, int, const char *,
 		    const char *, int, int);
 static void	answer(void *, int, int, unsigned char *, int);
 static void	got_txt(struct query *, unsigned char *, int);
+static void	walk_record(struct spf_root *, int, const char *,
+		    const char *);
 static void	got_mx(struct query *, unsigned char *, int);
 static void	got_addr(struct query *, unsigned char *, int);
 static void	add_net(struct spf_root *, int, const struct cidr_range *);
@@ -329,8 +331,6 @@ static void
 got_txt(struct query *q, unsigned char *abuf, int alen)
 {
 	struct ares_txt_ext	*txt = NULL, *t;
-	struct spf_visit	 v;
-	struct ctx		 c;
 	char			 rec[SPF_RECMAX], cur[SPF_RECMAX], w[300];
 	size_t			 len = 0;
 	int			 nspf = 0, toolong = 0, rc;
@@ -381,8 +381,19 @@ got_txt(struct query *q, unsigned char *abuf, int alen)
 		fail(q->root, "%s%d SPF records", w, nspf);
 		return;
 	}
-	c.root = q->root;
-	c.node = q->node;
+	walk_record(q->root, q->node, rec, q->name);
+}
+
+/* The terms of rec, the record of domain, node of root r. */
+static void
+walk_record(struct spf_root *r, int node, const char *rec,
+    const char *domain)
+{
+	struct spf_visit	 v;
+	struct ctx		 c;
+
+	c.root = r;
+	c.node = node;
 	v.record = v_record;
 	v.hosts = v_hosts;
 	v.net = v_net;
@@ -390,7 +401,7 @@ got_txt(struct query *q, unsigned char *abuf, int alen)
 	v.note = v_note;
 	v.error = v_error;
 	v.arg = &c;
-	spf_parse(rec, q->name, &v);
+	spf_parse(rec, domain, &v);
 }
 
 static void

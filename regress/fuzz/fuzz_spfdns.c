@@ -4,7 +4,7 @@
  * spfwalk/spf.c).  The input is an answer to a TXT, MX, A or AAAA
  * query, handed to answer() as c-ares would: c-ares's parser, then
  * got_txt(), got_mx() or got_addr(), spf_parse() and the bookkeeping
- * of records and lookups; or an SPF record, handed to spf_parse().
+ * of records and lookups; or an SPF record, handed to walk_record().
  * The answer is in a buffer of its exact size, so ASan sees any read
  * past its end.  (c-ares itself is not instrumented, only spfwalk.)
  *
@@ -75,8 +75,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static struct spf_root	 root;
 	static const int	 types[] = { ns_t_txt, ns_t_mx, ns_t_a,
 				    ns_t_aaaa };
-	struct spf_visit	 v;
-	struct ctx		 c;
 	struct query		*q;
 	unsigned char		*msg;
 	int			 mode, status, n;
@@ -98,18 +96,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(msg, data + 3, len - 3);
 	msg[len - 3] = '\0';
 
-	if (mode % 5 == 4) {
-		c.root = &root;
-		c.node = 0;
-		v.record = v_record;
-		v.hosts = v_hosts;
-		v.net = v_net;
-		v.warn = v_warn;
-		v.note = v_note;
-		v.error = v_error;
-		v.arg = &c;
-		spf_parse((char *)msg, root.name, &v);
-	} else {
+	if (mode % 5 == 4)
+		walk_record(&root, 0, (char *)msg, root.name);
+	else {
 		if ((q = calloc(1, sizeof(*q))) == NULL)
 			abort();
 		q->root = &root;
@@ -120,7 +109,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		/* As spf.c lets them by: the floors up to full length. */
 		q->c4 = CIDR_SENDER_MIN4 + data[1] % (33 - CIDR_SENDER_MIN4);
 		q->c6 = CIDR_SENDER_MIN6 + data[2] % (129 - CIDR_SENDER_MIN6);
-		strlcpy(q->mech, mode % 5 == 0 ? "" : "a", sizeof(q->mech));
+		strlcpy(q->mech, mode % 5 == 0 ? "" : mode % 5 == 1 ? "mx" :
+		    "a", sizeof(q->mech));
 		strlcpy(q->name, root.name, sizeof(q->name));
 		inflight = 1;
 		answer(q, status, 0, msg, (int)(len - 3));
