@@ -7,7 +7,11 @@
  * to the next black list, is subtracted from it.  A list that cannot be
  * fetched or parsed is skipped and so is every black list it belongs
  * to (a missing white list would blacklist its exceptions); spamd keeps
- * its previous copy of those, and the exit status is 1.
+ * its previous copy of those, and the exit status is 1.  A black list
+ * wider than the bounds of setup.h is refused too (lists.c), since
+ * spamd takes the WHITE hosts it covers off the whitelist for good.
+ * The bypass list (nospamd.c) is taken out of what spamd and the -b
+ * sets get.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
