@@ -45,8 +45,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: spamd-setup [-bDdno] [-f file] "
-	    "[-N table:set:set6] [-P cfgport | -U cfgsocket]\n"
-	    "                   [-x nospamd]\n");
+	    "[-N table:set:set6]\n"
+	    "                   [-P cfgport | -U cfgsocket] [-x nospamd]\n");
 	exit(1);
 }
 
