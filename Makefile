@@ -258,14 +258,18 @@ FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 FUZZ_spamdconf = spamd-setup/spamdconf.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
-FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
+# includes spfwalk/walk.c itself
+FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
+FUZZ_LIBS_spfdns = $(call pc_libs,libcares)
+regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))
 
 regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	$(say) FUZZ $@
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) \
-	    $(CRYPTO_LIBS) $(BSD_LIBS)
+	    $(FUZZ_LIBS_$*) $(CRYPTO_LIBS) $(BSD_LIBS)
 
 fuzz: deps deps-fuzz
 	$(MAKE) $(FUZZ_BINS)
