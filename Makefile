@@ -45,7 +45,9 @@ NFT_LIBS = $(call pc_libs,libnftnl libmnl)
 BSD_LIBS = $(call pc_libs,libbsd-overlay)
 CRYPTO_LIBS = $(call pc_libs,libcrypto)
 SSL_LIBS = $(call pc_libs,libssl libcrypto)
-SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(SSL_LIBS) $(BSD_LIBS)
+# spamd -F loads the administrator's ruleset with nft's own parser.
+SPAMD_LIBS    = $(LIBSPAMD) -ldb $(call pc_libs,libnftables) $(NFT_LIBS) \
+		$(SSL_LIBS) $(BSD_LIBS)
 SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)
@@ -158,7 +160,8 @@ bench/bin/%: bench/src/%.c $(LIBSPAMD) $(SAN_STAMP)
 # when something is missing, non-interactively.
 # What `make deb' needs (regress/t-package builds the package too).
 DEB_BUILD_PKGS = debhelper lintian fakeroot dpkg-dev
-DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
+DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev \
+	   libnftables-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
 	   libssl-dev openssl nftables iproute2 postfix swaks socat mandoc \
 	   python3 procps python3-bsddb3 libc-ares-dev nsd librrd-dev \

@@ -27,6 +27,8 @@
 #include "trapdom.h"
 #include "log.h"
 #include "metrics.h"
+#include "nftwatch.h"
+#include "sdnotify.h"
 #include "spamd.h"
 #include "srctab.h"
 
@@ -694,7 +696,7 @@ void
 greyproc_run(struct store *st, int fd, pid_t engine)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
-	struct pollfd	 pfd;
+	struct pollfd	 pfd, pfds[2];
 	struct timespec	 ts, wait;
 	sigset_t	 waitmask;
 	time_t		 next_scan, interval, now, t;
@@ -724,10 +726,12 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 	    "%llds, database %s", (long long)conf.gc.passtime,
 	    (long long)conf.gc.greyexp, (long long)conf.gc.whiteexp,
 	    conf.dbpath);
+	sdnotify_ready();	/* listening, database open, -F loaded */
 
 	for (;;) {
 		if (gp_quit) {
 			log_info("exiting on signal");
+			sdnotify("STOPPING=1");
 			kill(engine, SIGTERM);
 			kill(engine, SIGCONT);	/* a stopped one too */
 			waitpid(engine, NULL, 0);
@@ -740,6 +744,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			log_info("SIGHUP: reading %s again",
 			    conf.alloweddomains);
 			trapdom_reload();
+			nftwatch_hup(st);
 			/* The engine re-reads the TLS pair (tls.c). */
 			if (kill(engine, SIGHUP) == -1)
 				log_warn("SIGHUP to the smtp engine");
@@ -769,15 +774,24 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			wait.tv_sec = 1;
 		if ((t = metrics_tick(now, 0)) < wait.tv_sec)
 			wait.tv_sec = t;
+		if ((t = nftwatch_tick(st, now)) < wait.tv_sec)
+			wait.tv_sec = t;
 
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (ppoll(&pfd, 1, &wait, &waitmask) == -1) {
+		pfds[0] = pfd;
+		pfds[1].fd = nftwatch_fd();	/* -1 without -F: ignored */
+		pfds[1].events = POLLIN;
+		pfds[1].revents = 0;
+		if (ppoll(pfds, 2, &wait, &waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("greylister: ppoll");
 		}
+		pfd = pfds[0];
+		if (pfds[1].revents != 0)
+			nftwatch_read(st);
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (gp_read(st, fd) == -1) {
 				log_warnx("smtp engine went away, exiting");

@@ -15,6 +15,7 @@
 #include "gsync.h"
 #include "log.h"
 #include "metrics.h"
+#include "nftwatch.h"
 #include "spamd.h"
 
 static struct stats_rec	 m_eng;		/* the engine's last snapshot */
@@ -183,6 +184,10 @@ m_write(FILE *fp)
 		{ "nft_failures_total", "counter",
 		    "nftables transactions that failed.",
 		    fails },
+		{ "nft_vanished_total", "counter",
+		    "Times the table or a whitelist set vanished and -F's "
+		    "ruleset was loaded again.",
+		    nftwatch_reloads() },
 		{ "sync_sent_total", "counter",
 		    "Entries sent to sync peers.",
 		    sc.sent },
