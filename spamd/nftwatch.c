@@ -48,13 +48,13 @@ static struct nftset	*nw_ns;		/* for the existence check */
 static struct mnl_socket *nw_nl;	/* the event subscription */
 static time_t		 nw_next;	/* monotonic: next check */
 static int		 nw_lost;	/* missing, and a reload failed */
-static int		 nw_suspect;	/* an event touched our table */
+static const char	*nw_suspect;	/* why to check: an event, a loss */
 static uint64_t		 nw_reloads;
 
 static int	nw_read_file(char **, char *, size_t);
 static int	nw_run(char *, size_t);
 static int	nw_event(const struct nlmsghdr *, void *);
-static void	nw_check(struct store *);
+static void	nw_check(struct store *, const char *);
 
 /* The file into a new string in *text. */
 static int
@@ -236,7 +236,7 @@ nw_event(const struct nlmsghdr *nlh, void *arg)
 			continue;
 		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
 		    strcmp(mnl_attr_get_str(a), nw_table) == 0)
-			nw_suspect = 1;
+			nw_suspect = "nftables event";
 	}
 	return MNL_CB_OK;
 }
@@ -256,7 +256,8 @@ nftwatch_read(struct store *st)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			if (errno == ENOBUFS) {
-				nw_suspect = 1;	/* lost some: look */
+				/* Lost some: look. */
+				nw_suspect = "events lost";
 				continue;
 			}
 			if (errno != EINTR && log_nag(&nag, NW_NAG_SECS))
@@ -268,15 +269,18 @@ nftwatch_read(struct store *st)
 		}
 		(void)mnl_cb_run(buf, (size_t)n, 0, 0, nw_event, NULL);
 	}
-	if (nw_suspect) {
-		nw_suspect = 0;
-		nw_check(st);
+	if (nw_suspect != NULL) {
+		nw_check(st, nw_suspect);
+		nw_suspect = NULL;
 	}
 }
 
-/* Is it all there?  If not, load the file and refill the sets. */
+/*
+ * Is it all there?  If not, load the file and refill the sets.  why
+ * says what made us look, for the log.
+ */
 static void
-nw_check(struct store *st)
+nw_check(struct store *st, const char *why)
 {
 	static time_t	 nagcheck, nagload;
 	struct timespec	 t0, t1;
@@ -329,9 +333,9 @@ nw_check(struct store *st)
 	}
 	nw_lost = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_info("-F %s: loaded again in %lld ms; refilling the whitelist "
-	    "sets", nw_file, (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	log_info("-F %s: loaded again in %lld ms (found by: %s); refilling "
+	    "the whitelist sets", nw_file, (long long)((t1.tv_sec -
+	    t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000), why);
 	fw_reconcile(st, time(NULL));
 }
 
@@ -342,7 +346,7 @@ nftwatch_tick(struct store *st, time_t mono)
 		return 3600;
 	if (mono >= nw_next) {
 		nw_next = mono + NFTWATCH_CHECK;
-		nw_check(st);
+		nw_check(st, "periodic check");
 	}
 	return nw_next - mono;
 }
