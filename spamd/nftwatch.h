@@ -16,7 +16,7 @@
 
 #include "store.h"
 
-#define NFTWATCH_CHECK	10	/* seconds between existence checks */
+#define NFTWATCH_CHECK	5	/* seconds between existence checks */
 
 /*
  * At start, while privileged: read file and load it; -1 with err set
