@@ -237,7 +237,7 @@ FUZZ_sync    = lib/sync.c lib/addr.c
 FUZZ_smtp    = spamd/smtp.c lib/gdata.c lib/addr.c $(FUZZ_LOG)
 FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 	       lib/cidr.c lib/addr.c $(FUZZ_LOG)
-FUZZ_spamdconf = spamd-setup/spamdconf.c
+FUZZ_spamdconf = spamd-setup/spamdconf.c lib/rfile.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
 FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c

@@ -13,16 +13,13 @@
  * one event that mattered, so it is a reason to check as well.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -34,6 +31,7 @@
 #include "log.h"
 #include "nftset.h"
 #include "nftwatch.h"
+#include "rfile.h"
 
 #define NW_FILE_MAX	(1024 * 1024)	/* the largest ruleset we read */
 #define NW_RCVBUF	(1024 * 1024)	/* events between two reads */
@@ -51,60 +49,9 @@ static int		 nw_lost;	/* missing, and a reload failed */
 static const char	*nw_suspect;	/* why to check: an event, a loss */
 static uint64_t		 nw_reloads;
 
-static int	nw_read_file(char **, char *, size_t);
 static int	nw_run(char *, size_t);
 static int	nw_event(const struct nlmsghdr *, void *);
 static void	nw_check(struct store *, const char *);
-
-/* The file into a new string in *text. */
-static int
-nw_read_file(char **text, char *err, size_t errlen)
-{
-	struct stat	 sb;
-	char		*buf;
-	size_t		 off = 0;
-	ssize_t		 n = 0;
-	int		 fd;
-
-	if ((fd = open(nw_file, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", nw_file, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &sb) == -1) {
-		snprintf(err, errlen, "%s: %s", nw_file, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size > NW_FILE_MAX) {
-		snprintf(err, errlen, "%s: %s", nw_file, !S_ISREG(sb.st_mode) ?
-		    "not a regular file" : "larger than 1 MB");
-		close(fd);
-		return -1;
-	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s: %s", nw_file, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	while (off < (size_t)sb.st_size) {
-		n = read(fd, buf + off, (size_t)sb.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;		/* shrunk meanwhile: take what came */
-		off += (size_t)n;
-	}
-	if (n == -1) {
-		snprintf(err, errlen, "%s: %s", nw_file, strerror(errno));
-		free(buf);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	buf[off] = '\0';
-	*text = buf;
-	return 0;
-}
 
 /* Load nw_text: one nft transaction, applied whole or not at all. */
 static int
@@ -153,8 +100,8 @@ nftwatch_load(const char *file, const char *table, const char *set4,
 		nw_table = table;
 	nw_set4 = set4;
 	nw_set6 = set6;
-	if (nw_read_file(&nw_text, err, errlen) == -1 ||
-	    nw_run(err, errlen) == -1)
+	if ((nw_text = rfile_read(file, NW_FILE_MAX, NULL, err,
+	    errlen)) == NULL || nw_run(err, errlen) == -1)
 		return -1;
 	/* Else every check would find them missing and load it again. */
 	if ((ns = nftset_open(table, set4, set6)) == NULL) {
@@ -358,10 +305,10 @@ nftwatch_hup(struct store *st)
 
 	if (nw_text == NULL)
 		return;
-	if (nw_read_file(&text, err, sizeof(err)) == -1) {
+	if ((text = rfile_read(nw_file, NW_FILE_MAX, NULL, err,
+	    sizeof(err))) == NULL)
 		log_warnx("SIGHUP: %s; loading the ruleset read before", err);
-		text = NULL;
-	} else {
+	else {
 		old = nw_text;
 		nw_text = text;
 	}
