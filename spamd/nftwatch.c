@@ -47,11 +47,12 @@ static struct mnl_socket *nw_nl;	/* the event subscription */
 static time_t		 nw_next;	/* monotonic: next check */
 static int		 nw_lost;	/* missing, and a reload failed */
 static const char	*nw_suspect;	/* why to check: an event, a loss */
+static int		 nw_deleted;	/* events: ours deleted (maybe made anew) */
 static uint64_t		 nw_reloads;
 
 static int	nw_run(char *, size_t);
 static int	nw_event(const struct nlmsghdr *, void *);
-static void	nw_check(struct store *, const char *);
+static void	nw_check(struct store *, const char *, int);
 
 /* Load nw_text: one nft transaction, applied whole or not at all. */
 static int
@@ -157,12 +158,18 @@ nftwatch_fd(void)
 	return nw_nl != NULL ? mnl_socket_get_fd(nw_nl) : -1;
 }
 
-/* A deleted table or set of family inet named ours: worth a check. */
+/*
+ * Our table deleted, or one of our whitelist sets: worth a check.  They
+ * may be back already, made anew in the same transaction (an nftables
+ * configuration that flushes the ruleset and includes ours): empty then.
+ */
 static int
 nw_event(const struct nlmsghdr *nlh, void *arg)
 {
 	const struct nfgenmsg	*nfg;
 	const struct nlattr	*a;
+	const char		*table = NULL, *set = NULL;
+	const char		*set4, *set6;
 	int			 type;
 
 	(void)arg;
@@ -176,15 +183,25 @@ nw_event(const struct nlmsghdr *nlh, void *arg)
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (nfg->nfgen_family != NFPROTO_INET)
 		return MNL_CB_OK;
-	/* NFTA_TABLE_NAME and NFTA_SET_TABLE: the table's name. */
+	/* NFTA_TABLE_NAME and NFTA_SET_TABLE are both 1. */
 	mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
-		if (mnl_attr_get_type(a) != (type == NFT_MSG_DELTABLE ?
-		    NFTA_TABLE_NAME : NFTA_SET_TABLE))
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) != 0)
 			continue;
-		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
-		    strcmp(mnl_attr_get_str(a), nw_table) == 0)
-			nw_suspect = "nftables event";
+		if (mnl_attr_get_type(a) == NFTA_TABLE_NAME)
+			table = mnl_attr_get_str(a);
+		else if (type == NFT_MSG_DELSET &&
+		    mnl_attr_get_type(a) == NFTA_SET_NAME)
+			set = mnl_attr_get_str(a);
 	}
+	if (table == NULL || strcmp(table, nw_table) != 0)
+		return MNL_CB_OK;
+	set4 = nw_set4 != NULL ? nw_set4 : NFTSET_SET4;
+	set6 = nw_set6 != NULL ? nw_set6 : NFTSET_SET6;
+	if (type == NFT_MSG_DELSET && (set == NULL ||
+	    (strcmp(set, set4) != 0 && strcmp(set, set6) != 0)))
+		return MNL_CB_OK;
+	nw_suspect = "nftables event";
+	nw_deleted = 1;
 	return MNL_CB_OK;
 }
 
@@ -217,17 +234,19 @@ nftwatch_read(struct store *st)
 		(void)mnl_cb_run(buf, (size_t)n, 0, 0, nw_event, NULL);
 	}
 	if (nw_suspect != NULL) {
-		nw_check(st, nw_suspect);
+		nw_check(st, nw_suspect, nw_deleted);
 		nw_suspect = NULL;
+		nw_deleted = 0;
 	}
 }
 
 /*
  * Is it all there?  If not, load the file and refill the sets.  why
- * says what made us look, for the log.
+ * says what made us look, for the log; deleted, that events saw ours
+ * deleted, so what is there now may be new and empty.
  */
 static void
-nw_check(struct store *st, const char *why)
+nw_check(struct store *st, const char *why, int deleted)
 {
 	static time_t	 nagcheck, nagload;
 	struct timespec	 t0, t1;
@@ -239,7 +258,16 @@ nw_check(struct store *st, const char *why)
 		return;
 	if ((r = nftset_missing(nw_ns, &what)) == 0) {
 		if (nw_lost)
-			log_info("nft table inet %s is back", nw_table);
+			log_info("nft table inet %s is back, loaded by another "
+			    "program; refilling the whitelist sets", nw_table);
+		else if (deleted) {
+			nw_reloads++;
+			log_warnx("nft table inet %s was deleted and made "
+			    "again by another program; refilling the "
+			    "whitelist sets", nw_table);
+		}
+		if (nw_lost || deleted)
+			fw_reconcile(st, time(NULL));
 		nw_lost = 0;
 		return;
 	}
@@ -293,7 +321,7 @@ nftwatch_tick(struct store *st, time_t mono)
 		return 3600;
 	if (mono >= nw_next) {
 		nw_next = mono + NFTWATCH_CHECK;
-		nw_check(st, "periodic check");
+		nw_check(st, "periodic check", 0);
 	}
 	return nw_next - mono;
 }
