@@ -19,12 +19,21 @@ test_keys(void)
 {
 	char		 key[GD_KEY_MAX], big[GD_FIELD_MAX + 8];
 	const char	*why;
+	struct addr	 a, a6;
 
-	ok(grey_key(key, sizeof(key), "192.0.2.1", "h", "<a@b>", "<c@d>") ==
+	addr_parse(&a, "192.0.2.1");
+	addr_parse(&a6, "2001:DB8::1");
+	ok(grey_key(key, sizeof(key), &a, "h", "<a@b>", "<c@d>") ==
 	    23 && strcmp(key, "192.0.2.1\nh\n<a@b>\n<c@d>") == 0,
 	    "grey_key: ip\\nhelo\\nfrom\\nto");
-	ok(grey_key(key, 23, "192.0.2.1", "h", "<a@b>", "<c@d>") == -1,
+	ok(grey_key(key, 23, &a, "h", "<a@b>", "<c@d>") == -1,
 	    "grey_key: no room for the NUL, refused");
+	ok(grey_key(key, sizeof(key), &a6, "h", "<a@b>", "<c@d>") > 0 &&
+	    strcmp(key, "2001:db8::1\nh\n<a@b>\n<c@d>") == 0,
+	    "grey_key: an IPv6 address in canonical text");
+	a6.af = AF_UNIX;
+	ok(grey_key(key, sizeof(key), &a6, "h", "<a@b>", "<c@d>") == -1,
+	    "grey_key: an address of no known family refused");
 
 	why = gd_tuplekey(key, sizeof(key), "::ffff:192.0.2.1|h|<a|b>|<c@d>");
 	ok(why == NULL && strcmp(key, "192.0.2.1\nh\n<a|b>\n<c@d>") == 0,
