@@ -45,7 +45,8 @@ static struct addr		gp_lowprio;	/* -M, af 0 without */
 /*
  * The TRAPPED entries one scan found, and a count and an
  * order-independent hash of them, compared with those of the list last
- * sent so that the engine gets the list only when it changed.
+ * sent (sent_n, sent_hash) so that the engine gets the list only when
+ * it changed.
  */
 struct trap {
 	struct addr	ip;
@@ -53,11 +54,9 @@ struct trap {
 };
 static struct {
 	struct trap	*v;
-	size_t		 n, cap;
-	uint64_t	 hash;
+	size_t		 n, cap, sent_n;
+	uint64_t	 hash, sent_hash;
 } gp_traps;
-static size_t			gp_sent_n;
-static uint64_t			gp_sent_hash;
 
 /*
  * GREY entries per source (-L grey=), counted again at every complete
@@ -497,15 +496,16 @@ gp_traps_flush(void)
 {
 	size_t	 i;
 
-	if (gp_traps.n != gp_sent_n || gp_traps.hash != gp_sent_hash) {
+	if (gp_traps.n != gp_traps.sent_n ||
+	    gp_traps.hash != gp_traps.sent_hash) {
 		gp_trap_send(GM_TRAP_BEGIN, NULL, 0);
 		for (i = 0; i < gp_traps.n; i++)
 			gp_trap_send(GM_TRAP_ADD, &gp_traps.v[i].ip,
 			    gp_traps.v[i].expire);
 		gp_trap_send(GM_TRAP_END, NULL, 0);
 		log_debug("greytrap list: %zu addresses", gp_traps.n);
-		gp_sent_n = gp_traps.n;
-		gp_sent_hash = gp_traps.hash;
+		gp_traps.sent_n = gp_traps.n;
+		gp_traps.sent_hash = gp_traps.hash;
 	}
 	gp_traps.n = 0;
 	gp_traps.hash = 0;

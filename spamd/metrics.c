@@ -17,21 +17,9 @@
 #include "metrics.h"
 #include "spamd.h"
 
-/*
- * Tuples by result, indexed by result - GREY_FAIL (GREY_FAIL is -1),
- * and the label of each, written in this order.
- */
+/* Tuples by result, indexed by result - GREY_FAIL (GREY_FAIL is -1). */
 #define M_RESULT(r)	((r) - GREY_FAIL)
 #define M_NRESULTS	M_RESULT(GREY_REFUSED + 1)
-static const char *const m_results[M_NRESULTS] = {
-	[M_RESULT(GREY_FAIL)] = "failed",
-	[M_RESULT(GREY_NEW)] = "new",
-	[M_RESULT(GREY_EARLY)] = "early",
-	[M_RESULT(GREY_PASSED)] = "passed",
-	[M_RESULT(GREY_WHITE)] = "white",
-	[M_RESULT(GREY_TRAPPED)] = "trapped",
-	[M_RESULT(GREY_REFUSED)] = "refused"
-};
 
 static struct stats_rec	 m_eng;		/* the engine's last snapshot */
 static uint64_t		 m_tuples[M_NRESULTS];
@@ -138,6 +126,16 @@ m_write(FILE *fp)
 	static const char *const kinds[SK_N] = {
 		"greylisted", "blacklisted", "trapped"
 	};
+	/* The label of each result, written in this order. */
+	static const char *const results[M_NRESULTS] = {
+		[M_RESULT(GREY_FAIL)] = "failed",
+		[M_RESULT(GREY_NEW)] = "new",
+		[M_RESULT(GREY_EARLY)] = "early",
+		[M_RESULT(GREY_PASSED)] = "passed",
+		[M_RESULT(GREY_WHITE)] = "white",
+		[M_RESULT(GREY_TRAPPED)] = "trapped",
+		[M_RESULT(GREY_REFUSED)] = "refused"
+	};
 	struct sync_counts	 sc;
 	uint64_t		 ops, fails, rej;
 	int			 i;
@@ -162,7 +160,7 @@ m_write(FILE *fp)
 	    "Greylisting tuples processed, by result.");
 	for (i = 0; i < M_NRESULTS; i++)
 		fprintf(fp, "spamd_tuples_total{result=\"%s\"} %" PRIu64 "\n",
-		    m_results[i], m_tuples[i]);
+		    results[i], m_tuples[i]);
 	fw_counts(&ops, &fails);
 	gsync_counts(&sc);
 	for (rej = sc.replayed, i = 0; i < SYNC_NERR; i++)
