@@ -248,6 +248,19 @@ grey_decide(struct store *st, const struct grey_conf *gc,
 	return v->r;
 }
 
+int
+grey_tuple_set(struct grey_tuple *t, const struct addr *ip, const char *helo,
+    const char *from, const char *to)
+{
+	memset(t, 0, sizeof(*t));
+	t->ip = *ip;
+	if (strlcpy(t->helo, helo, sizeof(t->helo)) >= sizeof(t->helo) ||
+	    strlcpy(t->from, from, sizeof(t->from)) >= sizeof(t->from) ||
+	    strlcpy(t->to, to, sizeof(t->to)) >= sizeof(t->to))
+		return -1;
+	return 0;
+}
+
 enum grey_result
 grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, const char *helo, const char *from, const char *to,
@@ -257,12 +270,10 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
 					    .may_create = 1 };
 	struct grey_tuple		 t;
 	struct grey_verdict		 v;
+	struct addr			 a;
 
-	memset(&t, 0, sizeof(t));
-	if (addr_parse(&t.ip, ip) == -1 ||
-	    strlcpy(t.helo, helo, sizeof(t.helo)) >= sizeof(t.helo) ||
-	    strlcpy(t.from, from, sizeof(t.from)) >= sizeof(t.from) ||
-	    strlcpy(t.to, to, sizeof(t.to)) >= sizeof(t.to)) {
+	if (addr_parse(&a, ip) == -1 ||
+	    grey_tuple_set(&t, &a, helo, from, to) == -1) {
 		log_warnx("tuple of %s too long, not recorded", ip);
 		return GREY_FAIL;
 	}

@@ -53,6 +53,13 @@ struct grey_tuple {
 };
 
 /*
+ * Fill t with ip and the strings (dst unknown): 0, or -1 if one is too
+ * long for its field.
+ */
+int		grey_tuple_set(struct grey_tuple *t, const struct addr *ip,
+		    const char *helo, const char *from, const char *to);
+
+/*
  * What only the caller knows, worked out before the decision: the
  * recipient is inside the allowed domains (-A), the tuple came to the
  * low-priority MX address past the start-up grace (-M), and a new GREY

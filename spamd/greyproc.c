@@ -384,13 +384,7 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	if (addr_norm(&a) == -1)
 		return;		/* sync_decode knows no other family */
 	if (e->type == SYNC_GREY) {
-		memset(&t, 0, sizeof(t));
-		t.ip = a;
-		if (strlcpy(t.helo, e->helo, sizeof(t.helo)) >=
-		    sizeof(t.helo) ||
-		    strlcpy(t.from, e->from, sizeof(t.from)) >=
-		    sizeof(t.from) ||
-		    strlcpy(t.to, e->to, sizeof(t.to)) >= sizeof(t.to)) {
+		if (grey_tuple_set(&t, &a, e->helo, e->from, e->to) == -1) {
 			log_warnx("sync: tuple of %s from %s: a field is too "
 			    "long, dropped", addr_str(&a, ip, sizeof(ip)),
 			    peer);
