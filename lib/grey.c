@@ -9,8 +9,8 @@
  * `spamdb -d ip' did not stick).  The scan still promotes passed tuples
  * it finds, such as those written by an older version or by sync.
  *
- * Used by: spamd (tuples, traps, scan), spamlogd (grey_white_seen), spamdb
- * (grey_admin_set).
+ * Used by: spamd (grey_decide, sync, scan), spamlogd (grey_white_seen),
+ * spamdb (grey_admin_set, grey_trapped_new for import).
  */
 #include <netinet/in.h>
 #include <stdint.h>
