@@ -117,6 +117,26 @@ test_addr(void)
 	ok(addr_hash(&c, 0) == 0x6e5b04f4u, "addr_hash 2001:db8::1 seed 0");
 	ok(addr_hash(&b, 0) == addr_hash(&a, 0),
 	    "addr_hash: only addr_len bytes count");
+
+	/* addr_norm: what the greylister checks a record's address with. */
+	memset(&b, 0, sizeof(b));
+	b.af = AF_INET6;
+	b.a[10] = b.a[11] = 0xff;
+	memcpy(b.a + 12, a.a, 4);	/* ::ffff:192.0.2.1 */
+	ok(addr_norm(&b) == 0 && b.af == AF_INET && addr_cmp(&a, &b) == 0 &&
+	    memcmp(b.a, a.a, sizeof(b.a)) == 0,
+	    "addr_norm: ::ffff:192.0.2.1 is 192.0.2.1, its tail zero");
+	b = a;
+	b.a[9] = 7;
+	ok(addr_norm(&b) == 0 && memcmp(b.a, a.a, sizeof(b.a)) == 0,
+	    "addr_norm: bytes beyond an IPv4 address are zeroed");
+	b = c;
+	ok(addr_norm(&b) == 0 && memcmp(&b, &c, sizeof(b)) == 0,
+	    "addr_norm: an IPv6 address stays as it is");
+	b.af = 0;
+	ok(addr_norm(&b) == -1, "addr_norm: family 0 refused");
+	b.af = AF_UNIX;
+	ok(addr_norm(&b) == -1, "addr_norm: another family refused");
 }
 
 int
