@@ -237,7 +237,7 @@ FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 FUZZ_spamdconf = spamd-setup/spamdconf.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
-FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))
 

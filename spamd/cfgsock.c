@@ -65,7 +65,7 @@ static void	lst_want(int);
 static void	arm(int);
 static int	peer_tcp(const struct sockaddr_in *, socklen_t);
 static int	peer_unix(int);
-static int	nag(void);
+static int	refused(void);
 static void	conn_accept(int *);
 static void	conn_read(void);
 static void	conn_close(const char *);
@@ -308,21 +308,16 @@ arm(int secs)
 }
 
 /*
- * Whether a refused client is logged: anybody may knock, so one line
- * per CFG_NAG seconds.
+ * Count a refused client, and whether to log it: anybody may knock, so
+ * one line per CFG_NAG seconds.
  */
 static int
-nag(void)
+refused(void)
 {
 	static time_t	 lastnag;
-	time_t		 t;
 
 	nrefused++;
-	t = time(NULL);
-	if (lastnag != 0 && t - lastnag < CFG_NAG)
-		return 0;
-	lastnag = t;
-	return 1;
+	return log_nag(&lastnag, CFG_NAG);
 }
 
 /* TCP: the only credential is a source port only root may bind. */
@@ -335,7 +330,7 @@ peer_tcp(const struct sockaddr_in *sin, socklen_t len)
 		strlcpy(ip, "?", sizeof(ip));
 	if (len != sizeof(*sin) || sin->sin_family != AF_INET ||
 	    ntohs(sin->sin_port) >= 1024) {
-		if (nag())
+		if (refused())
 			log_warnx("config connection from %s port %u "
 			    "refused: not from a privileged port (spamd-setup "
 			    "must run as root); %u refused so far", ip,
@@ -361,7 +356,7 @@ peer_unix(int fd)
 		return -1;
 	}
 	if (uc.uid != 0) {
-		if (nag())
+		if (refused())
 			log_warnx("config connection from pid %ld uid %lu "
 			    "refused: not root; %u refused so far",
 			    (long)uc.pid, (unsigned long)uc.uid, nrefused);

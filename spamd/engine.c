@@ -54,7 +54,7 @@
 #define PAUSE_MS	1000	/* accept back-off when out of fds */
 #define ACCEPT_BURST	64	/* accepts per wake-up */
 #define MAXEVENTS	256
-#define NAG_MS		10000	/* log repeated trouble every 10 s */
+#define NAG_SECS	10	/* log repeated trouble every 10 s */
 
 TAILQ_HEAD(conq, con);
 
@@ -80,7 +80,6 @@ static volatile sig_atomic_t reload;	/* SIGHUP */
 
 static void	sighandler(int);
 static int64_t	mono_ms(void);
-static int	nag(int64_t *);
 static void	setup_nofile(void);
 static void	listen_update(void);
 static void	lst_accept(int);
@@ -131,16 +130,6 @@ mono_ms(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		fatal("clock_gettime");
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Whether to log a complaint that may repeat many times a second. */
-static int
-nag(int64_t *last)
-{
-	if (*last != 0 && now - *last < NAG_MS)
-		return 0;
-	*last = now;
-	return 1;
 }
 
 /*
@@ -217,7 +206,7 @@ listen_update(void)
 static void
 lst_accept(int lfd)
 {
-	static int64_t		 lastnag;
+	static time_t		 lastnag;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	int			 fd, i;
@@ -256,14 +245,14 @@ lst_accept(int lfd)
 			 * stay readable and the loop would spin, so stop
 			 * listening for a while, or until a client leaves.
 			 */
-			if (nag(&lastnag))
+			if (log_nag(&lastnag, NAG_SECS))
 				log_warn("accept (%d clients): pausing "
 				    "accepts", nclients);
 			paused = now + PAUSE_MS;
 			listen_update();
 			return;
 		default:
-			if (nag(&lastnag))
+			if (log_nag(&lastnag, NAG_SECS))
 				log_warn("accept");
 			return;
 		}
@@ -306,7 +295,7 @@ grey_event(uint32_t ev)
 static void
 grey_send(struct con *c)
 {
-	static int64_t		 lastnag;
+	static time_t		 lastnag;
 	struct grey_msg		 m;
 	char			 ip[INET6_ADDRSTRLEN];
 	char			 dst[INET6_ADDRSTRLEN];
@@ -326,7 +315,7 @@ grey_send(struct con *c)
 	case ENOBUFS:
 		stats_tuple(0);
 		grey_dropped++;
-		if (nag(&lastnag))
+		if (log_nag(&lastnag, NAG_SECS))
 			log_warnx("greylister is not keeping up: %lu tuples "
 			    "dropped so far (latest %s %s -> %s)", grey_dropped,
 			    m.ip, m.from, m.to);
@@ -335,7 +324,7 @@ grey_send(struct con *c)
 	case ECONNRESET:
 		fatalx("greylister has exited");
 	default:
-		if (nag(&lastnag))
+		if (log_nag(&lastnag, NAG_SECS))
 			log_warn("send to greylister");
 	}
 }
@@ -362,7 +351,7 @@ engine_black_saved(void)
 static void
 sync_event(void)
 {
-	static int64_t		 lastnag;
+	static time_t		 lastnag;
 	static unsigned long	 dropped;
 	struct grey_msg		 m;
 	struct addr		 from;
@@ -373,7 +362,7 @@ sync_event(void)
 		memset(&m, 0, sizeof(m));
 		if ((n = syncnet_recv(conf.sync, m.sync, sizeof(m.sync),
 		    &from)) <= 0) {
-			if (n == -1 && nag(&lastnag))
+			if (n == -1 && log_nag(&lastnag, NAG_SECS))
 				log_warn("sync: recv");
 			return;
 		}
@@ -384,7 +373,7 @@ sync_event(void)
 		m.len = (uint16_t)n;
 		addr_str(&from, m.ip, sizeof(m.ip));
 		if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-		    -1 && ++dropped && nag(&lastnag))
+		    -1 && ++dropped && log_nag(&lastnag, NAG_SECS))
 			log_warnx("sync: greylister is not keeping up: %lu "
 			    "datagrams dropped so far", dropped);
 	}
@@ -425,7 +414,7 @@ trap_lookup(struct con *c)
 static int
 con_refuse(int fd, const struct addr *a)
 {
-	static int64_t		 lastnag;
+	static time_t		 lastnag;
 	static unsigned long	 refused;
 	char			 ip[INET6_ADDRSTRLEN], msg[HOST_NAME_MAX + 80];
 	int			 n;
@@ -434,7 +423,7 @@ con_refuse(int fd, const struct addr *a)
 		return 0;
 	refused++;
 	addr_str(a, ip, sizeof(ip));
-	if (nag(&lastnag))
+	if (log_nag(&lastnag, NAG_SECS))
 		log_warnx("%s: refused: %d connections from its %s already "
 		    "(%lu refused so far)", ip,
 		    conf.maxsrccon, a->af == AF_INET6 ? "/64" : "address",
