@@ -31,7 +31,6 @@
 #include "blfile.h"
 #include "cfgparse.h"
 #include "cfgsock.h"
-#include "spamd.h"
 #include "log.h"
 
 #define CFG_BUFSIZE	65536	/* unparsed input */
@@ -56,6 +55,7 @@ static struct {
 	int		 eof;
 	struct cfgparse	 p;
 	char		 buf[CFG_BUFSIZE];
+	void		(*saved)(void);	/* new lists are on disk */
 } cs = { .lfd = -1, .ulfd = -1, .cfd = -1, .tfd = -1 };
 
 static int	listen_tcp(int, char *, size_t);
@@ -216,11 +216,12 @@ cfgsock_close(void)
 }
 
 void
-cfgsock_init(int epfd)
+cfgsock_init(int epfd, void (*saved)(void))
 {
 	struct epoll_event	 ev;
 
 	cs.epfd = epfd;
+	cs.saved = saved;
 	/* What the last run was given, before any client is served. */
 	blfile_load();
 	cfgparse_init(&cs.p);
@@ -469,7 +470,7 @@ conn_close(const char *why)
 	/* On disk before the answer: "applied" means kept across restarts. */
 	if (cs.p.applied > 0 || cs.p.removed > 0) {
 		blfile_save();
-		engine_black_saved();
+		cs.saved();
 	}
 	if (why == NULL) {
 		/* A short line into an idle socket: it cannot block. */

@@ -19,8 +19,11 @@
 int	cfgsock_listen(const char *path, int port, char *errbuf, size_t);
 /* Close the listeners in a process that will not serve them. */
 void	cfgsock_close(void);
-/* Register with the engine's epoll set. */
-void	cfgsock_init(int epfd);
+/*
+ * Register with the engine's epoll set.  saved is called once lists a
+ * client loaded or removed are on disk (blfile.c).
+ */
+void	cfgsock_init(int epfd, void (*saved)(void));
 /* Is this epoll data pointer one of ours?  Then hand it the events. */
 int	cfgsock_owns(const void *);
 void	cfgsock_event(void *, uint32_t);

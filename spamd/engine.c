@@ -85,6 +85,7 @@ static void	listen_update(void);
 static void	lst_accept(int);
 static void	grey_event(uint32_t);
 static void	grey_send(struct con *);
+static void	black_saved(void);
 static void	sync_event(void);
 static int	bl_lookup(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
@@ -329,8 +330,9 @@ grey_send(struct con *c)
 	}
 }
 
-void
-engine_black_saved(void)
+/* cfgsock.c saved new blacklists: the greylister drops listed WHITE. */
+static void
+black_saved(void)
 {
 	struct grey_msg	 m;
 
@@ -1130,7 +1132,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev) == -1)
 			fatal("epoll_ctl sync socket");
 	}
-	cfgsock_init(epfd);
+	cfgsock_init(epfd, black_saved);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
 	    "stutter %dms, greylisted %ds, per source %d, session %ds)",

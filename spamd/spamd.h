@@ -70,9 +70,6 @@ extern struct spamd_conf conf;
 void	engine_run(const int *listenfds, int nlisten, int greyfd)
 	    __attribute__((noreturn));
 
-/* engine.c: tell the greylister that new blacklists are saved. */
-void	engine_black_saved(void);
-
 /* greyproc.c: the greylister; never returns. */
 void	greyproc_run(struct store *, int greyfd, pid_t engine)
 	    __attribute__((noreturn));
