@@ -72,6 +72,7 @@ static struct conq	 stutq = TAILQ_HEAD_INITIALIZER(stutq);
 static struct conq	 idleq = TAILQ_HEAD_INITIALIZER(idleq);
 static struct conq	 lifeq = TAILQ_HEAD_INITIALIZER(lifeq);
 static struct srctab	*srcs;		/* connections per source */
+static struct smtp_conf	 smtpconf;	/* what every session reads */
 static char		 banner[HOST_NAME_MAX + 320];
 static size_t		 bannerlen;
 static int64_t		 now;		/* ms, set every loop turn */
@@ -852,7 +853,7 @@ con_read(struct con *c)
 	uint32_t ev = EPOLLIN;
 	ssize_t	 n;
 
-	if (c->sess == NULL && (c->sess = smtp_sess_new()) == NULL) {
+	if (c->sess == NULL && (c->sess = smtp_sess_new(&smtpconf)) == NULL) {
 		log_warn("session");
 		con_close(c, "out of memory");
 		return;
@@ -1111,7 +1112,13 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	/* Sized by maxcon, never by what clients send. */
 	if ((srcs = srctab_new(conf.maxcon)) == NULL)
 		fatal("per-source table");
-	if ((n = smtp_banner_prefix(banner, sizeof(banner))) == -1)
+	smtpconf.hostname = conf.hostname;
+	smtpconf.name = conf.name;
+	smtpconf.nreply = conf.nreply;
+	smtpconf.greylist = conf.greylist;
+	smtpconf.maxrcpt = conf.maxrcpt;
+	smtpconf.verbose = conf.verbose;
+	if ((n = smtp_banner_prefix(&smtpconf, banner, sizeof(banner))) == -1)
 		fatalx("banner too long");
 	bannerlen = n;
 

@@ -22,8 +22,6 @@
 #define SPAMD_PORT	8025
 #define MAXCON		800	/* default -c */
 #define MAXTIME		400	/* idle seconds before a connection is dropped */
-#define MAXBADCMD	20	/* unrecognised commands before the final reply */
-#define MAXBODYLINES	10	/* body lines read from a blacklisted sender */
 #define GREY_STUTTER	10	/* default -S */
 #define STUTTER		1000	/* default -s, in milliseconds */
 #define SCAN_INTERVAL	60	/* seconds between database scans */
