@@ -1,12 +1,13 @@
 /*
  * The SMTP engine: one epoll loop over the listening sockets, the
- * clients and the socket to the greylister.  smtp.c decides what to
- * say; this file decides when.  Tarpitting is nothing but deadlines:
- * every stuttering connection waits the same interval between bytes, so
- * a FIFO ordered by insertion is ordered by deadline, and so is the FIFO
- * of connections ordered by last activity (for the idle timeout).  The
- * cost of a timer tick therefore does not grow with the number of
- * connections.  Deadlines are CLOCK_MONOTONIC milliseconds.
+ * clients and the socket to the greylister, each an event source
+ * (evsrc.h).  smtp.c decides what to say; this file decides when.
+ * Tarpitting is nothing but deadlines: every stuttering connection
+ * waits the same interval between bytes, so a FIFO ordered by insertion
+ * is ordered by deadline, and so is the FIFO of connections ordered by
+ * last activity (for the idle timeout).  The cost of a timer tick
+ * therefore does not grow with the number of connections.  Deadlines
+ * are CLOCK_MONOTONIC milliseconds.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -30,6 +31,7 @@
 #include "blacklist.h"
 #include "cfgsock.h"
 #include "con.h"
+#include "evsrc.h"
 #include "greymsg.h"
 #include "greytrap.h"
 #include "stats.h"
@@ -58,13 +60,20 @@
 
 TAILQ_HEAD(conq, con);
 
+/* A listening socket. */
+struct lst {
+	struct evsrc	 src;	/* first: the epoll data */
+	int		 fd;
+};
+
 static int		 epfd = -1;
-static int		 lfds[MAXLISTEN];
-static int		 nlfds;
+static struct lst	 lsts[MAXLISTEN];
+static int		 nlsts;
 static int		 listening;	/* listeners in the epoll set */
 static int64_t		 paused;	/* ms: no accepts until, or 0 */
 static int		 gfd = -1;	/* to the greylister, -1 with -b */
-static int		 sfd = -1;	/* sync datagrams from peers (-y) */
+static struct evsrc	 greysrc;	/* gfd's */
+static struct evsrc	 syncsrc;	/* sync datagrams from peers (-y) */
 static unsigned long	 grey_dropped;	/* tuples the greylister missed */
 static int		 nclients;
 static int		 nblack;	/* blacklisted clients connected */
@@ -83,11 +92,11 @@ static void	sighandler(int);
 static int64_t	mono_ms(void);
 static void	setup_nofile(void);
 static void	listen_update(void);
-static void	lst_accept(int);
-static void	grey_event(uint32_t);
+static void	lst_accept(struct evsrc *, uint32_t);
+static void	grey_event(struct evsrc *, uint32_t);
 static void	grey_send(struct con *);
 static void	black_saved(void);
-static void	sync_event(void);
+static void	sync_event(struct evsrc *, uint32_t);
 static int	bl_lookup(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
 static int	con_refuse(int, const struct addr *);
@@ -107,7 +116,7 @@ static int	con_begin_output(struct con *);
 static void	con_written(struct con *);
 static void	con_process(struct con *);
 static void	con_read(struct con *);
-static void	con_event(struct con *, uint32_t);
+static void	con_event(struct evsrc *, uint32_t);
 static void	con_close(struct con *, const char *);
 static void	con_tls_start(struct con *);
 static void	con_tls_handshake(struct con *);
@@ -177,25 +186,22 @@ setup_nofile(void)
 static void
 listen_update(void)
 {
-	struct epoll_event	 ev;
-	int			 want, i;
+	int	 want, i;
 
 	want = nclients < conf.maxcon && paused == 0 && !quit;
 	if (want == listening)
 		return;
-	for (i = 0; i < nlfds; i++) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.ptr = &lfds[i];
-		if (epoll_ctl(epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-		    lfds[i], &ev) == 0)
+	for (i = 0; i < nlsts; i++) {
+		if (evsrc_ctl(epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		    lsts[i].fd, EPOLLIN, &lsts[i].src) == 0)
 			continue;
 		if (!want)
 			fatal("epoll_ctl: remove listener");
 		/* Out of epoll watches (ENOSPC, ENOMEM): retry later. */
 		log_warn("epoll_ctl: add listener");
 		while (--i >= 0)
-			if (epoll_ctl(epfd, EPOLL_CTL_DEL, lfds[i], NULL) == -1)
+			if (epoll_ctl(epfd, EPOLL_CTL_DEL, lsts[i].fd,
+			    NULL) == -1)
 				fatal("epoll_ctl: remove listener");
 		paused = now + PAUSE_MS;
 		return;
@@ -206,16 +212,21 @@ listen_update(void)
 }
 
 static void
-lst_accept(int lfd)
+lst_accept(struct evsrc *src, uint32_t ev)
 {
 	static time_t		 lastnag;
+	const struct lst	*l = (struct lst *)src;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	int			 fd, i;
 
+	(void)ev;
+	/* Taken out of the epoll set earlier in this batch of events. */
+	if (!listening)
+		return;
 	for (i = 0; i < ACCEPT_BURST && nclients < conf.maxcon; i++) {
 		sslen = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
 			con_new(fd, (struct sockaddr *)&ss, sslen);
@@ -267,11 +278,12 @@ lst_accept(int lfd)
  * it no tuple can be recorded: exit.
  */
 static void
-grey_event(uint32_t ev)
+grey_event(struct evsrc *src, uint32_t ev)
 {
 	struct grey_msg	 m;
 	int		 i;
 
+	(void)src;
 	for (i = 0; i < 256; i++) {
 		switch (greymsg_recv(gfd, &m, "the greylister")) {
 		case GMR_EOF:
@@ -352,7 +364,7 @@ black_saved(void)
  * the key and checks them.  Here only the size is bounded.
  */
 static void
-sync_event(void)
+sync_event(struct evsrc *src, uint32_t ev)
 {
 	static time_t		 lastnag;
 	static unsigned long	 dropped;
@@ -361,6 +373,8 @@ sync_event(void)
 	ssize_t			 n;
 	int			 i;
 
+	(void)src;
+	(void)ev;
 	for (i = 0; i < 64; i++) {
 		memset(&m, 0, sizeof(m));
 		if ((n = syncnet_recv(conf.sync, m.sync, sizeof(m.sync),
@@ -467,6 +481,7 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 			log_warn("close");
 		return;
 	}
+	c->src.ev = con_event;
 	c->fd = fd;
 	c->addr = a;
 	/* Cannot fail: at most maxcon sources, and room for as many. */
@@ -575,15 +590,10 @@ con_ip(const struct con *c, char *buf)
 static int
 con_setev(struct con *c, uint32_t ev)
 {
-	struct epoll_event	 e;
-
 	if ((c->flags & CF_REG) && c->ev == ev)
 		return 0;
-	memset(&e, 0, sizeof(e));
-	e.events = ev;
-	e.data.ptr = c;
-	if (epoll_ctl(epfd, (c->flags & CF_REG) ? EPOLL_CTL_MOD :
-	    EPOLL_CTL_ADD, c->fd, &e) == -1) {
+	if (evsrc_ctl(epfd, (c->flags & CF_REG) ? EPOLL_CTL_MOD :
+	    EPOLL_CTL_ADD, c->fd, ev, &c->src) == -1) {
 		log_warn("epoll_ctl");
 		con_close(c, "epoll_ctl failed");
 		return -1;
@@ -887,8 +897,10 @@ con_read(struct con *c)
 }
 
 static void
-con_event(struct con *c, uint32_t ev)
+con_event(struct evsrc *src, uint32_t ev)
 {
+	struct con	*c = (struct con *)src;
+
 	if (ev & (EPOLLERR | EPOLLHUP)) {
 		con_close(c, (ev & EPOLLERR) ? "connection error" :
 		    "hung up");
@@ -1051,10 +1063,10 @@ shutdown_engine(void)
 	struct con	*c;
 	int		 i, n = nclients;
 
-	for (i = 0; i < nlfds; i++)
-		if (close(lfds[i]) == -1)
+	for (i = 0; i < nlsts; i++)
+		if (close(lsts[i].fd) == -1)
 			log_warn("close listener");
-	nlfds = 0;
+	nlsts = 0;
 	/* Quietly: a line per client would flood the log at shutdown. */
 	while ((c = TAILQ_FIRST(&idleq)) != NULL) {
 		stats_close(c, now);
@@ -1079,16 +1091,18 @@ void
 engine_run(const int *listenfds, int nlisten, int greyfd)
 {
 	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct epoll_event	 evs[MAXEVENTS], ev;
+	struct epoll_event	 evs[MAXEVENTS];
+	struct evsrc		*src;
 	struct sigaction	 sa;
 	sigset_t		 waitmask;
-	int			 i, n;
-	void			*p;
+	int			 i, n, sfd;
 
 	if (nlisten < 1 || nlisten > MAXLISTEN)
 		fatalx("engine: %d listening sockets", nlisten);
-	nlfds = nlisten;
-	memcpy(lfds, listenfds, nlisten * sizeof(*lfds));
+	for (nlsts = 0; nlsts < nlisten; nlsts++) {
+		lsts[nlsts].src.ev = lst_accept;
+		lsts[nlsts].fd = listenfds[nlsts];
+	}
 	gfd = greyfd;
 	now = mono_ms();
 
@@ -1124,21 +1138,15 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
-	if (gfd != -1) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.ptr = &gfd;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, gfd, &ev) == -1)
-			fatal("epoll_ctl greylister");
-	}
+	greysrc.ev = grey_event;
+	if (gfd != -1 && evsrc_ctl(epfd, EPOLL_CTL_ADD, gfd,
+	    EPOLLIN | EPOLLRDHUP, &greysrc) == -1)
+		fatal("epoll_ctl greylister");
+	syncsrc.ev = sync_event;
 	if (gfd != -1 && conf.sync != NULL &&
-	    (sfd = syncnet_fd(conf.sync)) != -1) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.ptr = &sfd;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev) == -1)
-			fatal("epoll_ctl sync socket");
-	}
+	    (sfd = syncnet_fd(conf.sync)) != -1 &&
+	    evsrc_ctl(epfd, EPOLL_CTL_ADD, sfd, EPOLLIN, &syncsrc) == -1)
+		fatal("epoll_ctl sync socket");
 	cfgsock_init(epfd, black_saved);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
@@ -1160,19 +1168,8 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 			fatal("epoll_pwait");
 		now = mono_ms();
 		for (i = 0; i < n; i++) {
-			p = evs[i].data.ptr;
-			if (p == &gfd)
-				grey_event(evs[i].events);
-			else if (p == &sfd)
-				sync_event();
-			else if (p >= (void *)lfds &&
-			    p < (void *)(lfds + nlfds)) {
-				if (listening)
-					lst_accept(*(int *)p);
-			} else if (cfgsock_owns(p))
-				cfgsock_event(p, evs[i].events);
-			else
-				con_event(p, evs[i].events);
+			src = evs[i].data.ptr;
+			src->ev(src, evs[i].events);
 		}
 		run_timers();
 		stats_tick(gfd, now, 0);

@@ -26,7 +26,8 @@
 #define SMTP_REPLY_MAX	4096
 /* Banner time stamp: ctime(3) text without its newline, then CRLF. */
 #define SMTP_TIMELEN	26
-#define MAXBADCMD	20	/* unrecognised commands before the final reply */
+/* Bad or useless commands before the final reply. */
+#define MAXBADCMD	20
 #define MAXBODYLINES	10	/* body lines read from a blacklisted sender */
 
 enum smtp_state {
