@@ -39,6 +39,7 @@
 #include "smtp.h"
 #include "spamd.h"
 #include "srctab.h"
+#include "syncfwd.h"
 #include "tls.h"
 
 /*
@@ -73,7 +74,6 @@ static int		 listening;	/* listeners in the epoll set */
 static int64_t		 paused;	/* ms: no accepts until, or 0 */
 static int		 gfd = -1;	/* to the greylister, -1 with -b */
 static struct evsrc	 greysrc;	/* gfd's */
-static struct evsrc	 syncsrc;	/* sync datagrams from peers (-y) */
 static unsigned long	 grey_dropped;	/* tuples the greylister missed */
 static int		 nclients;
 static int		 nblack;	/* blacklisted clients connected */
@@ -90,13 +90,14 @@ static volatile sig_atomic_t reload;	/* SIGHUP */
 
 static void	sighandler(int);
 static int64_t	mono_ms(void);
+static void	setup_signals(sigset_t *);
 static void	setup_nofile(void);
+static void	setup_smtp(void);
 static void	listen_update(void);
 static void	lst_accept(struct evsrc *, uint32_t);
 static void	grey_event(struct evsrc *, uint32_t);
 static void	grey_send(struct con *);
 static void	black_saved(void);
-static void	sync_event(struct evsrc *, uint32_t);
 static int	bl_lookup(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
 static int	con_refuse(int, const struct addr *);
@@ -143,6 +144,29 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Signals are let in only while waiting (waitmask), so none is missed. */
+static void
+setup_signals(sigset_t *waitmask)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction SIGPIPE");
+	/*
+	 * A `kill -USR1' sent to every spamd process must not end the
+	 * engine (and its blacklists); SIGHUP re-reads the TLS pair.
+	 */
+	if (sigaction(SIGUSR1, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR2, &sa, NULL) == -1)
+		fatal("sigaction");
+	loopsig_init(sighandler, sigs, sizeof(sigs) / sizeof(sigs[0]),
+	    waitmask);
+}
+
 /*
  * Every client is a descriptor: take all the kernel allows, and keep
  * maxcon within it so that accept never hits EMFILE in normal running.
@@ -176,6 +200,23 @@ setup_nofile(void)
 		    newmax);
 		conf.maxcon = newmax;
 	}
+}
+
+/* What the dialogue (smtp.c) needs of conf, and the banner's prefix. */
+static void
+setup_smtp(void)
+{
+	int	 n;
+
+	smtpconf.hostname = conf.hostname;
+	smtpconf.name = conf.name;
+	smtpconf.nreply = conf.nreply;
+	smtpconf.greylist = conf.greylist;
+	smtpconf.maxrcpt = conf.maxrcpt;
+	smtpconf.verbose = conf.verbose;
+	if ((n = smtp_banner_prefix(&smtpconf, banner, sizeof(banner))) == -1)
+		fatalx("banner too long");
+	bannerlen = n;
 }
 
 /*
@@ -357,43 +398,6 @@ black_saved(void)
 	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
 		log_warn("greylister not told of the new blacklists; "
 		    "listed WHITE hosts stay until the next load");
-}
-
-/*
- * Datagrams from sync peers go to the greylister as they came: it holds
- * the key and checks them.  Here only the size is bounded.
- */
-static void
-sync_event(struct evsrc *src, uint32_t ev)
-{
-	static time_t		 lastnag;
-	static unsigned long	 dropped;
-	struct grey_msg		 m;
-	struct addr		 from;
-	ssize_t			 n;
-	int			 i;
-
-	(void)src;
-	(void)ev;
-	for (i = 0; i < 64; i++) {
-		memset(&m, 0, sizeof(m));
-		if ((n = syncnet_recv(conf.sync, m.sync, sizeof(m.sync),
-		    &from)) <= 0) {
-			if (n == -1 && log_nag(&lastnag, NAG_SECS))
-				log_warn("sync: recv");
-			return;
-		}
-		if ((size_t)n > sizeof(m.sync) || from.af == 0)
-			continue;	/* too long for any peer to send */
-		m.version = GREYMSG_VERSION;
-		m.type = GM_SYNC;
-		m.len = (uint16_t)n;
-		addr_str(&from, m.ip, sizeof(m.ip));
-		if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-		    -1 && ++dropped && log_nag(&lastnag, NAG_SECS))
-			log_warnx("sync: greylister is not keeping up: %lu "
-			    "datagrams dropped so far", dropped);
-	}
 }
 
 /*
@@ -1090,12 +1094,10 @@ shutdown_engine(void)
 void
 engine_run(const int *listenfds, int nlisten, int greyfd)
 {
-	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct epoll_event	 evs[MAXEVENTS];
 	struct evsrc		*src;
-	struct sigaction	 sa;
 	sigset_t		 waitmask;
-	int			 i, n, sfd;
+	int			 i, n;
 
 	if (nlisten < 1 || nlisten > MAXLISTEN)
 		fatalx("engine: %d listening sockets", nlisten);
@@ -1105,36 +1107,13 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	}
 	gfd = greyfd;
 	now = mono_ms();
-
-	/* Signals are let in only while waiting, so none is missed. */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
-		fatal("sigaction SIGPIPE");
-	/*
-	 * A `kill -USR1' sent to every spamd process must not end the
-	 * engine (and its blacklists); SIGHUP re-reads the TLS pair.
-	 */
-	if (sigaction(SIGUSR1, &sa, NULL) == -1 ||
-	    sigaction(SIGUSR2, &sa, NULL) == -1)
-		fatal("sigaction");
-	loopsig_init(sighandler, sigs, sizeof(sigs) / sizeof(sigs[0]),
-	    &waitmask);
+	setup_signals(&waitmask);
 
 	setup_nofile();
 	/* Sized by maxcon, never by what clients send. */
 	if ((srcs = srctab_new(conf.maxcon)) == NULL)
 		fatal("per-source table");
-	smtpconf.hostname = conf.hostname;
-	smtpconf.name = conf.name;
-	smtpconf.nreply = conf.nreply;
-	smtpconf.greylist = conf.greylist;
-	smtpconf.maxrcpt = conf.maxrcpt;
-	smtpconf.verbose = conf.verbose;
-	if ((n = smtp_banner_prefix(&smtpconf, banner, sizeof(banner))) == -1)
-		fatalx("banner too long");
-	bannerlen = n;
+	setup_smtp();
 
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
@@ -1142,11 +1121,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	if (gfd != -1 && evsrc_ctl(epfd, EPOLL_CTL_ADD, gfd,
 	    EPOLLIN | EPOLLRDHUP, &greysrc) == -1)
 		fatal("epoll_ctl greylister");
-	syncsrc.ev = sync_event;
-	if (gfd != -1 && conf.sync != NULL &&
-	    (sfd = syncnet_fd(conf.sync)) != -1 &&
-	    evsrc_ctl(epfd, EPOLL_CTL_ADD, sfd, EPOLLIN, &syncsrc) == -1)
-		fatal("epoll_ctl sync socket");
+	syncfwd_init(epfd, conf.sync, gfd);
 	cfgsock_init(epfd, black_saved);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
