@@ -379,6 +379,13 @@ conn_accept(struct evsrc *src, uint32_t ev)
 	int			 fd, ok;
 
 	(void)ev;
+	/*
+	 * Both listeners were ready in one wake-up and the other one's
+	 * client is being served: this one waits in the kernel's queue
+	 * until lst_want(1).
+	 */
+	if (cs.conn.fd != -1)
+		return;
 	memset(&sin, 0, sizeof(sin));
 	if ((fd = accept4(l->fd, (struct sockaddr *)&sin, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
