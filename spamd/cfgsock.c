@@ -46,9 +46,19 @@ struct cfgfd {
 	int		 fd;
 };
 
+static int	listen_tcp(int, char *, size_t);
+static int	listen_unix(const char *, char *, size_t);
+static void	lst_set(struct cfgfd *, int);
+static void	lst_want(int);
+static void	arm(int);
+static int	peer_tcp(const struct sockaddr_in *, socklen_t);
+static int	peer_unix(int);
+static int	refused(void);
 static void	conn_accept(struct evsrc *, uint32_t);
 static void	conn_event(struct evsrc *, uint32_t);
 static void	timer_event(struct evsrc *, uint32_t);
+static void	conn_read(void);
+static void	conn_close(const char *);
 
 static unsigned	 nrefused;	/* clients refused so far */
 
@@ -73,17 +83,6 @@ static struct {
 	.conn = { { conn_event }, -1 },
 	.timer = { { timer_event }, -1 },
 };
-
-static int	listen_tcp(int, char *, size_t);
-static int	listen_unix(const char *, char *, size_t);
-static void	lst_set(struct cfgfd *, int);
-static void	lst_want(int);
-static void	arm(int);
-static int	peer_tcp(const struct sockaddr_in *, socklen_t);
-static int	peer_unix(int);
-static int	refused(void);
-static void	conn_read(void);
-static void	conn_close(const char *);
 
 /* 127.0.0.1:port, or -1 with the reason in errbuf. */
 static int

@@ -73,7 +73,7 @@ static int		 nlsts;
 static int		 listening;	/* listeners in the epoll set */
 static int64_t		 paused;	/* ms: no accepts until, or 0 */
 static int		 gfd = -1;	/* to the greylister, -1 with -b */
-static struct evsrc	 greysrc;	/* gfd's */
+static struct evsrc	 greysrc;	/* gfd as an event source */
 static unsigned long	 grey_dropped;	/* tuples the greylister missed */
 static int		 nclients;
 static int		 nblack;	/* blacklisted clients connected */
