@@ -88,8 +88,10 @@ UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
 UNIT_t_greytrap	 = spamd/greytrap.o
 UNIT_t_srctab	 = spamd/srctab.o
-# Extra link flags: t_greytrap counts the work of greytrap.c.
+# Extra link flags: t_greytrap counts the work of greytrap.c;
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
+# t_grey counts the address conversions of grey_decide.
+UNIT_LD_t_grey = -Wl,--wrap=addr_str,--wrap=addr_parse
 
 .PHONY: all tests check demo install clean deps bench lint fuzz deb \
 	deb-check
@@ -237,14 +239,18 @@ FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 FUZZ_spamdconf = spamd-setup/spamdconf.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
-FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c $(FUZZ_LOG)
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
+# includes spfwalk/walk.c itself
+FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
+FUZZ_LIBS_spfdns = $(call pc_libs,libcares)
+regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))
 
 regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	$(say) FUZZ $@
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) \
-	    $(CRYPTO_LIBS) $(BSD_LIBS)
+	    $(FUZZ_LIBS_$*) $(CRYPTO_LIBS) $(BSD_LIBS)
 
 fuzz: deps deps-fuzz
 	$(MAKE) $(FUZZ_BINS)

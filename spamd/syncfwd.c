@@ -67,7 +67,7 @@ syncfwd_event(struct evsrc *src, uint32_t ev)
 		m.version = GREYMSG_VERSION;
 		m.type = GM_SYNC;
 		m.len = (uint16_t)n;
-		addr_str(&from, m.ip, sizeof(m.ip));
+		m.ip = from;
 		if (send(sf.gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
 		    -1 && ++sf.dropped && log_nag(&sf.lastnag, SYNCFWD_NAG))
 			log_warnx("sync: greylister is not keeping up: %lu "
