@@ -20,7 +20,7 @@
 #include "smtp.h"
 #include "spamd.h"
 
-struct spamd_conf conf;
+static struct smtp_conf sc;
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -90,13 +90,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	step = data[1] == 0 ? 1 : data[1];
 	data += 2;
 	len -= 2;
-	memset(&conf, 0, sizeof(conf));
-	strlcpy(conf.hostname, "mx.example.org", sizeof(conf.hostname));
-	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
-	conf.greylist = !(mode & 1);
-	conf.nreply = mode & 2 ? 550 : 450;
-	conf.verbose = (mode & 4) != 0;
-	log_setverbose(conf.verbose);
+	memset(&sc, 0, sizeof(sc));
+	sc.hostname = "mx.example.org";
+	sc.name = SPAMD_NAME;
+	sc.greylist = !(mode & 1);
+	sc.nreply = mode & 2 ? 550 : 450;
+	sc.maxrcpt = MAXRCPT;
+	sc.verbose = (mode & 4) != 0;
+	log_setverbose(sc.verbose);
 	ip = ips[(mode >> 3) & 1];
 	if (mode & 16) {
 		/* The list message: up to the first NUL, as a string. */
@@ -113,7 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		data += n < len ? n + 1 : n;
 		len -= n < len ? n + 1 : n;
 	}
-	if ((s = smtp_sess_new()) == NULL) {
+	if ((s = smtp_sess_new(&sc)) == NULL) {
 		free(msg);
 		return 0;
 	}
