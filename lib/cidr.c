@@ -1,6 +1,7 @@
 /*
  * Address ranges: parsing, merging, subtraction and CIDR covers.
- * Used by: spamd (blacklists, config socket), spamd-setup (lists).
+ * Used by: spamd (blacklists, config socket), spamd-setup (lists),
+ * spfwalk (the addresses an SPF walk finds).
  *
  * Ranges are inclusive at both ends, so that a range reaching the last
  * address of the space needs no end+1 that would not fit; every step

@@ -5,7 +5,8 @@
  * the fewest CIDR blocks.  An address is a 128-bit number in host order
  * (IPv4 in the low 32 bits), so range ends are plain arithmetic and the
  * ends of the address space need no special casing by callers.
- * Used by: spamd (blacklists, config socket), spamd-setup (lists).
+ * Used by: spamd (blacklists, config socket), spamd-setup (lists),
+ * spfwalk (the addresses an SPF walk finds).
  */
 #ifndef SPAMD_CIDR_H
 #define SPAMD_CIDR_H

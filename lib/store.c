@@ -81,11 +81,9 @@ store_mend(struct store *st)
 		return -1;
 	if (store_reopen(st, err, sizeof(err)) == -1) {
 		last_fail = ts.tv_sec;
-		if (last_warn == 0 || ts.tv_sec - last_warn >= MEND_WARN_EVERY) {
+		if (log_nag(&last_warn, MEND_WARN_EVERY))
 			log_warnx("database broken and not reopened: %s; "
 			    "trying again every second", err);
-			last_warn = ts.tv_sec;
-		}
 		return -1;
 	}
 	log_warnx("database was broken (a process died inside it or "

@@ -31,7 +31,7 @@
 #include "blfile.h"
 #include "cfgparse.h"
 #include "cfgsock.h"
-#include "spamd.h"
+#include "evsrc.h"
 #include "log.h"
 
 #define CFG_BUFSIZE	65536	/* unparsed input */
@@ -40,35 +40,49 @@
 #define CFG_PAUSE	1	/* seconds without accepts after ENFILE etc. */
 #define CFG_NAG		10	/* seconds between "refused" log lines */
 
+/* One of our descriptors in the engine's epoll set. */
+struct cfgfd {
+	struct evsrc	 src;	/* first: the epoll data */
+	int		 fd;
+};
+
+static int	listen_tcp(int, char *, size_t);
+static int	listen_unix(const char *, char *, size_t);
+static void	lst_set(struct cfgfd *, int);
+static void	lst_want(int);
+static void	arm(int);
+static int	peer_tcp(const struct sockaddr_in *, socklen_t);
+static int	peer_unix(int);
+static int	refused(void);
+static void	conn_accept(struct evsrc *, uint32_t);
+static void	conn_event(struct evsrc *, uint32_t);
+static void	timer_event(struct evsrc *, uint32_t);
+static void	conn_read(void);
+static void	conn_close(const char *);
+
 static unsigned	 nrefused;	/* clients refused so far */
 
 static struct {
 	int		 epfd;
-	int		 lfd;		/* TCP listener, -1 if none */
-	int		 ulfd;		/* unix listener, -1 if none */
-	int		 cfd;		/* the connection, -1 if none */
-	int		 tfd;		/* timerfd: its deadline */
+	struct cfgfd	 tcpl;		/* TCP listener, -1 if none */
+	struct cfgfd	 unixl;		/* unix listener, -1 if none */
+	struct cfgfd	 conn;		/* the connection, -1 if none */
+	struct cfgfd	 timer;		/* timerfd: its deadline */
 	int		 lreg;		/* the listeners are in the epoll set */
-	int		 paused;	/* accepts failed: wait for tfd */
+	int		 paused;	/* accepts failed: wait for the timer */
 	char		 peer[INET6_ADDRSTRLEN + 32];	/* for the log */
 	size_t		 off;		/* parsed up to here */
 	size_t		 len;		/* bytes in buf */
 	int		 eof;
 	struct cfgparse	 p;
 	char		 buf[CFG_BUFSIZE];
-} cs = { .lfd = -1, .ulfd = -1, .cfd = -1, .tfd = -1 };
-
-static int	listen_tcp(int, char *, size_t);
-static int	listen_unix(const char *, char *, size_t);
-static void	lst_set(int *, int);
-static void	lst_want(int);
-static void	arm(int);
-static int	peer_tcp(const struct sockaddr_in *, socklen_t);
-static int	peer_unix(int);
-static int	nag(void);
-static void	conn_accept(int *);
-static void	conn_read(void);
-static void	conn_close(const char *);
+	void		(*saved)(void);	/* new lists are on disk */
+} cs = {
+	.tcpl = { { conn_accept }, -1 },
+	.unixl = { { conn_accept }, -1 },
+	.conn = { { conn_event }, -1 },
+	.timer = { { timer_event }, -1 },
+};
 
 /* 127.0.0.1:port, or -1 with the reason in errbuf. */
 static int
@@ -196,9 +210,10 @@ int
 cfgsock_listen(const char *path, int port, char *errbuf, size_t errlen)
 {
 	if (path != NULL &&
-	    (cs.ulfd = listen_unix(path, errbuf, errlen)) == -1)
+	    (cs.unixl.fd = listen_unix(path, errbuf, errlen)) == -1)
 		return -1;
-	if (port != 0 && (cs.lfd = listen_tcp(port, errbuf, errlen)) == -1) {
+	if (port != 0 &&
+	    (cs.tcpl.fd = listen_tcp(port, errbuf, errlen)) == -1) {
 		cfgsock_close();
 		return -1;
 	}
@@ -208,77 +223,65 @@ cfgsock_listen(const char *path, int port, char *errbuf, size_t errlen)
 void
 cfgsock_close(void)
 {
-	if (cs.lfd != -1 && close(cs.lfd) == -1)
+	if (cs.tcpl.fd != -1 && close(cs.tcpl.fd) == -1)
 		log_warn("close configuration listener");
-	if (cs.ulfd != -1 && close(cs.ulfd) == -1)
+	if (cs.unixl.fd != -1 && close(cs.unixl.fd) == -1)
 		log_warn("close configuration listener");
-	cs.lfd = cs.ulfd = -1;
+	cs.tcpl.fd = cs.unixl.fd = -1;
 }
 
 void
-cfgsock_init(int epfd)
+cfgsock_init(int epfd, void (*saved)(void))
 {
-	struct epoll_event	 ev;
-
 	cs.epfd = epfd;
+	cs.saved = saved;
 	/* What the last run was given, before any client is served. */
 	blfile_load();
 	cfgparse_init(&cs.p);
-	if (cs.lfd == -1 && cs.ulfd == -1)
+	if (cs.tcpl.fd == -1 && cs.unixl.fd == -1)
 		return;
-	if ((cs.tfd = timerfd_create(CLOCK_MONOTONIC,
+	if ((cs.timer.fd = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
 		fatal("timerfd_create");
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = &cs.tfd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, cs.tfd, &ev) == -1)
+	if (evsrc_ctl(epfd, EPOLL_CTL_ADD, cs.timer.fd, EPOLLIN,
+	    &cs.timer.src) == -1)
 		fatal("epoll_ctl config timer");
 	lst_want(1);
 }
 
-int
-cfgsock_owns(const void *p)
+static void
+conn_event(struct evsrc *src, uint32_t ev)
 {
-	return p == &cs.lfd || p == &cs.ulfd || p == &cs.cfd ||
-	    p == &cs.tfd;
-}
-
-void
-cfgsock_event(void *p, uint32_t ev)
-{
-	uint64_t	 ticks;
-
-	if (p == &cs.lfd || p == &cs.ulfd)
-		conn_accept(p);
-	else if (p == &cs.cfd) {
-		if (cs.cfd != -1)
-			conn_read();
-	} else if (p == &cs.tfd) {
-		if (read(cs.tfd, &ticks, sizeof(ticks)) == -1 &&
-		    errno != EAGAIN)
-			log_warn("config timer");
-		if (cs.cfd != -1)
-			conn_close("timed out");
-		else if (cs.paused) {
-			cs.paused = 0;
-			lst_want(1);
-		}
-	}
+	(void)src;
 	(void)ev;
+	if (cs.conn.fd != -1)
+		conn_read();
 }
 
 static void
-lst_set(int *fdp, int op)
+timer_event(struct evsrc *src, uint32_t ev)
 {
-	struct epoll_event	 ev;
+	uint64_t	 ticks;
 
-	if (*fdp == -1)
+	(void)src;
+	(void)ev;
+	if (read(cs.timer.fd, &ticks, sizeof(ticks)) == -1 &&
+	    errno != EAGAIN)
+		log_warn("config timer");
+	if (cs.conn.fd != -1)
+		conn_close("timed out");
+	else if (cs.paused) {
+		cs.paused = 0;
+		lst_want(1);
+	}
+}
+
+static void
+lst_set(struct cfgfd *l, int op)
+{
+	if (l->fd == -1)
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = fdp;
-	if (epoll_ctl(cs.epfd, op, *fdp, &ev) == -1)
+	if (evsrc_ctl(cs.epfd, op, l->fd, EPOLLIN, &l->src) == -1)
 		fatal("epoll_ctl config listener");
 }
 
@@ -290,8 +293,8 @@ lst_want(int want)
 
 	if (want == cs.lreg)
 		return;
-	lst_set(&cs.lfd, op);
-	lst_set(&cs.ulfd, op);
+	lst_set(&cs.tcpl, op);
+	lst_set(&cs.unixl, op);
 	cs.lreg = want;
 }
 
@@ -303,26 +306,21 @@ arm(int secs)
 
 	memset(&it, 0, sizeof(it));
 	it.it_value.tv_sec = secs;
-	if (timerfd_settime(cs.tfd, 0, &it, NULL) == -1)
+	if (timerfd_settime(cs.timer.fd, 0, &it, NULL) == -1)
 		fatal("timerfd_settime");
 }
 
 /*
- * Whether a refused client is logged: anybody may knock, so one line
- * per CFG_NAG seconds.
+ * Count a refused client, and whether to log it: anybody may knock, so
+ * one line per CFG_NAG seconds.
  */
 static int
-nag(void)
+refused(void)
 {
 	static time_t	 lastnag;
-	time_t		 t;
 
 	nrefused++;
-	t = time(NULL);
-	if (lastnag != 0 && t - lastnag < CFG_NAG)
-		return 0;
-	lastnag = t;
-	return 1;
+	return log_nag(&lastnag, CFG_NAG);
 }
 
 /* TCP: the only credential is a source port only root may bind. */
@@ -335,7 +333,7 @@ peer_tcp(const struct sockaddr_in *sin, socklen_t len)
 		strlcpy(ip, "?", sizeof(ip));
 	if (len != sizeof(*sin) || sin->sin_family != AF_INET ||
 	    ntohs(sin->sin_port) >= 1024) {
-		if (nag())
+		if (refused())
 			log_warnx("config connection from %s port %u "
 			    "refused: not from a privileged port (spamd-setup "
 			    "must run as root); %u refused so far", ip,
@@ -361,7 +359,7 @@ peer_unix(int fd)
 		return -1;
 	}
 	if (uc.uid != 0) {
-		if (nag())
+		if (refused())
 			log_warnx("config connection from pid %ld uid %lu "
 			    "refused: not root; %u refused so far",
 			    (long)uc.pid, (unsigned long)uc.uid, nrefused);
@@ -372,15 +370,23 @@ peer_unix(int fd)
 }
 
 static void
-conn_accept(int *lfdp)
+conn_accept(struct evsrc *src, uint32_t ev)
 {
+	const struct cfgfd	*l = (struct cfgfd *)src;
 	struct sockaddr_in	 sin;
-	struct epoll_event	 ev;
 	socklen_t		 len = sizeof(sin);
 	int			 fd, ok;
 
+	(void)ev;
+	/*
+	 * Both listeners were ready in one wake-up and the other one's
+	 * client is being served: this one waits in the kernel's queue
+	 * until lst_want(1).
+	 */
+	if (cs.conn.fd != -1)
+		return;
 	memset(&sin, 0, sizeof(sin));
-	if ((fd = accept4(*lfdp, (struct sockaddr *)&sin, &len,
+	if ((fd = accept4(l->fd, (struct sockaddr *)&sin, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
 		if (errno == EAGAIN || errno == EINTR ||
 		    errno == ECONNABORTED)
@@ -395,20 +401,18 @@ conn_accept(int *lfdp)
 		arm(CFG_PAUSE);
 		return;
 	}
-	ok = lfdp == &cs.ulfd ? peer_unix(fd) : peer_tcp(&sin, len);
+	ok = l == &cs.unixl ? peer_unix(fd) : peer_tcp(&sin, len);
 	if (ok == -1) {
 		close(fd);
 		return;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.ptr = &cs.cfd;
-	if (epoll_ctl(cs.epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+	if (evsrc_ctl(cs.epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP,
+	    &cs.conn.src) == -1) {
 		log_warn("epoll_ctl config connection");
 		close(fd);
 		return;
 	}
-	cs.cfd = fd;
+	cs.conn.fd = fd;
 	cs.off = cs.len = 0;
 	cs.eof = 0;
 	cfgparse_init(&cs.p);
@@ -429,7 +433,7 @@ conn_read(void)
 			cs.len -= cs.off;
 			cs.off = 0;
 		}
-		n = read(cs.cfd, cs.buf + cs.len, sizeof(cs.buf) - cs.len);
+		n = read(cs.conn.fd, cs.buf + cs.len, sizeof(cs.buf) - cs.len);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
@@ -474,18 +478,19 @@ conn_close(const char *why)
 	/* On disk before the answer: "applied" means kept across restarts. */
 	if (cs.p.applied > 0 || cs.p.removed > 0) {
 		blfile_save();
-		engine_black_saved();
+		cs.saved();
 	}
 	if (why == NULL) {
 		/* A short line into an idle socket: it cannot block. */
 		n = snprintf(ans, sizeof(ans), "applied %u refused %u\n",
 		    cs.p.applied, cs.p.refused);
-		if (send(cs.cfd, ans, n, MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
+		if (send(cs.conn.fd, ans, n, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+		    -1)
 			log_debug("config answer: %s", strerror(errno));
 	}
-	if (close(cs.cfd) == -1)
+	if (close(cs.conn.fd) == -1)
 		log_warn("close config connection");
-	cs.cfd = -1;
+	cs.conn.fd = -1;
 	cfgparse_clear(&cs.p);
 	arm(0);
 	lst_want(1);

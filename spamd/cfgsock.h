@@ -7,7 +7,6 @@
 #define SPAMD_CFGSOCK_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "cfgproto.h"
 
@@ -19,10 +18,11 @@
 int	cfgsock_listen(const char *path, int port, char *errbuf, size_t);
 /* Close the listeners in a process that will not serve them. */
 void	cfgsock_close(void);
-/* Register with the engine's epoll set. */
-void	cfgsock_init(int epfd);
-/* Is this epoll data pointer one of ours?  Then hand it the events. */
-int	cfgsock_owns(const void *);
-void	cfgsock_event(void *, uint32_t);
+/*
+ * Register with the engine's epoll set (evsrc.h): from then on the
+ * engine's loop serves our descriptors.  saved is called once lists a
+ * client loaded or removed are on disk (blfile.c).
+ */
+void	cfgsock_init(int epfd, void (*saved)(void));
 
 #endif

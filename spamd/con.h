@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "evsrc.h"
 #include "smtp.h"
 #include "tls.h"
 
@@ -30,6 +31,7 @@
 #define CF_TLSHS	0x0400	/* in the TLS handshake */
 
 struct con {
+	struct evsrc		 src;	/* first: the epoll data */
 	TAILQ_ENTRY(con)	 stq;	/* stutter queue, by due */
 	TAILQ_ENTRY(con)	 idq;	/* idle queue, by lastio */
 	TAILQ_ENTRY(con)	 lfq;	/* greylisted, by start */

@@ -1,12 +1,13 @@
 /*
  * The SMTP engine: one epoll loop over the listening sockets, the
- * clients and the socket to the greylister.  smtp.c decides what to
- * say; this file decides when.  Tarpitting is nothing but deadlines:
- * every stuttering connection waits the same interval between bytes, so
- * a FIFO ordered by insertion is ordered by deadline, and so is the FIFO
- * of connections ordered by last activity (for the idle timeout).  The
- * cost of a timer tick therefore does not grow with the number of
- * connections.  Deadlines are CLOCK_MONOTONIC milliseconds.
+ * clients and the socket to the greylister, each an event source
+ * (evsrc.h).  smtp.c decides what to say; this file decides when.
+ * Tarpitting is nothing but deadlines: every stuttering connection
+ * waits the same interval between bytes, so a FIFO ordered by insertion
+ * is ordered by deadline, and so is the FIFO of connections ordered by
+ * last activity (for the idle timeout).  The cost of a timer tick
+ * therefore does not grow with the number of connections.  Deadlines
+ * are CLOCK_MONOTONIC milliseconds.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -30,6 +31,7 @@
 #include "blacklist.h"
 #include "cfgsock.h"
 #include "con.h"
+#include "evsrc.h"
 #include "greymsg.h"
 #include "greytrap.h"
 #include "stats.h"
@@ -37,6 +39,7 @@
 #include "smtp.h"
 #include "spamd.h"
 #include "srctab.h"
+#include "syncfwd.h"
 #include "tls.h"
 
 /*
@@ -54,17 +57,23 @@
 #define PAUSE_MS	1000	/* accept back-off when out of fds */
 #define ACCEPT_BURST	64	/* accepts per wake-up */
 #define MAXEVENTS	256
-#define NAG_MS		10000	/* log repeated trouble every 10 s */
+#define NAG_SECS	10	/* log repeated trouble every 10 s */
 
 TAILQ_HEAD(conq, con);
 
+/* A listening socket. */
+struct lst {
+	struct evsrc	 src;	/* first: the epoll data */
+	int		 fd;
+};
+
 static int		 epfd = -1;
-static int		 lfds[MAXLISTEN];
-static int		 nlfds;
+static struct lst	 lsts[MAXLISTEN];
+static int		 nlsts;
 static int		 listening;	/* listeners in the epoll set */
 static int64_t		 paused;	/* ms: no accepts until, or 0 */
 static int		 gfd = -1;	/* to the greylister, -1 with -b */
-static int		 sfd = -1;	/* sync datagrams from peers (-y) */
+static struct evsrc	 greysrc;	/* gfd as an event source */
 static unsigned long	 grey_dropped;	/* tuples the greylister missed */
 static int		 nclients;
 static int		 nblack;	/* blacklisted clients connected */
@@ -72,6 +81,7 @@ static struct conq	 stutq = TAILQ_HEAD_INITIALIZER(stutq);
 static struct conq	 idleq = TAILQ_HEAD_INITIALIZER(idleq);
 static struct conq	 lifeq = TAILQ_HEAD_INITIALIZER(lifeq);
 static struct srctab	*srcs;		/* connections per source */
+static struct smtp_conf	 smtpconf;	/* what every session reads */
 static char		 banner[HOST_NAME_MAX + 320];
 static size_t		 bannerlen;
 static int64_t		 now;		/* ms, set every loop turn */
@@ -80,13 +90,14 @@ static volatile sig_atomic_t reload;	/* SIGHUP */
 
 static void	sighandler(int);
 static int64_t	mono_ms(void);
-static int	nag(int64_t *);
+static void	setup_signals(sigset_t *);
 static void	setup_nofile(void);
+static void	setup_smtp(void);
 static void	listen_update(void);
-static void	lst_accept(int);
-static void	grey_event(uint32_t);
+static void	lst_accept(struct evsrc *, uint32_t);
+static void	grey_event(struct evsrc *, uint32_t);
 static void	grey_send(struct con *);
-static void	sync_event(void);
+static void	black_saved(void);
 static int	bl_lookup(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
 static int	con_refuse(int, const struct addr *);
@@ -106,7 +117,7 @@ static int	con_begin_output(struct con *);
 static void	con_written(struct con *);
 static void	con_process(struct con *);
 static void	con_read(struct con *);
-static void	con_event(struct con *, uint32_t);
+static void	con_event(struct evsrc *, uint32_t);
 static void	con_close(struct con *, const char *);
 static void	con_tls_start(struct con *);
 static void	con_tls_handshake(struct con *);
@@ -133,14 +144,27 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Whether to log a complaint that may repeat many times a second. */
-static int
-nag(int64_t *last)
+/* Signals are let in only while waiting (waitmask), so none is missed. */
+static void
+setup_signals(sigset_t *waitmask)
 {
-	if (*last != 0 && now - *last < NAG_MS)
-		return 0;
-	*last = now;
-	return 1;
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction SIGPIPE");
+	/*
+	 * A `kill -USR1' sent to every spamd process must not end the
+	 * engine (and its blacklists); SIGHUP re-reads the TLS pair.
+	 */
+	if (sigaction(SIGUSR1, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR2, &sa, NULL) == -1)
+		fatal("sigaction");
+	loopsig_init(sighandler, sigs, sizeof(sigs) / sizeof(sigs[0]),
+	    waitmask);
 }
 
 /*
@@ -178,6 +202,23 @@ setup_nofile(void)
 	}
 }
 
+/* What the dialogue (smtp.c) needs of conf, and the banner's prefix. */
+static void
+setup_smtp(void)
+{
+	int	 n;
+
+	smtpconf.hostname = conf.hostname;
+	smtpconf.name = conf.name;
+	smtpconf.nreply = conf.nreply;
+	smtpconf.greylist = conf.greylist;
+	smtpconf.maxrcpt = conf.maxrcpt;
+	smtpconf.verbose = conf.verbose;
+	if ((n = smtp_banner_prefix(&smtpconf, banner, sizeof(banner))) == -1)
+		fatalx("banner too long");
+	bannerlen = n;
+}
+
 /*
  * Listen only while there is room: when full (or out of descriptors)
  * the listeners leave the epoll set and new clients wait in the
@@ -186,25 +227,22 @@ setup_nofile(void)
 static void
 listen_update(void)
 {
-	struct epoll_event	 ev;
-	int			 want, i;
+	int	 want, i;
 
 	want = nclients < conf.maxcon && paused == 0 && !quit;
 	if (want == listening)
 		return;
-	for (i = 0; i < nlfds; i++) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.ptr = &lfds[i];
-		if (epoll_ctl(epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-		    lfds[i], &ev) == 0)
+	for (i = 0; i < nlsts; i++) {
+		if (evsrc_ctl(epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		    lsts[i].fd, EPOLLIN, &lsts[i].src) == 0)
 			continue;
 		if (!want)
 			fatal("epoll_ctl: remove listener");
 		/* Out of epoll watches (ENOSPC, ENOMEM): retry later. */
 		log_warn("epoll_ctl: add listener");
 		while (--i >= 0)
-			if (epoll_ctl(epfd, EPOLL_CTL_DEL, lfds[i], NULL) == -1)
+			if (epoll_ctl(epfd, EPOLL_CTL_DEL, lsts[i].fd,
+			    NULL) == -1)
 				fatal("epoll_ctl: remove listener");
 		paused = now + PAUSE_MS;
 		return;
@@ -215,16 +253,21 @@ listen_update(void)
 }
 
 static void
-lst_accept(int lfd)
+lst_accept(struct evsrc *src, uint32_t ev)
 {
-	static int64_t		 lastnag;
+	static time_t		 lastnag;
+	const struct lst	*l = (struct lst *)src;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	int			 fd, i;
 
+	(void)ev;
+	/* Taken out of the epoll set earlier in this batch of events. */
+	if (!listening)
+		return;
 	for (i = 0; i < ACCEPT_BURST && nclients < conf.maxcon; i++) {
 		sslen = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd != -1) {
 			con_new(fd, (struct sockaddr *)&ss, sslen);
@@ -256,14 +299,14 @@ lst_accept(int lfd)
 			 * stay readable and the loop would spin, so stop
 			 * listening for a while, or until a client leaves.
 			 */
-			if (nag(&lastnag))
+			if (log_nag(&lastnag, NAG_SECS))
 				log_warn("accept (%d clients): pausing "
 				    "accepts", nclients);
 			paused = now + PAUSE_MS;
 			listen_update();
 			return;
 		default:
-			if (nag(&lastnag))
+			if (log_nag(&lastnag, NAG_SECS))
 				log_warn("accept");
 			return;
 		}
@@ -276,11 +319,12 @@ lst_accept(int lfd)
  * it no tuple can be recorded: exit.
  */
 static void
-grey_event(uint32_t ev)
+grey_event(struct evsrc *src, uint32_t ev)
 {
 	struct grey_msg	 m;
 	int		 i;
 
+	(void)src;
 	for (i = 0; i < 256; i++) {
 		switch (greymsg_recv(gfd, &m, "the greylister")) {
 		case GMR_EOF:
@@ -306,17 +350,16 @@ grey_event(uint32_t ev)
 static void
 grey_send(struct con *c)
 {
-	static int64_t		 lastnag;
+	static time_t		 lastnag;
 	struct grey_msg		 m;
 	char			 ip[INET6_ADDRSTRLEN];
-	char			 dst[INET6_ADDRSTRLEN];
 
 	if (gfd == -1)
 		return;
-	dst[0] = '\0';
-	if (c->dst.af != 0)
-		addr_str(&c->dst, dst, sizeof(dst));
-	smtp_tuple(c->sess, con_ip(c, ip), dst, &m);
+	memset(&m, 0, sizeof(m));
+	m.version = GREYMSG_VERSION;
+	m.type = GM_TUPLE;
+	smtp_tuple(c->sess, &c->addr, &c->dst, &m.tuple);
 	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != -1) {
 		stats_tuple(1);
 		return;
@@ -326,22 +369,23 @@ grey_send(struct con *c)
 	case ENOBUFS:
 		stats_tuple(0);
 		grey_dropped++;
-		if (nag(&lastnag))
+		if (log_nag(&lastnag, NAG_SECS))
 			log_warnx("greylister is not keeping up: %lu tuples "
 			    "dropped so far (latest %s %s -> %s)", grey_dropped,
-			    m.ip, m.from, m.to);
+			    con_ip(c, ip), m.tuple.from, m.tuple.to);
 		break;
 	case EPIPE:
 	case ECONNRESET:
 		fatalx("greylister has exited");
 	default:
-		if (nag(&lastnag))
+		if (log_nag(&lastnag, NAG_SECS))
 			log_warn("send to greylister");
 	}
 }
 
-void
-engine_black_saved(void)
+/* cfgsock.c saved new blacklists: the greylister drops listed WHITE. */
+static void
+black_saved(void)
 {
 	struct grey_msg	 m;
 
@@ -353,41 +397,6 @@ engine_black_saved(void)
 	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
 		log_warn("greylister not told of the new blacklists; "
 		    "listed WHITE hosts stay until the next load");
-}
-
-/*
- * Datagrams from sync peers go to the greylister as they came: it holds
- * the key and checks them.  Here only the size is bounded.
- */
-static void
-sync_event(void)
-{
-	static int64_t		 lastnag;
-	static unsigned long	 dropped;
-	struct grey_msg		 m;
-	struct addr		 from;
-	ssize_t			 n;
-	int			 i;
-
-	for (i = 0; i < 64; i++) {
-		memset(&m, 0, sizeof(m));
-		if ((n = syncnet_recv(conf.sync, m.sync, sizeof(m.sync),
-		    &from)) <= 0) {
-			if (n == -1 && nag(&lastnag))
-				log_warn("sync: recv");
-			return;
-		}
-		if ((size_t)n > sizeof(m.sync) || from.af == 0)
-			continue;	/* too long for any peer to send */
-		m.version = GREYMSG_VERSION;
-		m.type = GM_SYNC;
-		m.len = (uint16_t)n;
-		addr_str(&from, m.ip, sizeof(m.ip));
-		if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-		    -1 && ++dropped && nag(&lastnag))
-			log_warnx("sync: greylister is not keeping up: %lu "
-			    "datagrams dropped so far", dropped);
-	}
 }
 
 /*
@@ -425,7 +434,7 @@ trap_lookup(struct con *c)
 static int
 con_refuse(int fd, const struct addr *a)
 {
-	static int64_t		 lastnag;
+	static time_t		 lastnag;
 	static unsigned long	 refused;
 	char			 ip[INET6_ADDRSTRLEN], msg[HOST_NAME_MAX + 80];
 	int			 n;
@@ -434,7 +443,7 @@ con_refuse(int fd, const struct addr *a)
 		return 0;
 	refused++;
 	addr_str(a, ip, sizeof(ip));
-	if (nag(&lastnag))
+	if (log_nag(&lastnag, NAG_SECS))
 		log_warnx("%s: refused: %d connections from its %s already "
 		    "(%lu refused so far)", ip,
 		    conf.maxsrccon, a->af == AF_INET6 ? "/64" : "address",
@@ -475,6 +484,7 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 			log_warn("close");
 		return;
 	}
+	c->src.ev = con_event;
 	c->fd = fd;
 	c->addr = a;
 	/* Cannot fail: at most maxcon sources, and room for as many. */
@@ -583,15 +593,10 @@ con_ip(const struct con *c, char *buf)
 static int
 con_setev(struct con *c, uint32_t ev)
 {
-	struct epoll_event	 e;
-
 	if ((c->flags & CF_REG) && c->ev == ev)
 		return 0;
-	memset(&e, 0, sizeof(e));
-	e.events = ev;
-	e.data.ptr = c;
-	if (epoll_ctl(epfd, (c->flags & CF_REG) ? EPOLL_CTL_MOD :
-	    EPOLL_CTL_ADD, c->fd, &e) == -1) {
+	if (evsrc_ctl(epfd, (c->flags & CF_REG) ? EPOLL_CTL_MOD :
+	    EPOLL_CTL_ADD, c->fd, ev, &c->src) == -1) {
 		log_warn("epoll_ctl");
 		con_close(c, "epoll_ctl failed");
 		return -1;
@@ -861,7 +866,7 @@ con_read(struct con *c)
 	uint32_t ev = EPOLLIN;
 	ssize_t	 n;
 
-	if (c->sess == NULL && (c->sess = smtp_sess_new()) == NULL) {
+	if (c->sess == NULL && (c->sess = smtp_sess_new(&smtpconf)) == NULL) {
 		log_warn("session");
 		con_close(c, "out of memory");
 		return;
@@ -895,8 +900,10 @@ con_read(struct con *c)
 }
 
 static void
-con_event(struct con *c, uint32_t ev)
+con_event(struct evsrc *src, uint32_t ev)
 {
+	struct con	*c = (struct con *)src;
+
 	if (ev & (EPOLLERR | EPOLLHUP)) {
 		con_close(c, (ev & EPOLLERR) ? "connection error" :
 		    "hung up");
@@ -1059,10 +1066,10 @@ shutdown_engine(void)
 	struct con	*c;
 	int		 i, n = nclients;
 
-	for (i = 0; i < nlfds; i++)
-		if (close(lfds[i]) == -1)
+	for (i = 0; i < nlsts; i++)
+		if (close(lsts[i].fd) == -1)
 			log_warn("close listener");
-	nlfds = 0;
+	nlsts = 0;
 	/* Quietly: a line per client would flood the log at shutdown. */
 	while ((c = TAILQ_FIRST(&idleq)) != NULL) {
 		stats_close(c, now);
@@ -1086,62 +1093,35 @@ shutdown_engine(void)
 void
 engine_run(const int *listenfds, int nlisten, int greyfd)
 {
-	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct epoll_event	 evs[MAXEVENTS], ev;
-	struct sigaction	 sa;
+	struct epoll_event	 evs[MAXEVENTS];
+	struct evsrc		*src;
 	sigset_t		 waitmask;
 	int			 i, n;
-	void			*p;
 
 	if (nlisten < 1 || nlisten > MAXLISTEN)
 		fatalx("engine: %d listening sockets", nlisten);
-	nlfds = nlisten;
-	memcpy(lfds, listenfds, nlisten * sizeof(*lfds));
+	for (nlsts = 0; nlsts < nlisten; nlsts++) {
+		lsts[nlsts].src.ev = lst_accept;
+		lsts[nlsts].fd = listenfds[nlsts];
+	}
 	gfd = greyfd;
 	now = mono_ms();
-
-	/* Signals are let in only while waiting, so none is missed. */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
-		fatal("sigaction SIGPIPE");
-	/*
-	 * A `kill -USR1' sent to every spamd process must not end the
-	 * engine (and its blacklists); SIGHUP re-reads the TLS pair.
-	 */
-	if (sigaction(SIGUSR1, &sa, NULL) == -1 ||
-	    sigaction(SIGUSR2, &sa, NULL) == -1)
-		fatal("sigaction");
-	loopsig_init(sighandler, sigs, sizeof(sigs) / sizeof(sigs[0]),
-	    &waitmask);
+	setup_signals(&waitmask);
 
 	setup_nofile();
 	/* Sized by maxcon, never by what clients send. */
 	if ((srcs = srctab_new(conf.maxcon)) == NULL)
 		fatal("per-source table");
-	if ((n = smtp_banner_prefix(banner, sizeof(banner))) == -1)
-		fatalx("banner too long");
-	bannerlen = n;
+	setup_smtp();
 
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
-	if (gfd != -1) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.ptr = &gfd;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, gfd, &ev) == -1)
-			fatal("epoll_ctl greylister");
-	}
-	if (gfd != -1 && conf.sync != NULL &&
-	    (sfd = syncnet_fd(conf.sync)) != -1) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.ptr = &sfd;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev) == -1)
-			fatal("epoll_ctl sync socket");
-	}
-	cfgsock_init(epfd);
+	greysrc.ev = grey_event;
+	if (gfd != -1 && evsrc_ctl(epfd, EPOLL_CTL_ADD, gfd,
+	    EPOLLIN | EPOLLRDHUP, &greysrc) == -1)
+		fatal("epoll_ctl greylister");
+	syncfwd_init(epfd, conf.sync, gfd);
+	cfgsock_init(epfd, black_saved);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
 	    "stutter %dms, greylisted %ds, per source %d, session %ds)",
@@ -1162,19 +1142,8 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 			fatal("epoll_pwait");
 		now = mono_ms();
 		for (i = 0; i < n; i++) {
-			p = evs[i].data.ptr;
-			if (p == &gfd)
-				grey_event(evs[i].events);
-			else if (p == &sfd)
-				sync_event();
-			else if (p >= (void *)lfds &&
-			    p < (void *)(lfds + nlfds)) {
-				if (listening)
-					lst_accept(*(int *)p);
-			} else if (cfgsock_owns(p))
-				cfgsock_event(p, evs[i].events);
-			else
-				con_event(p, evs[i].events);
+			src = evs[i].data.ptr;
+			src->ev(src, evs[i].events);
 		}
 		run_timers();
 		stats_tick(gfd, now, 0);

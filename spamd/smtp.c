@@ -17,7 +17,6 @@
 
 #include "log.h"
 #include "smtp.h"
-#include "spamd.h"
 
 static int	reply_room(struct smtp_reply *, size_t);
 static int	reply_add(struct smtp_reply *, const char *, size_t);
@@ -37,12 +36,13 @@ static int	ehlo_tls(struct smtp_sess *);
 static int	starttls(struct smtp_sess *);
 
 struct smtp_sess *
-smtp_sess_new(void)
+smtp_sess_new(const struct smtp_conf *conf)
 {
 	struct smtp_sess	*s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
+	s->conf = conf;
 	s->state = SMTP_FIRST;
 	return s;
 }
@@ -263,7 +263,8 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 
 	if (match(line, "QUIT")) {
 		s->state = SMTP_DONE;
-		if (reply_printf(&s->out, "221 %s\r\n", conf.hostname) == -1)
+		if (reply_printf(&s->out, "221 %s\r\n",
+		    s->conf->hostname) == -1)
 			return -1;
 		return SMTP_R_REPLY | SMTP_R_CLOSE;
 	}
@@ -303,7 +304,7 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 	}
 	if (match(line, "RCPT")) {
 		/* Per session, not per MAIL: RSET must not reset it. */
-		if (s->nrcpt >= (unsigned int)conf.maxrcpt)
+		if (s->nrcpt >= (unsigned int)s->conf->maxrcpt)
 			return badcmd(s, "452 4.5.3 Too many recipients", ip,
 			    bl);
 		s->nrcpt++;
@@ -314,7 +315,7 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 			return -1;
 		r = SMTP_R_REPLY;
 		if (s->from[0] != '\0' && s->rcpt[0] != '\0') {
-			if (conf.verbose)
+			if (s->conf->verbose)
 				log_info("(%s) %s: %s -> %s",
 				    bl == NULL ? "GREY" : "BLACK", ip,
 				    s->from, s->rcpt);
@@ -323,14 +324,14 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 			 * tuples, so a client that skips HELO could never
 			 * pass greylisting.
 			 */
-			if (conf.greylist && bl == NULL && !dup_tuple(s))
+			if (s->conf->greylist && bl == NULL && !dup_tuple(s))
 				r |= SMTP_R_TUPLE;
 		}
 		return r;
 	}
 	if (match(line, "DATA")) {
 		/* A greylisted client never gets to send its message. */
-		if (conf.greylist && bl == NULL)
+		if (s->conf->greylist && bl == NULL)
 			return finish(s, ip, bl);
 		s->state = SMTP_MSG;
 		s->flags &= ~SMTP_SF_BODY;
@@ -351,7 +352,7 @@ ehlo_tls(struct smtp_sess *s)
 {
 	s->flags |= SMTP_SF_OFFERED;
 	if (reply_printf(&s->out, "250-%s\r\n250-8BITMIME\r\n"
-	    "250-SMTPUTF8\r\n250 STARTTLS\r\n", conf.hostname) == -1)
+	    "250-SMTPUTF8\r\n250 STARTTLS\r\n", s->conf->hostname) == -1)
 		return -1;
 	return SMTP_R_REPLY;
 }
@@ -434,7 +435,7 @@ msg_line(struct smtp_sess *s, const char *line, const char *ip,
 	}
 	if (line[0] == '\0')
 		s->flags |= SMTP_SF_BODY;
-	else if (conf.verbose && (match(line, "From:") ||
+	else if (s->conf->verbose && (match(line, "From:") ||
 	    match(line, "To:") || match(line, "Subject:"))) {
 		smtp_vis(safe, sizeof(safe), line, strlen(line));
 		log_info("%s: %s", ip, safe);
@@ -446,32 +447,31 @@ static int
 finish(struct smtp_sess *s, const char *ip, const struct bl_hit *bl)
 {
 	s->state = SMTP_DONE;
-	if (smtp_final(&s->out, ip, bl) == -1)
+	if (smtp_final(s->conf, &s->out, ip, bl) == -1)
 		return -1;
 	return SMTP_R_REPLY | SMTP_R_CLOSE;
 }
 
 int
-smtp_final(struct smtp_reply *r, const char *ip, const struct bl_hit *bl)
+smtp_final(const struct smtp_conf *conf, struct smtp_reply *r,
+    const char *ip, const struct bl_hit *bl)
 {
 	if (bl != NULL)
-		return smtp_blreply(r, conf.nreply, ip, bl->msgs, bl->nmsgs);
+		return smtp_blreply(r, conf->nreply, ip, bl->msgs, bl->nmsgs);
 	return reply_printf(r,
 	    "451 Temporary failure, please try again later.\r\n");
 }
 
 void
-smtp_tuple(const struct smtp_sess *s, const char *ip, const char *dst,
-    struct grey_msg *m)
+smtp_tuple(const struct smtp_sess *s, const struct addr *ip,
+    const struct addr *dst, struct grey_tuple *t)
 {
-	memset(m, 0, sizeof(*m));
-	m->version = GREYMSG_VERSION;
-	m->type = GM_TUPLE;
-	strlcpy(m->ip, ip, sizeof(m->ip));
-	strlcpy(m->dst, dst, sizeof(m->dst));
-	strlcpy(m->helo, s->helo, sizeof(m->helo));
-	strlcpy(m->from, s->from, sizeof(m->from));
-	strlcpy(m->to, s->rcpt, sizeof(m->to));
+	memset(t, 0, sizeof(*t));
+	t->ip = *ip;
+	t->dst = *dst;
+	strlcpy(t->helo, s->helo, sizeof(t->helo));
+	strlcpy(t->from, s->from, sizeof(t->from));
+	strlcpy(t->to, s->rcpt, sizeof(t->to));
 }
 
 /*
@@ -551,11 +551,12 @@ smtp_blreply(struct smtp_reply *r, int code, const char *ip,
 }
 
 int
-smtp_banner_prefix(char *buf, size_t len)
+smtp_banner_prefix(const struct smtp_conf *conf, char *buf, size_t len)
 {
 	int	 n;
 
-	n = snprintf(buf, len, "220 %s ESMTP %s; ", conf.hostname, conf.name);
+	n = snprintf(buf, len, "220 %s ESMTP %s; ", conf->hostname,
+	    conf->name);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	return n;

@@ -26,6 +26,9 @@
 #define SMTP_REPLY_MAX	4096
 /* Banner time stamp: ctime(3) text without its newline, then CRLF. */
 #define SMTP_TIMELEN	26
+/* Bad or useless commands before the final reply. */
+#define MAXBADCMD	20
+#define MAXBODYLINES	10	/* body lines read from a blacklisted sender */
 
 enum smtp_state {
 	SMTP_FIRST,	/* no command yet: HELO/EHLO allowed */
@@ -56,6 +59,20 @@ enum smtp_state {
 #define SMTP_SF_OFFERED	0x10	/* EHLO offered STARTTLS */
 #define SMTP_SF_TLS	0x20	/* STARTTLS accepted: never again */
 
+/*
+ * What the dialogue needs of spamd's settings.  The engine fills one at
+ * start and every session points at it; the tests and the fuzzer fill
+ * their own.
+ */
+struct smtp_conf {
+	const char	*hostname;	/* -h: in replies and the banner */
+	const char	*name;		/* -n: in the banner */
+	int		 nreply;	/* -4, -5: code of blacklist replies */
+	int		 greylist;	/* 0 with -b: no tuples, DATA goes on */
+	int		 maxrcpt;	/* -L rcpt= */
+	int		 verbose;	/* -v: log tuples and message headers */
+};
+
 /* A reply being built or sent: grows up to SMTP_REPLY_MAX. */
 struct smtp_reply {
 	char	*buf;
@@ -78,6 +95,7 @@ struct bl_hit {
 };
 
 struct smtp_sess {
+	const struct smtp_conf	*conf;
 	struct smtp_reply	 out;
 	size_t			 ilen;		/* bytes in ibuf */
 	uint8_t			 state;	/* enum smtp_state */
@@ -93,7 +111,8 @@ struct smtp_sess {
 	char			 ibuf[SMTP_LINE_MAX + 1];
 };
 
-struct smtp_sess *smtp_sess_new(void);
+/* conf must outlive the session. */
+struct smtp_sess *smtp_sess_new(const struct smtp_conf *);
 void	smtp_sess_free(struct smtp_sess *);
 
 /* Room left in the input buffer; the engine reads into ibuf + ilen. */
@@ -111,13 +130,16 @@ size_t	smtp_feed(struct smtp_sess *, const void *buf, size_t len);
 int	smtp_next(struct smtp_sess *, const char *ip,
 	    const struct bl_hit *bl);
 
-/* The greylist record of the last accepted RCPT. */
-void	smtp_tuple(const struct smtp_sess *, const char *ip,
-	    const char *dst, struct grey_msg *);
+/*
+ * The tuple of the last accepted RCPT from ip, which connected to dst
+ * (af 0: unknown).
+ */
+void	smtp_tuple(const struct smtp_sess *, const struct addr *ip,
+	    const struct addr *dst, struct grey_tuple *);
 
 /* The final reply: 451, or the blacklist text when bl is not NULL. */
-int	smtp_final(struct smtp_reply *, const char *ip,
-	    const struct bl_hit *);
+int	smtp_final(const struct smtp_conf *, struct smtp_reply *,
+	    const char *ip, const struct bl_hit *);
 
 /*
  * Render blacklist messages as one SMTP reply of code `code' (450 or
@@ -128,7 +150,7 @@ int	smtp_blreply(struct smtp_reply *, int code, const char *ip,
 	    const char *const *msgs, size_t nmsgs);
 
 /* "220 host ESMTP name; " into buf; its length, or -1 if too long. */
-int	smtp_banner_prefix(char *buf, size_t len);
+int	smtp_banner_prefix(const struct smtp_conf *, char *buf, size_t len);
 /* The banner's per-connection tail: "Sat Nov 22 11:20:00 2025\r\n". */
 void	smtp_banner_time(char tail[SMTP_TIMELEN], time_t);
 

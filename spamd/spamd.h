@@ -3,6 +3,21 @@
  * options into `conf', opens the listening sockets and the database and
  * forks the SMTP engine (engine.c, smtp.c) from the greylister
  * (greyproc.c); the two talk over a socketpair of grey_msg records.
+ *
+ * Which process runs each file:
+ *	both		spamd.c (start-up, then the fork), loopsig.c,
+ *			greymsg.c (the record between the two)
+ *	engine		engine.c, smtp.c, tls.c, cfgsock.c, stats.c,
+ *			syncfwd.c (peers' sync datagrams to the greylister),
+ *			greytrap.c (its copy of the trap list), srctab.c
+ *			(connections per source)
+ *	greylister	greyproc.c, firewall.c, gsync.c, metrics.c,
+ *			trapdom.c, srctab.c (GREY entries per source)
+ *	both, apart	blacklist.c, cfgparse.c, blfile.c: the engine keeps
+ *			the lists and saves them; the greylister reads the
+ *			saved file back to drop listed WHITE hosts
+ * The engine is unprivileged and chrooted; only the greylister keeps
+ * CAP_NET_ADMIN (firewall.c) and the database.
  */
 #ifndef SPAMD_SPAMD_H
 #define SPAMD_SPAMD_H
@@ -22,8 +37,6 @@
 #define SPAMD_PORT	8025
 #define MAXCON		800	/* default -c */
 #define MAXTIME		400	/* idle seconds before a connection is dropped */
-#define MAXBADCMD	20	/* unrecognised commands before the final reply */
-#define MAXBODYLINES	10	/* body lines read from a blacklisted sender */
 #define GREY_STUTTER	10	/* default -S */
 #define STUTTER		1000	/* default -s, in milliseconds */
 #define SCAN_INTERVAL	60	/* seconds between database scans */
@@ -69,9 +82,6 @@ extern struct spamd_conf conf;
 /* engine.c: the SMTP engine; never returns. */
 void	engine_run(const int *listenfds, int nlisten, int greyfd)
 	    __attribute__((noreturn));
-
-/* engine.c: tell the greylister that new blacklists are saved. */
-void	engine_black_saved(void);
 
 /* greyproc.c: the greylister; never returns. */
 void	greyproc_run(struct store *, int greyfd, pid_t engine)

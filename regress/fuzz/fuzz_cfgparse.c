@@ -14,9 +14,6 @@
 
 #include "blacklist.h"
 #include "cfgparse.h"
-#include "spamd.h"
-
-struct spamd_conf conf;
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -20,7 +20,7 @@
 #include "smtp.h"
 #include "spamd.h"
 
-struct spamd_conf conf;
+static struct smtp_conf sc;
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -51,14 +51,18 @@ check_reply(const struct smtp_reply *r)
 static void
 check_tuple(const struct smtp_sess *s, const char *ip)
 {
-	struct grey_msg	 m;
-	char		 key[GD_KEY_MAX], *p;
-	int		 n, nl = 0;
+	struct grey_tuple	 t;
+	struct addr		 a, dst;
+	char			 key[GD_KEY_MAX], *p;
+	int			 n, nl = 0;
 
-	smtp_tuple(s, ip, "198.51.100.25", &m);
-	if (m.from[0] == '\0' || m.to[0] == '\0')
+	if (addr_parse(&a, ip) == -1 || addr_parse(&dst, "198.51.100.25") == -1)
 		abort();
-	if ((n = grey_key(key, sizeof(key), m.ip, m.helo, m.from, m.to)) < 0)
+	smtp_tuple(s, &a, &dst, &t);
+	if (t.from[0] == '\0' || t.to[0] == '\0' ||
+	    addr_cmp(&t.ip, &a) != 0 || addr_cmp(&t.dst, &dst) != 0)
+		abort();
+	if ((n = grey_key(key, sizeof(key), &t.ip, t.helo, t.from, t.to)) < 0)
 		abort();
 	for (p = key; (p = memchr(p, '\n', key + n - p)) != NULL; p++)
 		nl++;
@@ -86,13 +90,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	step = data[1] == 0 ? 1 : data[1];
 	data += 2;
 	len -= 2;
-	memset(&conf, 0, sizeof(conf));
-	strlcpy(conf.hostname, "mx.example.org", sizeof(conf.hostname));
-	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
-	conf.greylist = !(mode & 1);
-	conf.nreply = mode & 2 ? 550 : 450;
-	conf.verbose = (mode & 4) != 0;
-	log_setverbose(conf.verbose);
+	memset(&sc, 0, sizeof(sc));
+	sc.hostname = "mx.example.org";
+	sc.name = SPAMD_NAME;
+	sc.greylist = !(mode & 1);
+	sc.nreply = mode & 2 ? 550 : 450;
+	sc.maxrcpt = MAXRCPT;
+	sc.verbose = (mode & 4) != 0;
+	log_setverbose(sc.verbose);
 	ip = ips[(mode >> 3) & 1];
 	if (mode & 16) {
 		/* The list message: up to the first NUL, as a string. */
@@ -109,7 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		data += n < len ? n + 1 : n;
 		len -= n < len ? n + 1 : n;
 	}
-	if ((s = smtp_sess_new()) == NULL) {
+	if ((s = smtp_sess_new(&sc)) == NULL) {
 		free(msg);
 		return 0;
 	}

@@ -15,10 +15,7 @@
 
 #include "blacklist.h"
 #include "smtp.h"
-#include "spamd.h"
 #include "tap.h"
-
-struct spamd_conf conf;
 
 /* Install tag with msg and the ranges in spec ("a, b/n, c - d"). */
 static int

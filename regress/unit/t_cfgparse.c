@@ -11,10 +11,7 @@
 
 #include "blacklist.h"
 #include "cfgparse.h"
-#include "spamd.h"
 #include "tap.h"
-
-struct spamd_conf conf;
 
 static struct cfgparse	 P;
 

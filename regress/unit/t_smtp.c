@@ -12,7 +12,7 @@
 #include "spamd.h"
 #include "tap.h"
 
-struct spamd_conf conf;
+static struct smtp_conf sc;
 
 #define IP	"192.0.2.7"
 #define HELLO	"250 Hello, spam sender. Pleased to be wasting your " \
@@ -34,7 +34,26 @@ struct spamd_conf conf;
 static char	 replies[65536];	/* every reply of the last say() */
 static int	 nreplies;
 static int	 ntuples;
-static struct grey_msg lastmsg;
+static struct grey_tuple lastmsg;
+
+/* The tuple of the last RCPT, as the engine takes it. */
+static void
+tuple(const struct smtp_sess *s)
+{
+	struct addr	 ip, dst;
+
+	addr_parse(&ip, IP);
+	addr_parse(&dst, "198.51.100.25");
+	smtp_tuple(s, &ip, &dst, &lastmsg);
+}
+
+static int
+is_addr(const struct addr *a, const char *s)
+{
+	struct addr	 b;
+
+	return addr_parse(&b, s) == 0 && addr_cmp(a, &b) == 0;
+}
 
 /*
  * Feed `in' to the session as a client would, calling smtp_next() after
@@ -60,7 +79,7 @@ say_bl(struct smtp_sess *s, const char *in, size_t len,
 		all |= r;
 		if (r & SMTP_R_TUPLE) {
 			ntuples++;
-			smtp_tuple(s, IP, "198.51.100.25", &lastmsg);
+			tuple(s);
 		}
 		if (r & SMTP_R_REPLY) {
 			nreplies++;
@@ -99,7 +118,7 @@ t_banner(void)
 	char	 buf[512], tail[SMTP_TIMELEN + 1];
 	int	 n;
 
-	n = smtp_banner_prefix(buf, sizeof(buf));
+	n = smtp_banner_prefix(&sc, buf, sizeof(buf));
 	ok(n == (int)strlen(buf) &&
 	    strcmp(buf, "220 mx.test ESMTP spamd IP-based SPAM blocker; ") ==
 	    0, "banner prefix: \"%s\"", buf);
@@ -116,7 +135,7 @@ t_banner(void)
 static void
 t_helo(void)
 {
-	struct smtp_sess	*s = smtp_sess_new();
+	struct smtp_sess	*s = smtp_sess_new(&sc);
 	int			 r;
 
 	ok(s != NULL && s->state == SMTP_FIRST, "new session is in FIRST");
@@ -139,7 +158,7 @@ t_helo(void)
 static void
 t_envelope(void)
 {
-	struct smtp_sess	*s = smtp_sess_new();
+	struct smtp_sess	*s = smtp_sess_new(&sc);
 	int			 r;
 
 	say(s, "HELO mx.b.example\r\n");
@@ -155,9 +174,8 @@ t_envelope(void)
 	ok(r == (SMTP_R_REPLY | SMTP_R_TUPLE) && strcmp(replies, RCPTOK) ==
 	    0 && strcmp(s->rcpt, "<c@d.example>") == 0,
 	    "RCPT: 250 and a tuple, rcpt \"%s\"", s->rcpt);
-	ok(lastmsg.version == GREYMSG_VERSION && lastmsg.type == GM_TUPLE &&
-	    strcmp(lastmsg.ip, IP) == 0 &&
-	    strcmp(lastmsg.dst, "198.51.100.25") == 0 &&
+	ok(is_addr(&lastmsg.ip, IP) &&
+	    is_addr(&lastmsg.dst, "198.51.100.25") &&
 	    strcmp(lastmsg.helo, "mx.b.example") == 0 &&
 	    strcmp(lastmsg.from, "<A@B>") == 0 &&
 	    strcmp(lastmsg.to, "<c@d.example>") == 0,
@@ -182,20 +200,20 @@ t_envelope(void)
 	smtp_sess_free(s);
 
 	/* HELO, MAIL and RCPT are optional. */
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	r = say(s, "MAIL FROM:<x@y>\r\nRCPT TO:<z@w>\r\n");
 	ok(nreplies == 2 && ntuples == 1 && lastmsg.helo[0] == '\0' &&
 	    strcmp(lastmsg.from, "<x@y>") == 0,
 	    "no HELO: the tuple is still recorded, with an empty helo");
 	smtp_sess_free(s);
 
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	r = say(s, "RCPT TO:<z@w>\r\n");
 	ok(r == SMTP_R_REPLY && strcmp(replies, RCPTOK) == 0,
 	    "RCPT without MAIL: 250 but no tuple");
 	smtp_sess_free(s);
 
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	say(s, "RSET\r\n");
 	ok(strcmp(replies, BADCMD) == 0, "RSET before HELO is unrecognised");
 	smtp_sess_free(s);
@@ -204,7 +222,7 @@ t_envelope(void)
 static void
 t_quit(void)
 {
-	struct smtp_sess	*s = smtp_sess_new();
+	struct smtp_sess	*s = smtp_sess_new(&sc);
 	int			 r;
 
 	say(s, "HELO a\r\n");
@@ -214,7 +232,7 @@ t_quit(void)
 	    "QUIT: 221 <hostname>, close, later input ignored");
 	smtp_sess_free(s);
 
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	r = say(s, "QUIT\r\n");
 	ok(r == (SMTP_R_REPLY | SMTP_R_CLOSE), "QUIT as the first command");
 	smtp_sess_free(s);
@@ -223,7 +241,7 @@ t_quit(void)
 static void
 t_badcmd(void)
 {
-	struct smtp_sess	*s = smtp_sess_new();
+	struct smtp_sess	*s = smtp_sess_new(&sc);
 	char			 in[32 * 8];
 	int			 i, r, all500 = 1;
 
@@ -240,7 +258,7 @@ t_badcmd(void)
 	smtp_sess_free(s);
 
 	/* The same, pipelined in one read. */
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	in[0] = '\0';
 	for (i = 0; i < 25; i++)
 		strlcat(in, "bad\r\n", sizeof(in));
@@ -253,7 +271,7 @@ t_badcmd(void)
 static void
 t_data(void)
 {
-	struct smtp_sess	*s = smtp_sess_new();
+	struct smtp_sess	*s = smtp_sess_new(&sc);
 	char			 msg[2048];
 	int			 i, r;
 
@@ -265,8 +283,8 @@ t_data(void)
 	smtp_sess_free(s);
 
 	/* -b mode: the message is read, then refused. */
-	conf.greylist = 0;
-	s = smtp_sess_new();
+	sc.greylist = 0;
+	s = smtp_sess_new(&sc);
 	r = say(s, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
 	ok(!(r & SMTP_R_TUPLE), "-b mode: no tuple");
 	r = say(s, "DATA\r\n");
@@ -287,7 +305,7 @@ t_data(void)
 	    "body line %d ends it: 451 and close", MAXBODYLINES);
 	smtp_sess_free(s);
 
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	msg[0] = '\0';
 	strlcat(msg, "DATA\r\n", sizeof(msg));
 	for (i = 0; i < 30; i++)
@@ -298,7 +316,7 @@ t_data(void)
 	    strcmp(replies, DATAOK TEMPFAIL) == 0,
 	    "30 header lines are not counted; \".\" ends the message");
 	smtp_sess_free(s);
-	conf.greylist = 1;
+	sc.greylist = 1;
 }
 
 static void
@@ -309,7 +327,7 @@ t_blacklisted(void)
 		"See http://www.heise.de/ix/nixspam/dnsbl_en/ for details"
 	};
 	struct bl_hit		 bl = { msgs, 1, "nixspam" };
-	struct smtp_sess	*s = smtp_sess_new();
+	struct smtp_sess	*s = smtp_sess_new(&sc);
 	const char		*in;
 	int			 r;
 
@@ -377,7 +395,7 @@ t_blreply(void)
 static void
 t_lines(void)
 {
-	struct smtp_sess	*s = smtp_sess_new();
+	struct smtp_sess	*s = smtp_sess_new(&sc);
 	char			*big, line[SMTP_LINE_MAX + 8];
 	size_t			 n = 100 * 1024;
 	int			 r, bad;
@@ -421,8 +439,8 @@ t_lines(void)
 	smtp_sess_free(s);
 
 	/* In a message an overlong line is one (truncated) line. */
-	conf.greylist = 0;
-	s = smtp_sess_new();
+	sc.greylist = 0;
+	s = smtp_sess_new(&sc);
 	say(s, "DATA\r\n\r\n");
 	if ((big = malloc(5000)) == NULL)
 		exit(1);
@@ -435,7 +453,7 @@ t_lines(void)
 	r = say(s, ".\r\n");
 	ok(r == (SMTP_R_REPLY | SMTP_R_CLOSE), "then \".\" ends the message");
 	smtp_sess_free(s);
-	conf.greylist = 1;
+	sc.greylist = 1;
 }
 
 static void
@@ -463,9 +481,9 @@ t_limits(void)
 	char			 line[64];
 	int			 i, tuples = 0, r;
 
-	if ((s = smtp_sess_new()) == NULL)
+	if ((s = smtp_sess_new(&sc)) == NULL)
 		exit(1);
-	conf.maxrcpt = 3;
+	sc.maxrcpt = 3;
 	say(s, "HELO h\r\nMAIL FROM:<a@b>\r\n");
 	for (i = 0; i < 3; i++) {
 		snprintf(line, sizeof(line), "RCPT TO:<r%d@x>\r\n", i);
@@ -481,9 +499,9 @@ t_limits(void)
 	ok(ntuples == 0 && strstr(replies, TOOMANY) != NULL,
 	    "RSET does not reset the session's RCPT count");
 	smtp_sess_free(s);
-	conf.maxrcpt = MAXRCPT;
+	sc.maxrcpt = MAXRCPT;
 
-	if ((s = smtp_sess_new()) == NULL)
+	if ((s = smtp_sess_new(&sc)) == NULL)
 		exit(1);
 	say(s, "HELO h\r\nMAIL FROM:<a@b>\r\n");
 	for (i = 0, tuples = 0; i < 50; i++) {
@@ -497,7 +515,7 @@ t_limits(void)
 	ok(ntuples == 1, "after a new MAIL the tuple is sent again");
 	smtp_sess_free(s);
 
-	if ((s = smtp_sess_new()) == NULL)
+	if ((s = smtp_sess_new(&sc)) == NULL)
 		exit(1);
 	for (i = 0, r = 0; i < MAXBADCMD; i++)
 		r = say(s, i % 3 == 0 ? "NOOP\r\n" : i % 3 == 1 ?
@@ -509,7 +527,7 @@ t_limits(void)
 	    0, "one more useless command: 451 and close");
 	smtp_sess_free(s);
 
-	if ((s = smtp_sess_new()) == NULL)
+	if ((s = smtp_sess_new(&sc)) == NULL)
 		exit(1);
 	say(s, "HELO h\r\n");
 	for (i = 0, r = 0; i < MAXBADCMD; i++)
@@ -528,7 +546,7 @@ t_vis(void)
 	struct smtp_sess	*s;
 	char			 buf[16];
 
-	if ((s = smtp_sess_new()) == NULL)
+	if ((s = smtp_sess_new(&sc)) == NULL)
 		exit(1);
 	say(s, "HELO a\033[31m|b\r\nMAIL FROM:<x|y\177@z>\r\n"
 	    "RCPT TO:<\001\\@\xe9>\r\n");
@@ -549,7 +567,7 @@ static void
 not_offered(int tlsok, const char *in, const struct bl_hit *bl,
     const char *what)
 {
-	struct smtp_sess	*s = smtp_sess_new();
+	struct smtp_sess	*s = smtp_sess_new(&sc);
 
 	if (tlsok)
 		s->flags |= SMTP_SF_TLSOK;
@@ -574,7 +592,7 @@ t_starttls(void)
 	not_offered(0, "EHLO plain.example\r\nSTARTTLS\r\n", NULL,
 	    "without TLS: one-line EHLO, STARTTLS unrecognised");
 
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	s->flags |= SMTP_SF_TLSOK;
 	r = say(s, "EHLO tls.example\r\n");
 	ok(r == SMTP_R_REPLY && strcmp(replies, EHLOTLS) == 0 &&
@@ -612,7 +630,7 @@ t_starttls(void)
 	smtp_sess_free(s);
 
 	/* RFC 3207: commands pipelined after STARTTLS are void. */
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	s->flags |= SMTP_SF_TLSOK;
 	say(s, "EHLO tls.example\r\n");
 	r = say(s, "STARTTLS\r\nEHLO evil.example\r\nMAIL FROM:<x@y>\r\n");
@@ -630,7 +648,7 @@ t_starttls(void)
 	    "HELO: no extensions, STARTTLS unrecognised");
 
 	/* The cap filled up between EHLO and STARTTLS: 454, plain goes on. */
-	s = smtp_sess_new();
+	s = smtp_sess_new(&sc);
 	s->flags |= SMTP_SF_TLSOK;
 	say(s, "EHLO tls.example\r\n");
 	s->flags &= ~SMTP_SF_TLSOK;
@@ -653,11 +671,11 @@ main(void)
 {
 	setenv("TZ", "UTC", 1);
 	tzset();
-	conf.greylist = 1;
-	conf.nreply = 450;
-	conf.maxrcpt = MAXRCPT;
-	strlcpy(conf.hostname, "mx.test", sizeof(conf.hostname));
-	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
+	sc.greylist = 1;
+	sc.nreply = 450;
+	sc.maxrcpt = MAXRCPT;
+	sc.hostname = "mx.test";
+	sc.name = SPAMD_NAME;
 
 	t_banner();
 	t_helo();

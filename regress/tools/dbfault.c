@@ -1,6 +1,6 @@
 /*
  * dbfault: Berkeley DB under kill -9, and bytes written per tuple, for
- * bench/faults.
+ * bench/faults and regress/t-dbopen.
  *
  *	dbfault kill dir rounds
  *	dbfault opener dir
