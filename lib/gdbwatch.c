@@ -59,7 +59,11 @@ struct gdbwatch {
 	pthread_cond_t	 cv;
 	int		 stop;
 	int64_t		 busy_since;	/* monotonic s, 0 when idle */
+	int64_t		 keep_since;	/* the watchdog's own call, or 0 */
 	int		 stuck_s;	/* a guard's limit */
+	void		(*tick)(struct gdbwatch *);
+	struct gdbwatch	*of;		/* a monitor's watchdog */
+	struct gdbwatch	*mon;		/* a watchdog's monitor */
 };
 
 static unsigned int		 tid_next;
@@ -240,12 +244,17 @@ mono_s(void)
 	return ts.tv_sec;
 }
 
+/*
+ * The watchdog's round.  Its own calls into the library may wait for
+ * ever too: Berkeley DB 5.3's failchk spins on a region mutex that a
+ * dead process holds.  keep_since lets the monitor see that.
+ */
 static void
 watch_once(struct gdbwatch *w)
 {
-	int64_t	 since, now;
 	int	 ret, rejected = 0;
 
+	__atomic_store_n(&w->keep_since, mono_s(), __ATOMIC_RELAXED);
 	if (!*w->panic) {
 		ret = w->env->failchk(w->env, 0);
 		if (ret == DB_RUNRECOVERY) {
@@ -274,15 +283,33 @@ watch_once(struct gdbwatch *w)
 			log_warnx("database %s: checkpoint: %s", w->path,
 			    db_strerror(ret));
 	}
+	__atomic_store_n(&w->keep_since, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * The monitor's round, in a thread that never enters the library, so
+ * that a wait without end in the watchdog cannot hide one.
+ */
+static void
+mon_once(struct gdbwatch *m)
+{
+	struct gdbwatch	*w = m->of;
+	int64_t		 since, keep, now;
+
 	since = __atomic_load_n(&w->busy_since, __ATOMIC_RELAXED);
+	keep = __atomic_load_n(&w->keep_since, __ATOMIC_RELAXED);
 	now = mono_s();
 	if (since != 0 && (now - since >= 2 * GDB_STUCK_S ||
-	    (*w->panic && now - since >= GDB_STUCK_S))) {
+	    (*w->panic && now - since >= GDB_STUCK_S)))
 		gdb_giveup("database %s: one call has waited %lld s%s; "
 		    "nothing will end that wait, exiting", w->path,
 		    (long long)(now - since), *w->panic ? " in a panicked "
 		    "environment" : "");
-	}
+	if (keep != 0 && now - keep >= GDB_STUCK_S)
+		gdb_giveup("database %s: the watchdog's failchk or checkpoint "
+		    "has taken %lld s: a process that died holds one of the "
+		    "environment's mutexes; exiting, the next opener "
+		    "recovers", w->path, (long long)(now - keep));
 }
 
 static void *
@@ -302,7 +329,7 @@ watch_run(void *arg)
 		if (w->stop)
 			break;
 		pthread_mutex_unlock(&w->mtx);
-		watch_once(w);
+		w->tick(w);
 		pthread_mutex_lock(&w->mtx);
 	}
 	pthread_mutex_unlock(&w->mtx);
@@ -311,7 +338,7 @@ watch_run(void *arg)
 
 /*
  * A copy of tmpl with its thread started on run, every signal blocked
- * in it.  The open guard is a gdbwatch too, with another run.
+ * in it.  The monitor and the open guard are gdbwatches too.
  */
 static struct gdbwatch *
 watch_spawn(const struct gdbwatch *tmpl, void *(*run)(void *))
@@ -351,14 +378,22 @@ struct gdbwatch *
 gdbwatch_start(DB_ENV *env, const char *path, int writer,
     volatile int *panic)
 {
-	struct gdbwatch		 w;
+	struct gdbwatch		 w, m, *wp;
 
 	memset(&w, 0, sizeof(w));
 	w.env = env;
 	w.path = path;
 	w.writer = writer;
 	w.panic = panic;
-	return watch_spawn(&w, watch_run);
+	w.tick = watch_once;
+	if ((wp = watch_spawn(&w, watch_run)) == NULL)
+		return NULL;
+	memset(&m, 0, sizeof(m));
+	m.path = path;
+	m.tick = mon_once;
+	m.of = wp;
+	wp->mon = watch_spawn(&m, watch_run);
+	return wp;
 }
 
 static void *
@@ -408,7 +443,9 @@ gdbwatch_stop(struct gdbwatch *w)
 	w->stop = 1;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mtx);
+	/* A watchdog stuck for good: its monitor ends the process. */
 	pthread_join(w->thr, NULL);
+	gdbwatch_stop(w->mon);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mtx);
 	free(w);

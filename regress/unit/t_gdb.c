@@ -24,7 +24,9 @@
 #include <unistd.h>
 
 #include "gdb.h"
+#include "gdbwatch.h"
 #include "grey.h"
+#include "log.h"
 #include "tap.h"
 
 
@@ -307,21 +309,30 @@ region_reopen(const char *path)
 
 /*
  * The observer: a process of another user, under a /proc that hides
- * root's processes, has the environment open when the root peer takes
- * a write lock in a transaction, and then lets its watchdog run failchk
- * a few times while it reads that key.  The peer must stay alive to it:
- * its lock still held (every read times out), its transaction not
- * aborted.  Exits 0, 77 when this machine cannot hide /proc entries,
- * or another status after saying why on stderr.
+ * root's processes, joins the environment with lib/gdb's thread
+ * tracking while the root peer holds a write lock in an open
+ * transaction, and runs failchk, as spamd's watchdog does.  The peer
+ * must stay alive to it: failchk frees nothing of it and reports no
+ * dead process.  Exits 0, 77 when this machine cannot hide /proc
+ * entries, or another status after saying why on stderr.
  */
+static int	 hide_freed;
+
+static void
+hide_msg(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	fprintf(stderr, "observer's failchk: %s\n", msg);
+	hide_freed = 1;
+}
+
 static void
 hide_observer(const char *path, int rfd, int wfd)
 {
-	struct store	*st;
-	struct gdata	 gd;
+	DB_ENV		*env;
 	char		 proc[64];
 	pid_t		 peer;
-	int		 i, rv;
+	int		 i, ret;
 
 	if (unshare(CLONE_NEWNS) == -1 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
@@ -336,13 +347,15 @@ hide_observer(const char *path, int rfd, int wfd)
 		fprintf(stderr, "setuid %d: %s\n", HIDE_UID, strerror(errno));
 		_exit(77);
 	}
-	if ((st = gdb_open(path, 0, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "observer's open: %s\n", err);
+	if ((ret = db_env_create(&env, 0)) != 0 ||
+	    (ret = gdb_track(env)) != 0 ||
+	    (ret = env->open(env, path, DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD | DB_REGISTER, 0)) != 0) {
+		fprintf(stderr, "observer's open: %s\n", db_strerror(ret));
 		_exit(2);
 	}
-	/* Opened and watched: now the peer may lock. */
-	if (st->ops->get(st->h, HIDE_KEY, strlen(HIDE_KEY), &gd) !=
-	    STORE_NOTFOUND || write(wfd, "o", 1) != 1 ||
+	env->set_msgcall(env, hide_msg);
+	if (write(wfd, "o", 1) != 1 ||
 	    read(rfd, &peer, sizeof(peer)) != sizeof(peer))
 		_exit(4);
 	snprintf(proc, sizeof(proc), "/proc/%ld/stat", (long)peer);
@@ -350,18 +363,14 @@ hide_observer(const char *path, int rfd, int wfd)
 		fprintf(stderr, "%s is not hidden\n", proc);
 		_exit(77);
 	}
-	/* Each read waits out the 1 s lock timeout; failchk runs meanwhile. */
 	for (i = 0; i < 3; i++) {
-		rv = st->ops->get(st->h, HIDE_KEY, strlen(HIDE_KEY), &gd);
-		if (rv != STORE_RETRY) {
-			fprintf(stderr, "read %d of the locked key: %s\n", i,
-			    rv == STORE_OK ? "got it: the peer's lock was "
-			    "freed" : rv == STORE_NOTFOUND ? "not found: the "
-			    "peer's transaction was aborted" : "error");
+		if ((ret = env->failchk(env, 0)) != 0 || hide_freed) {
+			fprintf(stderr, "failchk took the live peer for dead "
+			    "(%s)\n", db_strerror(ret));
 			_exit(3);
 		}
 	}
-	store_close(st);
+	env->close(env, 0);
 	_exit(0);
 }
 
@@ -466,7 +475,7 @@ hidden_peer(void)
 		return;
 	}
 	ok(exited0(ost), "a live peer of another user that /proc hides "
-	    "keeps its lock through the observer's failchk (status %#x)",
+	    "is alive to failchk, which frees none of its locks (status %#x)",
 	    ost);
 	ok(exited0(pst), "its transaction commits afterwards (status %#x)",
 	    pst);
@@ -484,6 +493,7 @@ main(void)
 	pid_t		 pid[2];
 	int		 i, status, fd, n;
 
+	log_init(1, "t_gdb");	/* the store's warnings on stderr */
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 1;
