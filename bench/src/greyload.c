@@ -41,6 +41,18 @@
 /* Client states: the reply awaited, then the command that follows. */
 enum cstep { S_BANNER, S_HELO, S_MAIL, S_RCPT, S_DATA, S_CLOSE };
 
+/* Each step's expected reply and the command that follows it. */
+static const struct {
+	const char	*code;
+	const char	*cmd;		/* with the session number */
+} steps[] = {
+	[S_BANNER] = { "220", "HELO load%u.example.org\r\n" },
+	[S_HELO] = { "250", "MAIL FROM:<load%u@example.org>\r\n" },
+	[S_MAIL] = { "250", "RCPT TO:<s%u@example.net>\r\n" },
+	[S_RCPT] = { "250", "DATA\r\n" },
+	[S_DATA] = { "451", NULL },
+};
+
 struct sess {
 	int		 fd;
 	enum cstep	 step;
@@ -151,38 +163,14 @@ sess_input(struct sess *s)
 	s->len += n;
 	if ((line = reply_done(s)) == NULL)
 		return s->len < sizeof(s->buf) - 1 ? 1 : -1;
-	switch (s->step) {
-	case S_BANNER:
-		if (strncmp(line, "220", 3) != 0)
-			return -1;
-		snprintf(cmd, sizeof(cmd), "HELO load%u.example.org\r\n",
-		    s->id % 1000);
-		break;
-	case S_HELO:
-		if (strncmp(line, "250", 3) != 0)
-			return -1;
-		snprintf(cmd, sizeof(cmd), "MAIL FROM:<load@example.org>\r\n");
-		break;
-	case S_MAIL:
-		if (strncmp(line, "250", 3) != 0)
-			return -1;
-		snprintf(cmd, sizeof(cmd), "RCPT TO:<s%u@example.net>\r\n",
-		    s->id);
-		break;
-	case S_RCPT:
-		if (strncmp(line, "250", 3) != 0)
-			return -1;
-		snprintf(cmd, sizeof(cmd), "DATA\r\n");
-		break;
-	case S_DATA:
-		if (strncmp(line, "451", 3) != 0)
-			return -1;
+	if (s->step > S_DATA || strncmp(line, steps[s->step].code, 3) != 0)
+		return -1;
+	if (s->step == S_DATA) {
 		s->step = S_CLOSE;
 		s->len = 0;
 		return 1;
-	default:
-		return -1;
 	}
+	snprintf(cmd, sizeof(cmd), steps[s->step].cmd, s->id);
 	s->step++;
 	s->len = 0;
 	return sendall(s->fd, cmd) == 0 ? 1 : -1;
