@@ -3,10 +3,11 @@
  * a dead one only through the application: every thread of ours that
  * enters the library is recorded in the environment's thread table
  * under (pid, id), the id packing a tag, the process start time from
- * /proc/PID/stat and a thread number; gdb_alive() then says a pid is dead when
- * it is gone, a zombie, or a new process under a reused pid.  Threads
- * of other programs (db5.3 utilities, Python's bsddb3) record plain
- * pthread ids without the tag; for them only the pid is checked.
+ * /proc/PID/stat (0 when it could not be read) and a thread number;
+ * gdb_alive() then says a pid is dead when it is gone, a zombie, or a
+ * new process under a reused pid.  Threads of other programs (db5.3
+ * utilities, Python's bsddb3) record plain pthread ids without the
+ * tag; for them only the pid is checked.
  *
  * The library asks for the id after every mutex it takes, dozens of
  * times a tuple, so the id costs no system call: pid and start time are
@@ -18,8 +19,8 @@
  * the kernel with kill(pid, 0), where EPERM means alive; only the
  * check against a reused pid is lost while it is hidden.
  *
- * failchk runs at open (DB_FAILCHK) and then every GDB_WATCH_MS in a
- * watchdog thread, which also expires lock waits older than
+ * failchk runs every GDB_WATCH_MS in a watchdog thread (not at open:
+ * gdb.c says why), which also expires lock waits older than
  * GDB_LOCK_TMO and checkpoints by log size or time, so the writers'
  * commit path never writes pages itself.
  *
