@@ -661,8 +661,9 @@ main(void)
 	if ((pid[0] = fork()) == 0)
 		kill_rounds(path, 40);
 	status = wait_bounded(pid[0], 200);
-	ok(exited0(status), "one process reopened the environment after each of 40 writers "
-	    "killed mid-write, nothing committed lost (status %#x)", status);
+	ok(exited0(status), "one process reopened the environment after "
+	    "each of 40 writers killed mid-write, nothing committed lost "
+	    "(status %#x)", status);
 
 	if ((pid[0] = fork()) == 0)
 		region_reopen(path);
