@@ -87,8 +87,9 @@ gdb_giveup(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx("%s", msg);
-	dprintf(STDERR_FILENO, "%s[%ld]: %s\n",
-	    program_invocation_short_name, (long)getpid(), msg);
+	if (!log_on_stderr())
+		dprintf(STDERR_FILENO, "%s[%ld]: %s\n",
+		    program_invocation_short_name, (long)getpid(), msg);
 	_exit(1);
 }
 
