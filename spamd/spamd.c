@@ -40,6 +40,7 @@
 #include "opt.h"
 #include "priv.h"
 #include "spamd.h"
+#include "srctab.h"
 #include "tls.h"
 #include "trapdom.h"
 
@@ -140,6 +141,8 @@ parse_limits(const char *arg)
 		{ "grey", 1, 100000000 },
 		{ "session", 1, 86400 },
 		{ "free", 0, 1LL << 40 },
+		{ "netconn", 1, 1000000 },
+		{ "netgrey", 1, 100000000 },
 	};
 	char		 buf[256], *p, *f, *v;
 	const char	*errstr;
@@ -158,7 +161,7 @@ parse_limits(const char *arg)
 				break;
 		if (i == sizeof(lims) / sizeof(lims[0]))
 			errx(1, "-L %s: unknown limit \"%s\" (rcpt, conn, "
-			    "grey, session or free)", arg, f);
+			    "grey, session, free, netconn or netgrey)", arg, f);
 		n = strtonum(v, lims[i].min, lims[i].max, &errstr);
 		if (errstr != NULL)
 			errx(1, "-L %s: %s=%s is %s (allowed %lld to %lld)",
@@ -178,6 +181,12 @@ parse_limits(const char *arg)
 			break;
 		case 4:
 			conf.minfree = n;
+			break;
+		case 5:
+			conf.maxnetcon = (int)n;
+			break;
+		case 6:
+			conf.maxnetgrey = (int)n;
 			break;
 		}
 	}
@@ -339,6 +348,8 @@ main(int argc, char *argv[])
 	conf.maxrcpt = MAXRCPT;
 	conf.maxsrccon = MAXSRCCON;
 	conf.maxsrcgrey = MAXSRCGREY;
+	conf.maxnetcon = MAXNETCON;
+	conf.maxnetgrey = MAXNETGREY;
 	conf.maxsession = MAXSESSION;
 	conf.minfree = MINFREE;
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
@@ -595,6 +606,9 @@ main(int argc, char *argv[])
 		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
 	log_procname("grey");
 	setproctitle("[priv] greylister");
+	/* The greylister's per-source table counts GREY entries. */
+	srctab_limits(conf.maxsrcgrey, conf.maxnetgrey, "GREY entries",
+	    "-L netgrey=");
 	greyproc_run(st, sp[0], pid);
 	/* NOTREACHED */
 }
