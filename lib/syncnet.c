@@ -126,8 +126,13 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 			goto fail;
 		}
 	}
-	/* A send-only socket takes any port; a multicast one 8025. */
-	sin.sin_port = listen != NULL || mindex != 0 ? htons(SYNC_PORT) : 0;
+	/*
+	 * Only a listener takes 8025.  A send-only socket (spamlogd's,
+	 * multicast or not) takes any port: bound to 8025 next to spamd's
+	 * -y socket, the kernel would hand it the unicast updates meant
+	 * for spamd.
+	 */
+	sin.sin_port = listen != NULL ? htons(SYNC_PORT) : 0;
 	if ((sn->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(sn->fd, SOL_SOCKET, SO_REUSEADDR, &one,
