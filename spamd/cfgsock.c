@@ -221,8 +221,7 @@ cfgsock_init(int epfd)
 	struct epoll_event	 ev;
 
 	cs.epfd = epfd;
-	/* What the last run was given, before any client is served. */
-	blfile_load();
+	/* What the last run was given is loaded before the chroot. */
 	cfgparse_init(&cs.p);
 	if (cs.lfd == -1 && cs.ulfd == -1)
 		return;

@@ -35,6 +35,7 @@
 #include "firewall.h"
 #include "gdb.h"
 #include "gsync.h"
+#include "keeper.h"
 #include "log.h"
 #include "nftset.h"
 #include "opt.h"
@@ -311,6 +312,18 @@ make_chroot(void)
 		    "by nobody else", PATH_CHROOT);
 }
 
+/*
+ * The engine before its chroot: the keeper forked to do its file work,
+ * the saved blacklists read, and no directory kept open (NEW-M1).
+ */
+static void
+engine_prepare(const struct passwd *pw, const char *cert, const char *key)
+{
+	keeper_start(pw, cert, key);
+	blfile_load();
+	blfile_close();
+}
+
 extern char **environ;
 
 int
@@ -544,7 +557,7 @@ main(int argc, char *argv[])
 		store_close(st);
 		st = NULL;
 	}
-	/* The engine keeps its blacklists there, from inside its chroot. */
+	/* The saved blacklists: read by each process, written by the keeper. */
 	blfile_open(conf.dbpath);
 
 	if (!conf.debug && daemon(0, 0) == -1)
@@ -558,7 +571,8 @@ main(int argc, char *argv[])
 		fatal("signal");
 
 	if (!conf.greylist) {
-		/* Blacklist-only: one process, the engine alone. */
+		/* Blacklist-only: the engine alone, with its keeper. */
+		engine_prepare(pw, tlscert, tlskey);
 		if (pw != NULL)
 			priv_drop(pw, PATH_CHROOT, 0);
 		log_procname("smtp");
@@ -583,6 +597,7 @@ main(int argc, char *argv[])
 		fatal("fork");
 	case 0:
 		close(sp[0]);
+		engine_prepare(pw, tlscert, tlskey);
 		if (pw != NULL)
 			priv_drop(pw, PATH_CHROOT, 0);
 		log_procname("smtp");
