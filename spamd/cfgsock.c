@@ -2,8 +2,8 @@
  * The configuration socket: the listeners, one connection at a time and
  * its silence timer.  Two listeners may serve it: the unix socket,
  * whose file is root's alone and whose clients must be root
- * (SO_PEERCRED), and OpenBSD's 127.0.0.1:8026, whose clients must come
- * from a privileged port.  What is read goes to the streaming parser
+ * (SO_PEERCRED), and with -P only OpenBSD's 127.0.0.1:8026, whose
+ * clients must come from a privileged port.  What is read goes to the streaming parser
  * (cfgparse.c), which keeps nothing beyond one field, so the buffer
  * stays at CFG_BUFSIZE however large the lists.
  *

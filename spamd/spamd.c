@@ -339,7 +339,7 @@ main(int argc, char *argv[])
 	char		*targets[SYNCNET_MAXTARGETS];
 	const char	*synclisten = NULL, *keyfile = PATH_SPAMD_KEY;
 	const char	*cfgpath = SPAMD_CFG_PATH;
-	int		 cfgport = SPAMD_CFG_PORT;
+	int		 cfgport = 0;	/* TCP only with -P (NEW-M4) */
 	const char	*tlscert = NULL, *tlskey = NULL;
 	int		 maxtls = TLS_MAXDEFAULT;
 	pid_t		 pid;
