@@ -203,15 +203,25 @@ syncnet_setup(const char *keyfile, struct sync_key *key, const char *listen,
 {
 	char	 why[256];
 
-	switch (sync_key_load(keyfile, key, why, sizeof(why))) {
+	/*
+	 * A missing key file is an error, not the empty key as on OpenBSD:
+	 * with it anybody may forge updates.  -k none asks for it.
+	 */
+	if (strcmp(keyfile, SYNCNET_NOKEY) == 0) {
+		sync_key_empty(key);
+		log_warnx("sync: -k %s: the empty key, as OpenBSD uses "
+		    "without a key file: anybody can forge updates",
+		    SYNCNET_NOKEY);
+	} else switch (sync_key_load(keyfile, key, why, sizeof(why))) {
 	case -1:
 		snprintf(err, errlen, "sync key: %s", why);
 		return NULL;
 	case 1:
-		log_warnx("sync: no key file %s: using the empty key, so "
-		    "anybody can forge updates (make one: dd if=/dev/urandom "
-		    "of=%s bs=2048 count=1)", keyfile, keyfile);
-		break;
+		snprintf(err, errlen, "sync key: no key file %s (make one: "
+		    "dd if=/dev/urandom of=%s bs=2048 count=1; or -k %s for "
+		    "the empty key, which lets anybody forge updates)",
+		    keyfile, keyfile, SYNCNET_NOKEY);
+		return NULL;
 	}
 	return syncnet_open(listen, targets, ntargets, err, errlen);
 }
