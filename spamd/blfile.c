@@ -37,6 +37,7 @@
 #define BLFILE_MAX	((off_t)BL_MAXTOTAL * 64 + (off_t)BL_MAXLISTS * 4096)
 
 static int		 dfd = -1;
+static int		 kept;		/* the directory could be opened */
 static const char	*dpath = "";
 
 /* A stdio sink that hashes what it writes. */
@@ -59,6 +60,7 @@ blfile_open(const char *dir)
 		return;
 	}
 	dpath = dir;
+	kept = 1;
 }
 
 void
@@ -113,6 +115,8 @@ blfile_save(void)
 	char			 trailer[TRAILER_LEN + 1], err[256];
 	int			 fd, saved;
 
+	if (!kept)
+		return;		/* blfile_open said so */
 	if ((fd = memfd_create(BLFILE_NAME, MFD_CLOEXEC)) == -1) {
 		log_warn("blacklists: cannot save them: memfd_create");
 		return;
