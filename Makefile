@@ -45,7 +45,9 @@ NFT_LIBS = $(call pc_libs,libnftnl libmnl)
 BSD_LIBS = $(call pc_libs,libbsd-overlay)
 CRYPTO_LIBS = $(call pc_libs,libcrypto)
 SSL_LIBS = $(call pc_libs,libssl libcrypto)
-SPAMD_LIBS    = $(LIBSPAMD) -ldb $(NFT_LIBS) $(SSL_LIBS) $(BSD_LIBS)
+# spamd -F loads the administrator's ruleset with nft's own parser.
+SPAMD_LIBS    = $(LIBSPAMD) -ldb $(call pc_libs,libnftables) $(NFT_LIBS) \
+		$(SSL_LIBS) $(BSD_LIBS)
 SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)
@@ -88,8 +90,10 @@ UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
 UNIT_t_greytrap	 = spamd/greytrap.o
 UNIT_t_srctab	 = spamd/srctab.o
-# Extra link flags: t_greytrap counts the work of greytrap.c.
+# Extra link flags: t_greytrap counts the work of greytrap.c;
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
+# t_grey counts the address conversions of grey_decide.
+UNIT_LD_t_grey = -Wl,--wrap=addr_str,--wrap=addr_parse
 
 .PHONY: all tests check demo install clean deps bench lint fuzz deb \
 	deb-check
@@ -158,7 +162,8 @@ bench/bin/%: bench/src/%.c $(LIBSPAMD) $(SAN_STAMP)
 # when something is missing, non-interactively.
 # What `make deb' needs (regress/t-package builds the package too).
 DEB_BUILD_PKGS = debhelper lintian fakeroot dpkg-dev
-DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
+DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev \
+	   libnftables-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
 	   libssl-dev openssl nftables iproute2 postfix swaks socat mandoc \
 	   python3 procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
@@ -234,17 +239,21 @@ FUZZ_sync    = lib/sync.c lib/addr.c
 FUZZ_smtp    = spamd/smtp.c lib/gdata.c lib/addr.c $(FUZZ_LOG)
 FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 	       lib/cidr.c lib/addr.c $(FUZZ_LOG)
-FUZZ_spamdconf = spamd-setup/spamdconf.c
+FUZZ_spamdconf = spamd-setup/spamdconf.c lib/rfile.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
-FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
+# includes spfwalk/walk.c itself
+FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
+FUZZ_LIBS_spfdns = $(call pc_libs,libcares)
+regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))
 
 regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	$(say) FUZZ $@
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) \
-	    $(CRYPTO_LIBS) $(BSD_LIBS)
+	    $(FUZZ_LIBS_$*) $(CRYPTO_LIBS) $(BSD_LIBS)
 
 fuzz: deps deps-fuzz
 	$(MAKE) $(FUZZ_BINS)

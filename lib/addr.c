@@ -54,14 +54,26 @@ addr_parse(struct addr *ad, const char *s)
 	}
 	if (inet_pton(AF_INET6, s, ad->a) == 1) {
 		ad->af = AF_INET6;
-		if (memcmp(ad->a, v4mapped, 12) == 0) {
-			ad->af = AF_INET;
-			memmove(ad->a, ad->a + 12, 4);
-			memset(ad->a + 4, 0, 12);
-		}
-		return 0;
+		return addr_norm(ad);
 	}
 	return -1;
+}
+
+int
+addr_norm(struct addr *ad)
+{
+	if (ad->af == AF_INET) {
+		memset(ad->a + 4, 0, 12);
+		return 0;
+	}
+	if (ad->af != AF_INET6)
+		return -1;
+	if (memcmp(ad->a, v4mapped, 12) == 0) {
+		ad->af = AF_INET;
+		memmove(ad->a, ad->a + 12, 4);
+		memset(ad->a + 4, 0, 12);
+	}
+	return 0;
 }
 
 const char *

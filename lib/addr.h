@@ -23,6 +23,12 @@ struct addr {
 int	addr_from_sa(struct addr *, const struct sockaddr *, socklen_t);
 /* Parse a numeric literal (no brackets, no scope).  0 or -1. */
 int	addr_parse(struct addr *, const char *);
+/*
+ * An address from another process or a peer, checked and put in the
+ * form addr_from_sa gives (::ffff:a.b.c.d as a.b.c.d, unused bytes
+ * zero): 0, or -1 when af is neither AF_INET nor AF_INET6.
+ */
+int	addr_norm(struct addr *);
 /* Canonical text into buf (INET6_ADDRSTRLEN bytes suffice). */
 const char *addr_str(const struct addr *, char *buf, size_t len);
 /* Canonicalise a literal in place-safe way: 0 or -1 if not an address. */

@@ -1,6 +1,7 @@
 /*
  * Address ranges: parsing, merging, subtraction and CIDR covers.
- * Used by: spamd (blacklists, config socket), spamd-setup (lists).
+ * Used by: spamd (blacklists, config socket), spamd-setup (lists),
+ * spfwalk (the addresses an SPF walk finds).
  *
  * Ranges are inclusive at both ends, so that a range reaching the last
  * address of the space needs no end+1 that would not fit; every step
@@ -559,4 +560,49 @@ cidr_list_nblocks(const struct cidr_list *l)
 		} while (cidr_next_block(l->af, &ip, bits, &l->r[i].end) == 0);
 	}
 	return n;
+}
+
+/* The prefix length of the smallest block of at least n addresses. */
+static int
+ceil_prefix(int af, const struct cidr_ip *n)
+{
+	int	 k = ip_log2(n);
+
+	if (ip_tz(AF_INET6, n) != k)	/* not a power of two */
+		k++;
+	return k >= cidr_bits(af) ? 0 : cidr_bits(af) - k;
+}
+
+int
+cidr_range_prefix(int af, const struct cidr_range *r)
+{
+	struct cidr_ip	 n;
+
+	ip_sub(&r->end, &r->start, &n);
+	if (ip_inc(af, &n) != 0)
+		return 0;		/* the whole space */
+	return ceil_prefix(af, &n);
+}
+
+int
+cidr_list_prefix(const struct cidr_list *l)
+{
+	struct cidr_ip	 sum = { 0, 0 }, old, n;
+	size_t		 i;
+	int		 carry;
+
+	if (l->n == 0)
+		return cidr_bits(l->af);
+	for (i = 0; i < l->n; i++) {
+		ip_sub(&l->r[i].end, &l->r[i].start, &n);
+		if (ip_inc(l->af, &n) != 0)
+			return 0;
+		old = sum;
+		sum.lo += n.lo;
+		carry = sum.lo < n.lo;
+		sum.hi += n.hi + carry;
+		if (sum.hi < old.hi || (sum.hi == old.hi && (n.hi || carry)))
+			return 0;	/* 2^128 or more: the whole space */
+	}
+	return ceil_prefix(l->af, &sum);
 }

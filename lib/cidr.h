@@ -5,7 +5,8 @@
  * the fewest CIDR blocks.  An address is a 128-bit number in host order
  * (IPv4 in the low 32 bits), so range ends are plain arithmetic and the
  * ends of the address space need no special casing by callers.
- * Used by: spamd (blacklists, config socket), spamd-setup (lists).
+ * Used by: spamd (blacklists, config socket), spamd-setup (lists),
+ * spfwalk (the addresses an SPF walk finds).
  */
 #ifndef SPAMD_CIDR_H
 #define SPAMD_CIDR_H
@@ -75,6 +76,27 @@ int	cidr_list_subtract(struct cidr_list *black,
 int	cidr_list_union(struct cidr_list *dst, const struct cidr_list *src);
 /* Number of addresses, saturated at UINT64_MAX (for messages). */
 uint64_t cidr_list_size(const struct cidr_list *);
+
+/*
+ * The widest network a large sender's SPF record may name, and so the
+ * widest line of a nospamd file: prefixes shorter than these are
+ * refused by spfwalk and spamd-setup.  The networks big senders publish
+ * are /14 and narrower (IPv4) and /32 and narrower (IPv6); a wider one
+ * is a mistake or a forged answer, and would let a good share of the
+ * Internet past spamd.  See spfwalk(8).
+ */
+#define CIDR_SENDER_MIN4	12
+#define CIDR_SENDER_MIN6	24
+
+/*
+ * How wide a range, or all the ranges of a list, are: the prefix length
+ * of the smallest CIDR block with as many addresses.  32 (IPv4) or 128
+ * (IPv6) for one address, 0 for the whole space; a list of blocks of
+ * /N that add up to 2^k blocks gives N - k.  For bounds on what a list
+ * may cover.
+ */
+int	cidr_range_prefix(int af, const struct cidr_range *);
+int	cidr_list_prefix(const struct cidr_list *);
 
 /*
  * Covering a range with CIDR blocks: the largest block that starts at

@@ -92,13 +92,18 @@ gd_type(const char *key, size_t keylen, const struct gdata *gd)
 	return GD_WHITE;
 }
 
+/* The one place a tuple's address becomes text. */
 int
-grey_key(char *buf, size_t len, const char *ip, const char *helo,
+grey_key(char *buf, size_t len, const struct addr *ip, const char *helo,
     const char *from, const char *to)
 {
-	int	n;
+	char	 ipbuf[INET6_ADDRSTRLEN];
+	int	 n;
 
-	n = snprintf(buf, len, "%s\n%s\n%s\n%s", ip, helo, from, to);
+	if (ip->af != AF_INET && ip->af != AF_INET6)
+		return -1;
+	n = snprintf(buf, len, "%s\n%s\n%s\n%s",
+	    addr_str(ip, ipbuf, sizeof(ipbuf)), helo, from, to);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	return n;
@@ -111,8 +116,9 @@ grey_key(char *buf, size_t len, const char *ip, const char *helo,
 const char *
 gd_tuplekey(char *key, size_t len, const char *arg)
 {
-	char	 buf[GD_KEY_MAX], ip[INET6_ADDRSTRLEN];
-	char	*helo, *from, *to;
+	struct addr	 ip;
+	char		 buf[GD_KEY_MAX];
+	char		*helo, *from, *to;
 
 	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
 		return "tuple too long";
@@ -121,12 +127,12 @@ gd_tuplekey(char *key, size_t len, const char *arg)
 	    (to = strrchr(from + 1, '|')) == NULL)
 		return "not a tuple ip|helo|from|to";
 	*helo++ = *from++ = *to++ = '\0';
-	if (addr_canon(buf, ip, sizeof(ip)) == -1)
+	if (addr_parse(&ip, buf) == -1)
 		return "not an IP address in the tuple";
 	if (strchr(helo, '\n') != NULL || strchr(from, '\n') != NULL ||
 	    strchr(to, '\n') != NULL)
 		return "newline in the tuple";
-	if (grey_key(key, len, ip, helo, from, to) == -1)
+	if (grey_key(key, len, &ip, helo, from, to) == -1)
 		return "tuple too long";
 	return NULL;
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 #define GD_VERSION	1
 #define GD_RECSIZE	33	/* version + 3 x int64 + 2 x int32 */
 
@@ -52,8 +54,11 @@ int		gd_decode(const void *buf, size_t len, struct gdata *);
 /* What kind of entry a key and its record are. */
 enum gd_type	gd_type(const char *key, size_t keylen, const struct gdata *);
 
-/* Build the key "ip\nhelo\nfrom\nto"; returns its length or -1. */
-int		grey_key(char *buf, size_t len, const char *ip,
+/*
+ * Build the key "ip\nhelo\nfrom\nto", ip in canonical text; returns
+ * its length, or -1 if it does not fit or ip is not an address.
+ */
+int		grey_key(char *buf, size_t len, const struct addr *ip,
 		    const char *helo, const char *from, const char *to);
 /*
  * A GREY key from a tuple as the listing shows it, "ip|helo|from|to"

@@ -9,8 +9,8 @@
  * `spamdb -d ip' did not stick).  The scan still promotes passed tuples
  * it finds, such as those written by an older version or by sync.
  *
- * Used by: spamd (tuples, traps, scan), spamlogd (grey_white_seen), spamdb
- * (grey_admin_set).
+ * Used by: spamd (grey_decide, sync, scan), spamlogd (grey_white_seen),
+ * spamdb (grey_admin_set, grey_trapped_new for import).
  */
 #include <netinet/in.h>
 #include <stdint.h>
@@ -43,46 +43,121 @@ grey_white(const struct grey_conf *gc, time_t now, const struct gdata *t,
 	w->bcount = t->bcount;
 }
 
-struct tuple_ctx {
-	const struct grey_conf	*gc;
-	time_t			 now;
-	const char		*ip, *key;
-	size_t			 keylen;
-	int			 create;
-	enum grey_result	 r;
-	struct gdata		 white;
+void
+grey_trapped_new(struct gdata *t, time_t now, time_t expire)
+{
+	memset(t, 0, sizeof(*t));
+	t->first = now;
+	t->expire = expire;
+	t->bcount = 1;
+	t->pcount = GD_TRAPPED;
+}
+
+/*
+ * One tuple's decision.  The tuple's key is read at most once: the
+ * low-priority MX check and the greylisting share it.
+ */
+struct decide_ctx {
+	const struct grey_conf	 *gc;
+	const struct grey_policy *pol;
+	time_t			  now;
+	const char		 *key, *trapkey;	/* trapkey may be NULL */
+	size_t			  keylen, iplen;
+	int			  tuple_rv;	/* the key's get; 2: not yet */
+	struct gdata		  tuple;
+	struct grey_verdict	 *v;
 };
 
+#define TUPLE_UNREAD	2
+
 static int
-grey_tuple_txn(struct store *st, void *arg)
+decide_tuple_get(struct store *st, struct decide_ctx *c)
 {
-	struct tuple_ctx	*t = arg;
+	if (c->tuple_rv == TUPLE_UNREAD)
+		c->tuple_rv = st->ops->get(st->h, c->key, c->keylen,
+		    &c->tuple);
+	return c->tuple_rv;
+}
+
+/* Why the tuple traps its sender, or GREY_WHY_NONE; <0 a STORE_ code. */
+static int
+decide_why(struct store *st, struct decide_ctx *c)
+{
+	struct gdata	 gd;
+	int		 rv;
+
+	if (c->trapkey != NULL) {
+		rv = st->ops->get(st->h, c->trapkey, strlen(c->trapkey), &gd);
+		if (rv < 0)
+			return rv;
+		if (rv == STORE_OK && gd.pcount == GD_SPAMTRAP)
+			return GREY_WHY_SPAMTRAP;
+	}
+	if (!c->pol->domain_ok)
+		return GREY_WHY_DOMAIN;
+	if (!c->pol->lowprio)
+		return GREY_WHY_NONE;
+	/* A tuple seen at the primary MX already is honest. */
+	if ((rv = decide_tuple_get(st, c)) < 0)
+		return rv;
+	return rv == STORE_OK && c->tuple.expire > c->now ? GREY_WHY_NONE :
+	    GREY_WHY_LOWPRIO;
+}
+
+/* Trap ip: a trapped ip keeps its expiry, any other starts afresh. */
+static int
+decide_trap(struct store *st, struct decide_ctx *c)
+{
+	struct grey_verdict	*v = c->v;
+	struct gdata		*gd = &v->rec;
+	int			 rv;
+
+	if ((rv = st->ops->get(st->h, c->key, c->iplen, gd)) < 0)
+		return rv;
+	if (rv == STORE_OK && gd->expire > c->now &&
+	    gd->pcount == GD_TRAPPED) {
+		gd->bcount++;
+	} else {
+		if (rv == STORE_OK && gd->expire > c->now && gd->pcount >= 0)
+			v->was_white = 1;
+		grey_trapped_new(gd, c->now, c->now + c->gc->trapexp);
+		gd->pass = gd->expire;
+	}
+	v->r = GREY_TRAPPED;
+	return st->ops->put(st->h, c->key, c->iplen, gd);
+}
+
+/* Greylist the tuple; ip is not trapped by it. */
+static int
+decide_grey(struct store *st, struct decide_ctx *c)
+{
 	const struct store_ops	*o = st->ops;
-	const struct grey_conf	*gc = t->gc;
-	time_t			 now = t->now;
+	const struct grey_conf	*gc = c->gc;
+	struct grey_verdict	*v = c->v;
+	time_t			 now = c->now;
 	struct gdata		 ipd, gd;
-	size_t			 iplen = strlen(t->ip);
 	int			 ipstate, rv;
 
 	/* What the ip is already: nothing, WHITE or TRAPPED. */
-	rv = o->get(st->h, t->ip, iplen, &ipd);
+	rv = o->get(st->h, c->key, c->iplen, &ipd);
 	if (rv == STORE_ERR || rv == STORE_RETRY)
 		return rv;
 	ipstate = GD_META;
 	if (rv == STORE_OK && ipd.expire > now)
-		ipstate = gd_type(t->ip, iplen, &ipd);
+		ipstate = gd_type(c->key, c->iplen, &ipd);
 	if (ipstate == GD_WHITE) {
-		t->white = ipd;
-		t->r = GREY_WHITE;
+		v->rec = ipd;
+		v->r = GREY_WHITE;
 		return STORE_OK;
 	}
 
-	rv = o->get(st->h, t->key, t->keylen, &gd);
+	rv = decide_tuple_get(st, c);
 	if (rv == STORE_ERR || rv == STORE_RETRY)
 		return rv;
-	if (rv == STORE_NOTFOUND && !t->create) {
+	gd = c->tuple;
+	if (rv == STORE_NOTFOUND && !c->pol->may_create) {
 		/* Only a new key grows the store; reusing one does not. */
-		t->r = GREY_REFUSED;
+		v->r = GREY_REFUSED;
 		return STORE_OK;
 	}
 	if (rv == STORE_NOTFOUND || gd.expire <= now || gd.pcount < 0) {
@@ -91,30 +166,99 @@ grey_tuple_txn(struct store *st, void *arg)
 		gd.first = now;
 		gd.pass = gd.expire = now + gc->greyexp;
 		gd.bcount = 1;
-		t->r = GREY_NEW;
+		v->r = GREY_NEW;
 	} else {
 		gd.bcount++;
 		gd.pcount = 0;
-		t->r = GREY_EARLY;
+		v->r = GREY_EARLY;
 		if (gd.first + gc->passtime < now) {
 			gd.pass = now;
-			t->r = ipstate == GD_TRAPPED_T ? GREY_TRAPPED :
+			v->r = ipstate == GD_TRAPPED_T ? GREY_TRAPPED :
 			    GREY_PASSED;
 		}
 	}
-	if (t->r == GREY_NEW && ipstate == GD_TRAPPED_T)
-		t->r = GREY_TRAPPED;
-	if (t->r != GREY_PASSED)
-		return o->put(st->h, t->key, t->keylen, &gd);
+	if (v->r == GREY_NEW && ipstate == GD_TRAPPED_T)
+		v->r = GREY_TRAPPED;
+	if (v->r != GREY_PASSED)
+		return o->put(st->h, c->key, c->keylen, &gd);
 	/*
 	 * The tuple has done its job: it goes, so that deleting the WHITE
 	 * entry (spamdb -d) is not undone by the next scan.
 	 */
-	grey_white(gc, now, &gd, &t->white);
-	if ((rv = o->put(st->h, t->ip, iplen, &t->white)) != STORE_OK)
+	grey_white(gc, now, &gd, &v->rec);
+	if ((rv = o->put(st->h, c->key, c->iplen, &v->rec)) != STORE_OK)
 		return rv;
-	rv = o->del(st->h, t->key, t->keylen);
+	rv = o->del(st->h, c->key, c->keylen);
 	return rv == STORE_NOTFOUND ? STORE_OK : rv;
+}
+
+static int
+decide_txn(struct store *st, void *arg)
+{
+	struct decide_ctx	*c = arg;
+	struct grey_verdict	*v = c->v;
+	int			 why;
+
+	c->tuple_rv = TUPLE_UNREAD;
+	v->r = GREY_FAIL;
+	v->was_white = 0;
+	memset(&v->rec, 0, sizeof(v->rec));
+	if ((why = decide_why(st, c)) < 0)
+		return why;
+	v->why = (enum grey_why)why;
+	if (v->why != GREY_WHY_NONE)
+		return decide_trap(st, c);
+	return decide_grey(st, c);
+}
+
+enum grey_result
+grey_decide(struct store *st, const struct grey_conf *gc,
+    const struct grey_policy *pol, time_t now, const struct grey_tuple *t,
+    struct grey_verdict *v)
+{
+	struct decide_ctx	 c;
+	char			 key[GD_KEY_MAX], trapkey[GD_FIELD_MAX];
+	const char		*nl;
+	int			 keylen, rv;
+
+	memset(v, 0, sizeof(*v));
+	v->r = GREY_FAIL;
+	if ((keylen = grey_key(key, sizeof(key), &t->ip, t->helo, t->from,
+	    t->to)) == -1) {
+		log_warnx("tuple too long or of no address, not recorded");
+		return GREY_FAIL;
+	}
+	/* The ip's own key is the tuple key's first line. */
+	nl = memchr(key, '\n', (size_t)keylen);
+	memcpy(v->ip, key, (size_t)(nl - key));
+	v->ip[nl - key] = '\0';
+	c = (struct decide_ctx){ .gc = gc, .pol = pol, .now = now, .key = key,
+	    .keylen = (size_t)keylen, .iplen = (size_t)(nl - key), .v = v };
+	/* A recipient no SPAMTRAP key can spell is no spamtrap. */
+	if (gd_trapkey(trapkey, sizeof(trapkey), t->to, strlen(t->to)) ==
+	    NULL)
+		c.trapkey = trapkey;
+	if ((rv = store_txn(st, decide_txn, &c)) != STORE_OK) {
+		if (rv == STORE_RETRY)
+			log_warnx("tuple of %s: gave up after %d deadlocks",
+			    v->ip, STORE_TRIES);
+		v->r = GREY_FAIL;
+		v->why = GREY_WHY_NONE;
+	}
+	return v->r;
+}
+
+int
+grey_tuple_set(struct grey_tuple *t, const struct addr *ip, const char *helo,
+    const char *from, const char *to)
+{
+	memset(t, 0, sizeof(*t));
+	t->ip = *ip;
+	if (strlcpy(t->helo, helo, sizeof(t->helo)) >= sizeof(t->helo) ||
+	    strlcpy(t->from, from, sizeof(t->from)) >= sizeof(t->from) ||
+	    strlcpy(t->to, to, sizeof(t->to)) >= sizeof(t->to))
+		return -1;
+	return 0;
 }
 
 enum grey_result
@@ -122,60 +266,30 @@ grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, const char *helo, const char *from, const char *to,
     struct gdata *white)
 {
-	return grey_tuple_lim(st, gc, now, ip, helo, from, to, 1, white);
-}
+	static const struct grey_policy	 open = { .domain_ok = 1,
+					    .may_create = 1 };
+	struct grey_tuple		 t;
+	struct grey_verdict		 v;
+	struct addr			 a;
 
-enum grey_result
-grey_tuple_lim(struct store *st, const struct grey_conf *gc, time_t now,
-    const char *ip, const char *helo, const char *from, const char *to,
-    int create, struct gdata *white)
-{
-	struct tuple_ctx	 t;
-	char			 key[GD_KEY_MAX];
-	int			 keylen, rv;
-
-	if ((keylen = grey_key(key, sizeof(key), ip, helo, from, to)) == -1) {
+	if (addr_parse(&a, ip) == -1 ||
+	    grey_tuple_set(&t, &a, helo, from, to) == -1) {
 		log_warnx("tuple of %s too long, not recorded", ip);
 		return GREY_FAIL;
 	}
-	t = (struct tuple_ctx){ .gc = gc, .now = now, .ip = ip, .key = key,
-	    .keylen = (size_t)keylen, .create = create };
-	if ((rv = store_txn(st, grey_tuple_txn, &t)) != STORE_OK) {
-		if (rv == STORE_RETRY)
-			log_warnx("tuple of %s: gave up after %d deadlocks",
-			    ip, STORE_TRIES);
-		return GREY_FAIL;
-	}
-	if (white != NULL && (t.r == GREY_WHITE || t.r == GREY_PASSED))
-		*white = t.white;
-	return t.r;
+	grey_decide(st, gc, &open, now, &t, &v);
+	if (white != NULL && (v.r == GREY_WHITE || v.r == GREY_PASSED))
+		*white = v.rec;
+	return v.r;
 }
 
-int
-grey_spamtrap(struct store *st, const char *to)
-{
-	struct gdata	 gd;
-	char		 key[GD_FIELD_MAX];
-	int		 rv;
-
-	if (gd_trapkey(key, sizeof(key), to, strlen(to)) != NULL)
-		return 0;	/* no such key can be stored */
-	rv = st->ops->get(st->h, key, strlen(key), &gd);
-	if (rv == STORE_NOTFOUND)
-		return 0;
-	if (rv != STORE_OK)
-		return -1;
-	return gd.pcount == GD_SPAMTRAP;
-}
-
-/* What grey_trap and grey_admin_set write, in one transaction. */
+/* What grey_admin_set writes, in one transaction. */
 struct set_ctx {
 	const struct grey_conf	*gc;
 	time_t			 now;
 	const char		*key;
-	enum gd_type		 type;		/* grey_admin_set */
+	enum gd_type		 type;
 	struct gdata		 rec;
-	int			 was_white;	/* grey_trap */
 };
 
 /* The record under c->key into c->rec: a STORE_ code. */
@@ -191,51 +305,10 @@ set_put(struct store *st, struct set_ctx *c)
 	return st->ops->put(st->h, c->key, strlen(c->key), &c->rec);
 }
 
-static int
-grey_trap_txn(struct store *st, void *arg)
-{
-	struct set_ctx	*t = arg;
-	struct gdata	*gd = &t->rec;
-	int		 rv;
-
-	t->was_white = 0;
-	if ((rv = set_get(st, t)) < 0)
-		return rv;
-	if (rv == STORE_OK && gd->expire > t->now &&
-	    gd->pcount == GD_TRAPPED) {
-		gd->bcount++;
-	} else {
-		if (rv == STORE_OK && gd->expire > t->now && gd->pcount >= 0)
-			t->was_white = 1;
-		memset(gd, 0, sizeof(*gd));
-		gd->first = t->now;
-		gd->pass = gd->expire = t->now + t->gc->trapexp;
-		gd->bcount = 1;
-		gd->pcount = GD_TRAPPED;
-	}
-	return set_put(st, t);
-}
-
-enum grey_result
-grey_trap(struct store *st, const struct grey_conf *gc, time_t now,
-    const char *ip, struct gdata *rec, int *was_white)
-{
-	struct set_ctx	 t = { .gc = gc, .now = now, .key = ip };
-
-	*was_white = 0;
-	if (store_txn(st, grey_trap_txn, &t) != STORE_OK) {
-		log_warnx("can't trap %s in the database", ip);
-		return GREY_FAIL;
-	}
-	*rec = t.rec;
-	*was_white = t.was_white;
-	return GREY_TRAPPED;
-}
-
 /* A sync update of ip, as OpenBSD's twupdate() applies it. */
 struct sync_ctx {
 	time_t		 now;
-	const char	*ip;
+	const char	*ip;		/* the key */
 	time_t		 expire;
 	int		 trapped;
 	struct gdata	 rec;
@@ -276,15 +349,17 @@ grey_sync_txn(struct store *st, void *arg)
 }
 
 int
-grey_sync(struct store *st, time_t now, const char *ip, int trapped,
+grey_sync(struct store *st, time_t now, const struct addr *a, int trapped,
     time_t expire, struct gdata *rec, int *was_white)
 {
+	char		 ip[INET6_ADDRSTRLEN];
 	struct sync_ctx	 c = { .now = now, .ip = ip, .expire = expire,
 	    .trapped = trapped };
 
 	*was_white = 0;
 	if (expire <= now)
 		return GREY_SYNC_STALE;
+	addr_str(a, ip, sizeof(ip));
 	if (store_txn(st, grey_sync_txn, &c) != STORE_OK) {
 		log_warnx("can't update %s from sync in the database", ip);
 		return -1;
@@ -295,24 +370,6 @@ grey_sync(struct store *st, time_t now, const char *ip, int trapped,
 		return c.created || c.was_white || trapped ?
 		    GREY_SYNC_TRAPPED : GREY_SYNC_KEPT;
 	return GREY_SYNC_WHITE;
-}
-
-int
-grey_known(struct store *st, time_t now, const char *ip, const char *helo,
-    const char *from, const char *to)
-{
-	struct gdata	 gd;
-	char		 key[GD_KEY_MAX];
-	int		 n, rv;
-
-	if ((n = grey_key(key, sizeof(key), ip, helo, from, to)) == -1)
-		return 0;
-	rv = st->ops->get(st->h, key, (size_t)n, &gd);
-	if (rv == STORE_NOTFOUND)
-		return 0;
-	if (rv != STORE_OK)
-		return -1;
-	return gd.expire > now;
 }
 
 int
@@ -375,6 +432,10 @@ grey_admin_txn(struct store *st, void *arg)
 		gd->expire = a->now + a->gc->whiteexp;
 		break;
 	case GD_TRAPPED_T:
+		if (rv == STORE_NOTFOUND) {
+			grey_trapped_new(gd, a->now, a->now + a->gc->trapexp);
+			break;
+		}
 		gd->pcount = GD_TRAPPED;
 		gd->expire = a->now + a->gc->trapexp;
 		break;
@@ -465,13 +526,31 @@ scan_add(struct scan_ctx *sc, enum scan_op op, int white, const char *key,
 	return 0;
 }
 
+/*
+ * The address a WHITE or TRAPPED key spells, or the first line of a
+ * GREY key: 0, or -1 if it is none.
+ */
+static int
+key_addr(const char *key, size_t keylen, struct addr *a)
+{
+	const char	*nl;
+	char		 ip[INET6_ADDRSTRLEN];
+
+	if ((nl = memchr(key, '\n', keylen)) != NULL)
+		keylen = (size_t)(nl - key);
+	if (keylen >= sizeof(ip))
+		return -1;
+	memcpy(ip, key, keylen);
+	ip[keylen] = '\0';
+	return addr_parse(a, ip);
+}
+
 static int
 scan_visit(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 {
 	struct scan_ctx	*sc = arg;
 	enum gd_type	 t = gd_type(key, keylen, gd);
-	const char	*nl;
-	char		 ip[64];
+	struct addr	 a;
 
 	sc->stats->seen++;
 	if (t == GD_META || t == GD_SPAMTRAP_T)
@@ -487,14 +566,12 @@ scan_visit(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 		return 0;
 	}
 	if (t == GD_WHITE || t == GD_TRAPPED_T) {
-		if (keylen >= sizeof(ip) || sc->cb == NULL)
+		if (sc->cb == NULL || key_addr(key, keylen, &a) == -1)
 			return 0;
-		memcpy(ip, key, keylen);
-		ip[keylen] = '\0';
 		if (t == GD_WHITE && sc->cb->white_live)
-			sc->cb->white_live(ip, gd, sc->cb->arg);
+			sc->cb->white_live(&a, gd, sc->cb->arg);
 		if (t == GD_TRAPPED_T && sc->cb->trap_live)
-			sc->cb->trap_live(ip, gd, sc->cb->arg);
+			sc->cb->trap_live(&a, gd, sc->cb->arg);
 		return 0;
 	}
 	if (t == GD_GREY && gd->pcount >= 0 && gd->pass <= sc->now) {
@@ -507,12 +584,8 @@ scan_visit(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 		return 0;
 	}
 	if (t == GD_GREY && sc->cb != NULL && sc->cb->grey_live != NULL &&
-	    (nl = memchr(key, '\n', keylen)) != NULL &&
-	    (size_t)(nl - key) < sizeof(ip)) {
-		memcpy(ip, key, nl - key);
-		ip[nl - key] = '\0';
-		sc->cb->grey_live(ip, sc->cb->arg);
-	}
+	    key_addr(key, keylen, &a) == 0)
+		sc->cb->grey_live(&a, sc->cb->arg);
 	return 0;
 oom:
 	sc->oom = 1;
@@ -559,15 +632,17 @@ scan_apply(struct store *st, struct scan_ctx *sc, struct scan_change *c)
 static void
 scan_report(struct scan_ctx *sc, struct scan_change *c)
 {
+	struct addr	 a;
+	int		 ok = key_addr(c->key, c->keylen, &a) == 0;
+
 	if (c->op == SCAN_DEL) {
 		sc->stats->deleted++;
-		if (c->white && sc->cb && sc->cb->white_gone)
-			sc->cb->white_gone(c->key, sc->cb->arg);
+		if (c->white && ok && sc->cb && sc->cb->white_gone)
+			sc->cb->white_gone(&a, sc->cb->arg);
 	} else {
 		sc->stats->promoted++;
-		*strchr(c->key, '\n') = '\0';	/* the key is done with */
-		if (sc->cb && sc->cb->white_new)
-			sc->cb->white_new(c->key, &c->wd, sc->cb->arg);
+		if (ok && sc->cb && sc->cb->white_new)
+			sc->cb->white_new(&a, &c->wd, sc->cb->arg);
 	}
 }
 
@@ -628,6 +703,33 @@ out:
 	return rc;
 }
 
+struct walk_white {
+	int	(*fn)(const struct addr *, const struct gdata *, void *);
+	void	 *arg;
+};
+
+static int
+walk_white_visit(const char *key, size_t keylen, const struct gdata *gd,
+    void *arg)
+{
+	struct walk_white	*w = arg;
+	struct addr		 a;
+
+	if (gd_type(key, keylen, gd) != GD_WHITE ||
+	    key_addr(key, keylen, &a) == -1)
+		return 0;
+	return w->fn(&a, gd, w->arg);
+}
+
+int
+grey_walk_white(struct store *st, int (*fn)(const struct addr *,
+    const struct gdata *, void *), void *arg)
+{
+	struct walk_white	 w = { .fn = fn, .arg = arg };
+
+	return st->ops->walk(st->h, walk_white_visit, &w);
+}
+
 /*
  * WHITE entries whose address is listed: found by a walk, at most
  * DROP_BATCH a pass so that memory does not grow with the database,
@@ -636,32 +738,27 @@ out:
 #define DROP_BATCH	1024
 
 struct drop_ctx {
-	int		(*listed)(const char *, void *);
+	int		(*listed)(const struct addr *, void *);
 	void		 *arg;
-	char		  ip[DROP_BATCH][INET6_ADDRSTRLEN];
+	struct addr	  ip[DROP_BATCH];
 	int		  gone[DROP_BATCH];
 	size_t		  n;
 	int		  full;
 };
 
 static int
-drop_visit(const char *key, size_t keylen, const struct gdata *gd,
-    void *arg)
+drop_visit(const struct addr *a, const struct gdata *gd, void *arg)
 {
 	struct drop_ctx	*d = arg;
-	char		 ip[INET6_ADDRSTRLEN];
 
-	if (gd_type(key, keylen, gd) != GD_WHITE || keylen >= sizeof(ip))
-		return 0;
-	memcpy(ip, key, keylen);
-	ip[keylen] = '\0';
-	if (!d->listed(ip, d->arg))
+	(void)gd;
+	if (!d->listed(a, d->arg))
 		return 0;
 	if (d->n == DROP_BATCH) {
 		d->full = 1;
 		return 1;
 	}
-	memcpy(d->ip[d->n++], ip, keylen + 1);
+	d->ip[d->n++] = *a;
 	return 0;
 }
 
@@ -670,18 +767,19 @@ drop_txn(struct store *st, void *arg)
 {
 	struct drop_ctx	*d = arg;
 	struct gdata	 gd;
+	char		 ip[INET6_ADDRSTRLEN];
 	size_t		 i, len;
 	int		 rv;
 
 	for (i = 0; i < d->n; i++) {
 		d->gone[i] = 0;
-		len = strlen(d->ip[i]);
+		len = strlen(addr_str(&d->ip[i], ip, sizeof(ip)));
 		/* Still WHITE?  spamlogd or spamdb may have been here. */
-		if ((rv = st->ops->get(st->h, d->ip[i], len, &gd)) < 0)
+		if ((rv = st->ops->get(st->h, ip, len, &gd)) < 0)
 			return rv;
 		if (rv != STORE_OK || gd.pcount < 0)
 			continue;
-		if ((rv = st->ops->del(st->h, d->ip[i], len)) < 0)
+		if ((rv = st->ops->del(st->h, ip, len)) < 0)
 			return rv;
 		d->gone[i] = 1;
 	}
@@ -689,8 +787,8 @@ drop_txn(struct store *st, void *arg)
 }
 
 int
-grey_white_drop(struct store *st, int (*listed)(const char *, void *),
-    void (*gone)(const char *, void *), void *arg)
+grey_white_drop(struct store *st, int (*listed)(const struct addr *, void *),
+    void (*gone)(const struct addr *, void *), void *arg)
 {
 	struct drop_ctx	*d;
 	size_t		 i, total = 0;
@@ -705,13 +803,13 @@ grey_white_drop(struct store *st, int (*listed)(const char *, void *),
 	do {
 		d->n = 0;
 		d->full = 0;
-		if (st->ops->walk(st->h, drop_visit, d) != STORE_OK)
+		if (grey_walk_white(st, drop_visit, d) != STORE_OK)
 			goto out;
 		if (d->n > 0 && store_txn(st, drop_txn, d) != STORE_OK)
 			goto out;
 		for (i = 0; i < d->n; i++)
 			if (d->gone[i]) {
-				gone(d->ip[i], arg);
+				gone(&d->ip[i], arg);
 				total++;
 			}
 	} while (d->full);
@@ -720,4 +818,3 @@ grey_white_drop(struct store *st, int (*listed)(const char *, void *),
 	free(d);
 	return rc;
 }
-

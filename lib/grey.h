@@ -10,8 +10,10 @@
 #ifndef SPAMD_GREY_H
 #define SPAMD_GREY_H
 
+#include <netinet/in.h>
 #include <time.h>
 
+#include "addr.h"
 #include "gdata.h"
 #include "store.h"
 
@@ -38,41 +40,77 @@ enum grey_result {
 };
 
 /*
- * Record a sighting of (ip, helo, from, to) at time now.  On
- * GREY_PASSED the new WHITE record of ip is stored in *white (may be
- * NULL).  Retries STORE_RETRY transactions by itself.
+ * A greylisting tuple as the SMTP dialogue saw it: what the engine
+ * sends the greylister (greymsg.h) and what a GREY sync entry becomes.
+ * The addresses stay binary; grey_key() makes the only text of them.
+ */
+struct grey_tuple {
+	struct addr	ip;		/* the client */
+	struct addr	dst;		/* where it connected; af 0: unknown */
+	char		helo[GD_FIELD_MAX];
+	char		from[GD_FIELD_MAX];
+	char		to[GD_FIELD_MAX];
+};
+
+/*
+ * Fill t with ip and the strings (dst unknown): 0, or -1 if one is too
+ * long for its field.
+ */
+int		grey_tuple_set(struct grey_tuple *t, const struct addr *ip,
+		    const char *helo, const char *from, const char *to);
+
+/*
+ * What only the caller knows, worked out before the decision: the
+ * recipient is inside the allowed domains (-A), the tuple came to the
+ * low-priority MX address past the start-up grace (-M), and a new GREY
+ * entry may be written (free space, entries per source).
+ */
+struct grey_policy {
+	int	domain_ok;
+	int	lowprio;
+	int	may_create;
+};
+
+/* Why a tuple trapped its sender. */
+enum grey_why {
+	GREY_WHY_NONE,
+	GREY_WHY_SPAMTRAP,	/* the recipient is a SPAMTRAP entry */
+	GREY_WHY_DOMAIN,	/* ... outside the allowed domains */
+	GREY_WHY_LOWPRIO	/* a new tuple tried the low-priority MX */
+};
+
+struct grey_verdict {
+	enum grey_result r;
+	enum grey_why	 why;		/* not NONE: this tuple trapped ip */
+	int		 was_white;	/* ... which was WHITE until now */
+	struct gdata	 rec;		/* WHITE (PASSED, WHITE); TRAPPED (why) */
+	char		 ip[INET6_ADDRSTRLEN];	/* ip as its key spells it */
+};
+
+/*
+ * Decide a tuple seen at now and write what follows, in one
+ * transaction, as OpenBSD decides trap-or-grey under one lock: a
+ * recipient that is a SPAMTRAP, outside the allowed domains, or a new
+ * tuple at the low-priority MX traps ip (TRAPPED until now + trapexp;
+ * a host trapped already keeps its expiry, as in OpenBSD; why says so,
+ * r is GREY_TRAPPED); otherwise the tuple is greylisted, and with
+ * may_create 0 one that is not in the store is not added
+ * (GREY_REFUSED).  Returns v->r.  Retries STORE_RETRY transactions by
+ * itself.
+ */
+enum grey_result grey_decide(struct store *, const struct grey_conf *,
+		    const struct grey_policy *, time_t now,
+		    const struct grey_tuple *, struct grey_verdict *v);
+
+/*
+ * grey_decide() of a tuple given as text, with no domain list, no
+ * low-priority MX and no limits: for tools and tests.  On GREY_PASSED
+ * and GREY_WHITE the WHITE record is stored in *white (may be NULL).
  */
 enum grey_result grey_tuple(struct store *, const struct grey_conf *,
 		    time_t now, const char *ip, const char *helo,
 		    const char *from, const char *to, struct gdata *white);
 
-/*
- * grey_tuple(), but with create 0 a tuple that is not in the store is
- * not added (GREY_REFUSED): the caller's limits (entries per source,
- * free disk space) say no.  Retries of known tuples still count.
- */
-enum grey_result grey_tuple_lim(struct store *, const struct grey_conf *,
-		    time_t now, const char *ip, const char *helo,
-		    const char *from, const char *to, int create,
-		    struct gdata *white);
-
-/*
- * Greytrapping: is the recipient to (as the client sent it) a SPAMTRAP
- * entry?  1, 0, or -1 on a storage error.
- */
-int		grey_spamtrap(struct store *, const char *to);
-
-/*
- * Trap ip: TRAPPED until now + trapexp.  An ip trapped already keeps its
- * expiry (as OpenBSD: more trap hits do not extend it); a WHITE ip loses
- * its whitelisting, *was_white says so.  The record is stored in *rec.
- * Returns GREY_TRAPPED or GREY_FAIL.
- */
-enum grey_result grey_trap(struct store *, const struct grey_conf *,
-		    time_t now, const char *ip, struct gdata *rec,
-		    int *was_white);
-
-/* A fresh WHITE record: first = pass = now, bcount 1, pcount 0. */
 /*
  * A WHITE or TRAPPED entry learnt from a sync peer, applied as OpenBSD
  * does: a new record {first now, pass 0, counts 0, the peer's expiry};
@@ -89,11 +127,14 @@ enum {
 	GREY_SYNC_TRAPPED,
 	GREY_SYNC_KEPT
 };
-int		grey_sync(struct store *, time_t now, const char *ip,
+int		grey_sync(struct store *, time_t now, const struct addr *ip,
 		    int trapped, time_t expire, struct gdata *rec,
 		    int *was_white);
 
+/* A fresh WHITE record: first = pass = now, bcount 1, pcount 0. */
 void		grey_white_new(struct gdata *, time_t now, time_t whiteexp);
+/* A fresh TRAPPED record: first = now, pass 0, bcount 1, expire. */
+void		grey_trapped_new(struct gdata *, time_t now, time_t expire);
 
 enum grey_seen {
 	GREY_SEEN_CREATED,	/* outbound to an unknown host: now WHITE */
@@ -129,22 +170,24 @@ int		grey_admin_set(struct store *, const struct grey_conf *,
 		    time_t now, enum gd_type, const char *key,
 		    struct gdata *rec);
 
-/* Is the tuple in the store and not expired?  1, 0, or -1 on error. */
-int		grey_known(struct store *, time_t now, const char *ip,
-		    const char *helo, const char *from, const char *to);
-
-/* What a scan did, so the caller can keep the firewall in step. */
+/*
+ * What a scan did, so the caller can keep the firewall in step.  Each
+ * key is parsed once into the address handed out.
+ */
 struct grey_scan_cb {
 	/* an expired WHITE ip was deleted */
-	void	(*white_gone)(const char *ip, void *arg);
+	void	(*white_gone)(const struct addr *, void *arg);
 	/* a passed tuple promoted ip to WHITE with this record */
-	void	(*white_new)(const char *ip, const struct gdata *, void *arg);
+	void	(*white_new)(const struct addr *, const struct gdata *,
+		    void *arg);
 	/* every WHITE ip that stays, so the firewall can check its set */
-	void	(*white_live)(const char *ip, const struct gdata *, void *arg);
+	void	(*white_live)(const struct addr *, const struct gdata *,
+		    void *arg);
 	/* every TRAPPED ip that stays, for the engine's greytrap list */
-	void	(*trap_live)(const char *ip, const struct gdata *, void *arg);
+	void	(*trap_live)(const struct addr *, const struct gdata *,
+		    void *arg);
 	/* every GREY tuple that stays, by its ip, to count them per source */
-	void	(*grey_live)(const char *ip, void *arg);
+	void	(*grey_live)(const struct addr *, void *arg);
 	void	*arg;
 };
 
@@ -168,13 +211,21 @@ int		grey_scan(struct store *, const struct grey_conf *, time_t now,
 		    const struct grey_scan_cb *, struct grey_scan_stats *);
 
 /*
+ * Call fn for every WHITE entry, expired or not, with its key parsed
+ * into an address (keys that are not addresses are skipped).  fn
+ * returns non-zero to stop the walk.  Returns a STORE_ code.
+ */
+int		grey_walk_white(struct store *, int (*fn)(const struct addr *,
+		    const struct gdata *, void *), void *arg);
+
+/*
  * Delete every WHITE entry whose address listed() says is on a
  * blacklist, as OpenBSD's greylister does; gone() hears of each one
  * deleted.  Works in passes of bounded size.  Returns how many went, or
  * -1 on a storage error.
  */
 int		grey_white_drop(struct store *,
-		    int (*listed)(const char *ip, void *),
-		    void (*gone)(const char *ip, void *), void *arg);
+		    int (*listed)(const struct addr *, void *),
+		    void (*gone)(const struct addr *, void *), void *arg);
 
 #endif

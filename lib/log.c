@@ -1,11 +1,15 @@
 /*
- * Logging: syslog with facility LOG_MAIL, mirrored to stderr under -d.
- * Only the stderr copy carries the process tag (log_procname), so that
- * syslog lines look like OpenBSD's.  errno is preserved across every
- * call so callers may log and then test it.
+ * Logging: syslog with facility LOG_DAEMON, as OpenBSD's spamd, mirrored
+ * to stderr under -d unless stderr is the journal (systemd), which has
+ * the syslog line already.  Only the stderr copy carries the process tag
+ * (log_procname), so that syslog lines look like OpenBSD's.  errno is
+ * preserved across every call so callers may log and then test it.
  * Used by: spamd, spamdb, spamlogd, spamd-setup.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +24,33 @@ static int	 log_debugmode;
 static int	 log_verbose;
 static const char *log_proc;
 
+/*
+ * Is stderr the journal?  systemd sets $JOURNAL_STREAM to "dev:ino" of
+ * the stream it connects to stdout and stderr; a stderr redirected
+ * elsewhere since (by a shell, a test) no longer matches.
+ */
+static int
+log_stderr_journal(void)
+{
+	struct stat	 sb;
+	const char	*js;
+	uintmax_t	 dev, ino;
+	int		 n;
+
+	if ((js = getenv("JOURNAL_STREAM")) == NULL ||
+	    sscanf(js, "%ju:%ju%n", &dev, &ino, &n) != 2 || js[n] != '\0')
+		return 0;
+	if (fstat(STDERR_FILENO, &sb) == -1)
+		return 0;
+	return (uintmax_t)sb.st_dev == dev && (uintmax_t)sb.st_ino == ino;
+}
+
 void
 log_init(int debug, const char *ident)
 {
-	log_debugmode = debug;
-	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	/* Each line once: the journal reads syslog as well. */
+	log_debugmode = debug && !log_stderr_journal();
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	tzset();
 }
 

@@ -1,6 +1,7 @@
 /*
- * Logging shared by every program of the suite: syslog (facility mail)
- * always, and stderr as well in debug mode.  Shaped after relayd's log.c.
+ * Logging shared by every program of the suite: syslog (facility daemon,
+ * as OpenBSD) always, and stderr as well in debug mode, unless stderr is
+ * systemd's journal ($JOURNAL_STREAM).  Shaped after relayd's log.c.
  * Used by: spamd, spamdb, spamlogd, spamd-setup.
  */
 #ifndef SPAMD_LOG_H

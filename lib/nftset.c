@@ -562,6 +562,7 @@ static void
 explain(const struct nftset *ns, const char *set, const char *type,
     int error, char *err, size_t errlen)
 {
+	errno = error;		/* callers test it after us */
 	switch (error) {
 	case EPERM:
 		snprintf(err, errlen, "no permission to use nftables: "
@@ -682,5 +683,30 @@ nftset_check(struct nftset *ns, char *err, size_t errlen)
 	if (check_set(ns, AF_INET, err, errlen) == -1 ||
 	    check_set(ns, AF_INET6, err, errlen) == -1)
 		return -1;
+	return 0;
+}
+
+int
+nftset_missing(struct nftset *ns, const char **what)
+{
+	char		 req[REQ_LEN], err[512];
+	struct nlmsghdr	*nlh;
+
+	memset(req, 0, sizeof(req));
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETTABLE, NFPROTO_INET,
+	    NLM_F_ACK, nlb_seq(ns->nb));
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, ns->table);
+	if (nlb_request(ns->nb, nlh, ignore_cb, NULL) == -1) {
+		*what = "table";
+		return errno == ENOENT ? 1 : -1;
+	}
+	if (check_set(ns, AF_INET, err, sizeof(err)) == -1) {
+		*what = setname(ns, AF_INET);
+		return errno == ENOENT ? 1 : -1;
+	}
+	if (check_set(ns, AF_INET6, err, sizeof(err)) == -1) {
+		*what = setname(ns, AF_INET6);
+		return errno == ENOENT ? 1 : -1;
+	}
 	return 0;
 }

@@ -45,6 +45,12 @@ void		 nftset_close(struct nftset *);
  * is logged.
  */
 int		 nftset_check(struct nftset *, char *err, size_t errlen);
+/*
+ * What nftset_check finds, as a state: 1 when the table or a set is missing (*what is
+ * "table" or the set's name), 0 when all three exist, -1 on any other
+ * error (*what names what could not be checked).
+ */
+int		 nftset_missing(struct nftset *, const char **what);
 
 /*
  * Add one element, or refresh its timeout: in one batch the element is

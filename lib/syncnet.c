@@ -30,7 +30,6 @@ struct syncnet {
 	struct sockaddr_in	 to[SYNCNET_MAXTARGETS + 1];
 	int			 nto;
 	uint32_t		 counter;
-	struct syncnet_stats	 st;
 };
 
 /* A -Y target naming a host: its IPv4 address.  0, or -1 if not one. */
@@ -261,13 +260,10 @@ syncnet_send(struct syncnet *sn, const struct sync_key *k,
 	if ((n = sync_encode(buf, sizeof(buf), k, sn->counter, e)) == -1)
 		return -1;
 	sn->counter++;
-	for (i = 0; i < sn->nto; i++) {
-		if (sendto(sn->fd, buf, (size_t)n, MSG_DONTWAIT,
-		    (struct sockaddr *)&sn->to[i], sizeof(sn->to[i])) == n)
-			sn->st.sent++;
-		else
-			sn->st.dropped++;
-	}
+	/* A target that does not take it loses it, as in OpenBSD. */
+	for (i = 0; i < sn->nto; i++)
+		(void)sendto(sn->fd, buf, (size_t)n, MSG_DONTWAIT,
+		    (struct sockaddr *)&sn->to[i], sizeof(sn->to[i]));
 	return 0;
 }
 
@@ -287,10 +283,4 @@ syncnet_recv(struct syncnet *sn, uint8_t *buf, size_t len, struct addr *from)
 		memset(from, 0, sizeof(*from));
 	/* MSG_TRUNC gives the real length: say "too long" as one more. */
 	return (size_t)n > len ? (ssize_t)len + 1 : n;
-}
-
-void
-syncnet_stats(const struct syncnet *sn, struct syncnet_stats *st)
-{
-	*st = sn->st;
 }

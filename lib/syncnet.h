@@ -24,11 +24,6 @@
 
 #define SYNCNET_MAXTARGETS	32
 
-struct syncnet_stats {
-	uint64_t	sent;		/* datagrams handed to the kernel */
-	uint64_t	dropped;	/* not taken, per target */
-};
-
 struct syncnet;
 
 /*
@@ -64,6 +59,5 @@ int		 syncnet_send(struct syncnet *, const struct sync_key *,
  */
 ssize_t		 syncnet_recv(struct syncnet *, uint8_t *buf, size_t len,
 		    struct addr *from);
-void		 syncnet_stats(const struct syncnet *, struct syncnet_stats *);
 
 #endif

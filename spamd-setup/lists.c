@@ -5,6 +5,11 @@
  * skipped; but a list that is more malformed than not (an HTML error
  * page, a truncated or binary file) is refused whole, so that a bad
  * download cannot empty a list that was loaded before.
+ *
+ * spamd takes every WHITE host a black list covers off the whitelist
+ * for good, so a black list is bounded (setup.h): an entry wider than
+ * BLACK_MIN4/6 counts as malformed, and a list wider in all than a
+ * block of that size is refused whole unless the caller allows it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -34,7 +39,7 @@ parse_lines(struct slist *sl, const char *p, size_t len)
 	const char		*e = p + len, *nl;
 	char			 err[160];
 	unsigned long		 line = 0, good = 0, bad = 0;
-	int			 af, k;
+	int			 af, k, min;
 
 	for (; p < e; p = nl + 1) {
 		line++;
@@ -43,6 +48,13 @@ parse_lines(struct slist *sl, const char *p, size_t len)
 		k = cidr_parse_line(p, nl - p, &af, &r, err, sizeof(err));
 		if (k == 0)
 			continue;
+		min = af == AF_INET ? BLACK_MIN4 : BLACK_MIN6;
+		if (k == 1 && sl->conf->type == SDCONF_BLACK &&
+		    cidr_range_prefix(af, &r) < min) {
+			snprintf(err, sizeof(err), "wider than /%d: refused",
+			    min);
+			k = -1;
+		}
 		if (k == -1) {
 			if (++bad <= BADLINES_SHOWN)
 				log_warnx("%s:%lu: %s", sl->label, line, err);
@@ -107,8 +119,23 @@ read_msgfile(const char *path)
 	return buf;
 }
 
+/* A black list wider in all than a /BLACK_MIN4 or /BLACK_MIN6. */
+static int
+too_wide(const struct slist *sl)
+{
+	int	 w4 = cidr_list_prefix(&sl->v4), w6 = cidr_list_prefix(&sl->v6);
+
+	if (w4 >= BLACK_MIN4 && w6 >= BLACK_MIN6)
+		return 0;
+	log_warnx("list %s: its %s entries add up to more than a /%d: "
+	    "refused (-o loads it)", sl->conf->name,
+	    w4 < BLACK_MIN4 ? "IPv4" : "IPv6",
+	    w4 < BLACK_MIN4 ? BLACK_MIN4 : BLACK_MIN6);
+	return 1;
+}
+
 int
-slist_load(struct slist *sl)
+slist_load(struct slist *sl, int oversize)
 {
 	const struct sdconf_list	*l = sl->conf;
 	struct buf			 b;
@@ -143,6 +170,12 @@ slist_load(struct slist *sl)
 	fetch_buf_free(&b);
 	cidr_list_normalize(&sl->v4);
 	cidr_list_normalize(&sl->v6);
+	if (l->type == SDCONF_BLACK && !oversize && too_wide(sl)) {
+		cidr_list_free(&sl->v4);
+		cidr_list_free(&sl->v6);
+		log_warnx("list %s skipped", l->name);
+		return -1;
+	}
 	log_debug("%slist %s: %zu IPv4 and %zu IPv6 ranges",
 	    l->type == SDCONF_BLACK ? "black" : "white", l->name, sl->v4.n,
 	    sl->v6.n);

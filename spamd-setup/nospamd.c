@@ -5,6 +5,9 @@
  * line, '#' comments; it is loaded whole into the interval sets
  * spamd-nospamd and spamd-nospamd6 in one transaction, or not at all:
  * a bad line leaves the sets as they were.  No file empties them.
+ * A line wider than a large sender's network (CIDR_SENDER_MIN4/6, as
+ * in spfwalk) is left out and named, and the rest loads: the hosts it
+ * named meet spamd, the safe side of a mistake.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -27,13 +30,13 @@ nospamd_read(const char *path, struct cidr_list *v4, struct cidr_list *v6)
 	struct cidr_range	 r;
 	FILE			*fp;
 	char			 line[NOSPAMD_LINEMAX], err[128];
-	unsigned long		 n = 0, bad = 0;
+	unsigned long		 n = 0, bad = 0, wide = 0;
 	size_t			 len;
-	int			 af, k, c;
+	int			 af, k, c, min;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT)
-			return 1;
+			return NOSPAMD_NOFILE;
 		log_warn("%s", path);
 		return -1;
 	}
@@ -58,6 +61,13 @@ nospamd_read(const char *path, struct cidr_list *v4, struct cidr_list *v6)
 				log_warnx("%s:%lu: %s", path, n, err);
 			continue;
 		}
+		min = af == AF_INET ? CIDR_SENDER_MIN4 : CIDR_SENDER_MIN6;
+		if (cidr_range_prefix(af, &r) < min) {
+			if (wide++ < BADLINES_SHOWN)
+				log_warnx("%s:%lu: wider than /%d: left out, "
+				    "the rest loads", path, n, min);
+			continue;
+		}
 		if (cidr_list_add(af == AF_INET ? v4 : v6, &r) == -1) {
 			log_warn("%s:%lu", path, n);
 			bad++;
@@ -77,24 +87,27 @@ nospamd_read(const char *path, struct cidr_list *v4, struct cidr_list *v6)
 	}
 	cidr_list_normalize(v4);
 	cidr_list_normalize(v6);
-	return 0;
+	if (wide > BADLINES_SHOWN)
+		log_warnx("%s: %lu lines wider than /%d (IPv4) or /%d (IPv6) "
+		    "left out", path, wide, CIDR_SENDER_MIN4, CIDR_SENDER_MIN6);
+	return wide > 0 ? NOSPAMD_WIDE : NOSPAMD_OK;
 }
 
 int
-nospamd_load(const char *path, int rc, const struct cidr_list *v4,
-    const struct cidr_list *v6, int dryrun)
+nospamd_load(const char *path, int rc, const char *table,
+    const struct cidr_list *v4, const struct cidr_list *v6, int dryrun)
 {
 	if (rc == -1)
 		return -1;
 	if (dryrun) {
 		printf("# nft sets %s %s: %zu and %zu ranges%s\n",
 		    NOSPAMD_SET4, NOSPAMD_SET6, v4->n, v6->n,
-		    rc == 1 ? " (no file)" : "");
+		    rc == NOSPAMD_NOFILE ? " (no file)" : "");
 		return 0;
 	}
-	if (rc == 1) {
+	if (rc == NOSPAMD_NOFILE) {
 		/* Quiet where the ruleset has no such sets. */
-		if (nftblack_exists(NULL, NOSPAMD_SET4, NOSPAMD_SET6) == -1) {
+		if (nftblack_exists(table, NOSPAMD_SET4, NOSPAMD_SET6) == -1) {
 			log_debug("no %s, and no nft sets %s and %s", path,
 			    NOSPAMD_SET4, NOSPAMD_SET6);
 			return 0;
@@ -102,7 +115,7 @@ nospamd_load(const char *path, int rc, const struct cidr_list *v4,
 		log_info("no %s: emptying nft sets %s and %s", path,
 		    NOSPAMD_SET4, NOSPAMD_SET6);
 	}
-	if (nftblack_load(NULL, NOSPAMD_SET4, NOSPAMD_SET6, v4, v6) == -1)
+	if (nftblack_load(table, NOSPAMD_SET4, NOSPAMD_SET6, v4, v6) == -1)
 		return -1;
 	log_debug("nft sets %s and %s: %zu and %zu ranges from %s",
 	    NOSPAMD_SET4, NOSPAMD_SET6, v4->n, v6->n, path);

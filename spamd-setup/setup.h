@@ -18,6 +18,15 @@
 #define FETCH_TIMEOUT	300
 /* Malformed lines of one list that are quoted in the log. */
 #define BADLINES_SHOWN	5
+/*
+ * A black list makes spamd take every WHITE host it covers off the
+ * whitelist, for good: bounds on what one may cover.  An entry wider
+ * than /8 (IPv4) or /16 (IPv6) is refused as malformed; a list whose
+ * entries add up to more than a /8 or a /16 is refused whole, unless
+ * -o.  See spamd-setup(8), "Limits".
+ */
+#define BLACK_MIN4	8
+#define BLACK_MIN6	16
 
 struct buf {
 	char	*p;
@@ -44,29 +53,29 @@ int	fetch_buf_add(struct buf *, const void *, size_t);
 void	fetch_buf_free(struct buf *);
 
 /* lists.c */
-int	slist_load(struct slist *);
+/* Fetch and parse; oversize: no bound on the whole list (-o).  0 or -1. */
+int	slist_load(struct slist *, int oversize);
 void	slist_free(struct slist *);
 
 /* nospamd.c */
 #define NOSPAMD_PATH	"/etc/mail/nospamd"
 /*
- * The bypass list: nospamd_read reads the file into v4 and v6 (0; 1 for
- * no file; -1 for a bad one, logged with file:line); nospamd_load puts
- * what was read into the nospamd sets (with dryrun, only says so),
- * nothing for a bad file.  spamd-setup also takes these ranges out of
- * the black lists spamd gets, so that spamd never takes a host of the
- * bypass list off the whitelist (the nft black sets keep them).
+ * The bypass list: nospamd_read reads the file into v4 and v6: 0; 1 for
+ * no file; 2 when lines wider than CIDR_SENDER_MIN4/6 were left out
+ * (each logged with file:line), the rest read; -1 for a bad file (a
+ * line that does not parse), nothing read.  nospamd_load puts what was
+ * read into the nospamd sets of table (NULL: the default; with dryrun,
+ * only says so), nothing for a bad file.  spamd-setup also takes these
+ * ranges out of the black lists, for spamd and for the -b sets alike.
  */
+#define NOSPAMD_OK	0
+#define NOSPAMD_NOFILE	1
+#define NOSPAMD_WIDE	2
 int	nospamd_read(const char *path, struct cidr_list *v4,
 	    struct cidr_list *v6);
-int	nospamd_load(const char *path, int rc, const struct cidr_list *v4,
-	    const struct cidr_list *v6, int dryrun);
-/*
- * Take the bypass list out of the black lists spamd gets, so that spamd
- * never takes a host of it off the whitelist (its nft black sets keep
- * them).  0, or -1 if the file is bad (nothing taken out).
- */
-int	nospamd_subtract(const char *path, struct slist **res, size_t nres);
+int	nospamd_load(const char *path, int rc, const char *table,
+	    const struct cidr_list *v4, const struct cidr_list *v6,
+	    int dryrun);
 
 /* cfgsend.c */
 /* Where spamd listens: the unix socket path, or TCP 127.0.0.1:port. */

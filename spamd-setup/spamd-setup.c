@@ -7,7 +7,11 @@
  * to the next black list, is subtracted from it.  A list that cannot be
  * fetched or parsed is skipped and so is every black list it belongs
  * to (a missing white list would blacklist its exceptions); spamd keeps
- * its previous copy of those, and the exit status is 1.
+ * its previous copy of those, and the exit status is 1.  A black list
+ * wider than the bounds of setup.h is refused too (lists.c), since
+ * spamd takes the WHITE hosts it covers off the whitelist for good.
+ * The bypass list (nospamd.c) is taken out of what spamd and the -b
+ * sets get.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -26,6 +30,7 @@
 #include "cfgproto.h"
 #include "log.h"
 #include "nftblack.h"
+#include "opt.h"
 #include "setup.h"
 
 static int	 debug;		/* -d */
@@ -33,13 +38,15 @@ static int	 debug;		/* -d */
 static void	usage(void) __attribute__((noreturn));
 static int	make_results(struct sdconf *, struct slist *, struct slist **,
 		    size_t *, char **, size_t *);
-static int	load_nft(struct slist *const *, size_t, int);
+static int	load_nft(struct slist *const *, size_t, const char *,
+		    const char *, const char *, int);
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spamd-setup [-bDdn] [-f file] [-N nospamd] "
-	    "[-P cfgport | -U cfgsocket]\n");
+	fprintf(stderr, "usage: spamd-setup [-bDdno] [-f file] "
+	    "[-N table:set:set6]\n"
+	    "                   [-P cfgport | -U cfgsocket] [-x nospamd]\n");
 	exit(1);
 }
 
@@ -111,7 +118,12 @@ make_results(struct sdconf *sc, struct slist *lists, struct slist **res,
 	return failed;
 }
 
-/* Take the bypass list out of what spamd gets (see nospamd_read). */
+/*
+ * Take the bypass list out of the black lists, before spamd or the -b
+ * sets get them: spamd never takes a bypass host off the whitelist,
+ * and a bypassed host the -b sets held would be sent to a spamd that
+ * does not list it, greylisted, and sent there again: 451 for ever.
+ */
 static void
 bypass(struct slist **res, size_t nres, const struct cidr_list *v4,
     const struct cidr_list *v6)
@@ -130,7 +142,8 @@ bypass(struct slist **res, size_t nres, const struct cidr_list *v4,
  * missing: its old entries would go, so the sets stay as they were.
  */
 static int
-load_nft(struct slist *const *res, size_t nres, int dryrun)
+load_nft(struct slist *const *res, size_t nres, const char *table,
+    const char *set4, const char *set6, int dryrun)
 {
 	struct cidr_list	 v4, v6;
 	size_t			 i;
@@ -150,13 +163,13 @@ load_nft(struct slist *const *res, size_t nres, int dryrun)
 		log_warnx("the black lists cover a whole address family: "
 		    "every client of that family will be tarpitted");
 	if (dryrun)
-		printf("# nft sets %s %s: %zu and %zu ranges\n",
-		    NFTBLACK_SET4, NFTBLACK_SET6, v4.n, v6.n);
-	else if (nftblack_load(NULL, NULL, NULL, &v4, &v6) == -1)
+		printf("# nft sets %s %s: %zu and %zu ranges\n", set4, set6,
+		    v4.n, v6.n);
+	else if (nftblack_load(table, set4, set6, &v4, &v6) == -1)
 		ret = -1;
 	else
-		log_debug("nft sets %s and %s: %zu and %zu ranges",
-		    NFTBLACK_SET4, NFTBLACK_SET6, v4.n, v6.n);
+		log_debug("nft sets %s and %s: %zu and %zu ranges", set4,
+		    set6, v4.n, v6.n);
 	cidr_list_free(&v4);
 	cidr_list_free(&v6);
 	return ret;
@@ -170,15 +183,17 @@ main(int argc, char *argv[])
 	struct slist	*lists, **res;
 	const char	*path = SPAMDCONF_PATH, *nospamd = NOSPAMD_PATH;
 	char		 errbuf[1024], **names;
+	char		*table = NULL, *set4 = NULL, *set6 = NULL;
 	const char	*errstr;
 	size_t		 nres, nnames, i;
 	int		 ch, bflag = 0, daemonize = 0, dryrun = 0, status = 0;
 	int		 failed = 0, bad, fd = -1, wstatus, uflag = 0;
+	int		 oversize = 0;
 	pid_t		 pid;
 	struct cidr_list by4, by6;
 	int		 byrc;
 
-	while ((ch = getopt(argc, argv, "bDdf:N:nP:U:")) != -1) {
+	while ((ch = getopt(argc, argv, "bDdf:N:noP:U:x:")) != -1) {
 		switch (ch) {
 		case 'b':
 			bflag = 1;
@@ -193,10 +208,21 @@ main(int argc, char *argv[])
 			path = optarg;
 			break;
 		case 'N':
-			nospamd = optarg;
+			/* Before 2026-12, -N was the nospamd file's path. */
+			if (strchr(optarg, '/') != NULL) {
+				warnx("-N %s: a path, taken as -x %s; -N now "
+				    "names the nft table and sets", optarg,
+				    optarg);
+				nospamd = optarg;
+			} else if (opt_nftnames(optarg, &table, &set4, &set6,
+			    errbuf, sizeof(errbuf)) == -1)
+				errx(1, "-N %s: %s", optarg, errbuf);
 			break;
 		case 'n':
 			dryrun = 1;
+			break;
+		case 'o':
+			oversize = 1;
 			break;
 		case 'P':
 			dst.port = strtonum(optarg, 1, 65535, &errstr);
@@ -208,6 +234,9 @@ main(int argc, char *argv[])
 			dst.path = optarg;
 			uflag = 1;
 			break;
+		case 'x':
+			nospamd = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -216,6 +245,10 @@ main(int argc, char *argv[])
 		usage();
 	if (uflag && dst.port != 0)
 		errx(1, "-P and -U: spamd-setup talks to one socket");
+	if (set4 == NULL)
+		set4 = NFTBLACK_SET4;
+	if (set6 == NULL)
+		set6 = NFTBLACK_SET6;
 
 	/* Messages go to the terminal, and to syslog once detached. */
 	log_init(!daemonize, "spamd-setup");
@@ -234,7 +267,7 @@ main(int argc, char *argv[])
 		err(1, "calloc");
 	for (i = 0; i < sc.nlists; i++) {
 		lists[i].conf = &sc.lists[i];
-		if (slist_load(&lists[i]) == -1)
+		if (slist_load(&lists[i], oversize) == -1)
 			failed++;
 	}
 	bad = make_results(&sc, lists, res, &nres, names, &nnames);
@@ -245,22 +278,35 @@ main(int argc, char *argv[])
 
 	if (bflag && (failed > 0 || bad > 0)) {
 		log_warnx("nft sets %s and %s left as they were: a list is "
-		    "missing", NFTBLACK_SET4, NFTBLACK_SET6);
+		    "missing", set4, set6);
 		status = 1;
 		bflag = 0;
 	}
+	/* The bypass list first: spamd and the -b sets get lists without it. */
+	cidr_list_init(&by4, AF_INET);
+	cidr_list_init(&by6, AF_INET6);
+	switch (byrc = nospamd_read(nospamd, &by4, &by6)) {
+	case -1:
+		cidr_list_free(&by4);
+		cidr_list_free(&by6);
+		if (bflag) {
+			log_warnx("nft sets %s and %s left as they were: "
+			    "without %s they could hold its hosts", set4, set6,
+			    nospamd);
+			bflag = 0;
+		}
+		status = 1;
+		break;
+	case NOSPAMD_WIDE:
+		status = 1;
+		break;
+	}
+	bypass(res, nres, &by4, &by6);
 	/*
 	 * With -b, a child feeds spamd while we feed the kernel: the two
 	 * take about as long, and each has a core.  spamd's lists are in
 	 * place once the child has its answer; both are, once we have it.
 	 */
-	/* The bypass list first: what spamd gets leaves it out. */
-	cidr_list_init(&by4, AF_INET);
-	cidr_list_init(&by6, AF_INET6);
-	if ((byrc = nospamd_read(nospamd, &by4, &by6)) == -1) {
-		cidr_list_free(&by4);
-		cidr_list_free(&by6);
-	}
 	pid = -1;
 	if (bflag && !dryrun) {
 		fflush(stdout);
@@ -268,21 +314,17 @@ main(int argc, char *argv[])
 		if ((pid = fork()) == -1)
 			err(1, "fork");
 		if (pid == 0) {
-			bypass(res, nres, &by4, &by6);
 			if (cfgsend_lists(&dst, res, nres, names, nnames, 0,
 			    &fd) == -1 || cfgsend_wait(fd) == -1)
 				_exit(1);
 			_exit(0);
 		}
-	} else {
-		bypass(res, nres, &by4, &by6);
-		if (cfgsend_lists(&dst, res, nres, names, nnames, dryrun,
-		    &fd) == -1)
-			status = 1;
-	}
-	if (bflag && load_nft(res, nres, dryrun) == -1)
+	} else if (cfgsend_lists(&dst, res, nres, names, nnames, dryrun,
+	    &fd) == -1)
 		status = 1;
-	if (nospamd_load(nospamd, byrc, &by4, &by6, dryrun) == -1)
+	if (bflag && load_nft(res, nres, table, set4, set6, dryrun) == -1)
+		status = 1;
+	if (nospamd_load(nospamd, byrc, table, &by4, &by6, dryrun) == -1)
 		status = 1;
 	if (pid > 0) {
 		while (waitpid(pid, &wstatus, 0) == -1)

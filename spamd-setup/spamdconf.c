@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rfile.h"
 #include "spamdconf.h"
 
 #define MAXDEPTH	32	/* tc= nesting */
@@ -710,47 +711,14 @@ sdconf_parse(const char *name, const char *buf, size_t len,
 int
 sdconf_load(const char *path, struct sdconf *sc, char *err, size_t errlen)
 {
-	struct stat	 st;
 	char		*buf;
-	ssize_t		 n;
-	size_t		 len = 0;
-	int		 fd, ret;
+	size_t		 len;
+	int		 ret;
 
 	memset(sc, 0, sizeof(*sc));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((buf = rfile_read(path, SPAMDCONF_MAXSIZE, &len, err,
+	    errlen)) == NULL)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > SPAMDCONF_MAXSIZE) {
-		snprintf(err, errlen, "%s: %s", path, !S_ISREG(st.st_mode) ?
-		    "not a regular file" : "larger than 1 MiB");
-		close(fd);
-		return -1;
-	}
-	if ((buf = malloc(st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	while (len < (size_t)st.st_size &&
-	    (n = read(fd, buf + len, st.st_size - len)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		len += n;
-	}
-	close(fd);
-	buf[len] = '\0';
 	ret = sdconf_parse(path, buf, len, sc, err, errlen);
 	free(buf);
 	return ret;

@@ -309,14 +309,13 @@ grey_send(struct con *c)
 	static int64_t		 lastnag;
 	struct grey_msg		 m;
 	char			 ip[INET6_ADDRSTRLEN];
-	char			 dst[INET6_ADDRSTRLEN];
 
 	if (gfd == -1)
 		return;
-	dst[0] = '\0';
-	if (c->dst.af != 0)
-		addr_str(&c->dst, dst, sizeof(dst));
-	smtp_tuple(c->sess, con_ip(c, ip), dst, &m);
+	memset(&m, 0, sizeof(m));
+	m.version = GREYMSG_VERSION;
+	m.type = GM_TUPLE;
+	smtp_tuple(c->sess, &c->addr, &c->dst, &m.tuple);
 	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != -1) {
 		stats_tuple(1);
 		return;
@@ -329,7 +328,7 @@ grey_send(struct con *c)
 		if (nag(&lastnag))
 			log_warnx("greylister is not keeping up: %lu tuples "
 			    "dropped so far (latest %s %s -> %s)", grey_dropped,
-			    m.ip, m.from, m.to);
+			    con_ip(c, ip), m.tuple.from, m.tuple.to);
 		break;
 	case EPIPE:
 	case ECONNRESET:
@@ -382,7 +381,7 @@ sync_event(void)
 		m.version = GREYMSG_VERSION;
 		m.type = GM_SYNC;
 		m.len = (uint16_t)n;
-		addr_str(&from, m.ip, sizeof(m.ip));
+		m.ip = from;
 		if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
 		    -1 && ++dropped && nag(&lastnag))
 			log_warnx("sync: greylister is not keeping up: %lu "

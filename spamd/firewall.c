@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "firewall.h"
+#include "grey.h"
 #include "log.h"
 #include "nftset.h"
 
@@ -100,14 +101,12 @@ fw_failed(const char *what)
 {
 	static time_t	 last;
 	char		 err[512];
-	time_t		 now = time(NULL);
 
 	fw_nfails++;
 	fw_ok = 0;
 	fw_warned = 1;
-	if (last != 0 && now - last < FW_NAG_SECS)
+	if (!log_nag(&last, FW_NAG_SECS))
 		return;
-	last = now;
 	if (fw_ns != NULL && nftset_check(fw_ns, err, sizeof(err)) == -1)
 		log_warnx("firewall: %s failed: %s; greylisting goes on in "
 		    "the database and the sets are filled when they appear",
@@ -133,18 +132,13 @@ struct fw_collect {
 };
 
 static int
-fw_collect_cb(const char *key, size_t keylen, const struct gdata *gd,
-    void *arg)
+fw_collect_cb(const struct addr *a, const struct gdata *gd, void *arg)
 {
 	struct fw_collect	*fc = arg;
 	struct nftset_elem	*el;
-	char			 ip[INET6_ADDRSTRLEN];
 
-	if (gd_type(key, keylen, gd) != GD_WHITE || gd->expire <= fc->now ||
-	    keylen >= sizeof(ip))
+	if (gd->expire <= fc->now)
 		return 0;
-	memcpy(ip, key, keylen);
-	ip[keylen] = '\0';
 	if (fc->n == fc->cap) {
 		size_t	ncap = fc->cap ? fc->cap * 2 : 1024;
 
@@ -155,14 +149,9 @@ fw_collect_cb(const char *key, size_t keylen, const struct gdata *gd,
 		fc->el = el;
 		fc->cap = ncap;
 	}
-	el = &fc->el[fc->n];
-	if (addr_parse(&el->addr, ip) == -1) {
-		log_warnx("firewall: WHITE entry %s is not an address, "
-		    "skipped", ip);
-		return 0;
-	}
+	el = &fc->el[fc->n++];
+	el->addr = *a;
 	el->timeout_ms = nftset_white_timeout(gd->expire, fc->now);
-	fc->n++;
 	return 0;
 }
 
@@ -184,7 +173,7 @@ fw_reconcile(struct store *st, time_t now)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&fc, 0, sizeof(fc));
 	fc.now = now;
-	if (st->ops->walk(st->h, fw_collect_cb, &fc) != STORE_OK || fc.oom) {
+	if (grey_walk_white(st, fw_collect_cb, &fc) != STORE_OK || fc.oom) {
 		log_warnx("firewall: cannot read the WHITE entries to "
 		    "reconcile the sets");
 		free(fc.el);
@@ -212,48 +201,38 @@ fw_reconcile(struct store *st, time_t now)
 }
 
 void
-fw_white_add(const char *ip, time_t expire, time_t now)
+fw_white_add(const struct addr *a, time_t expire, time_t now)
 {
-	struct addr	 a;
-
-	if (addr_parse(&a, ip) == -1) {
-		log_warnx("firewall: %s is not an address", ip);
-		return;
-	}
 	if (fw_ns == NULL || !fw_ok || expire <= now)
 		return;		/* the next reconcile brings it */
 	if (fw_inscan || fw_inbatch) {
-		if (nftset_queue_white(fw_ns, &a, expire, now) == 1) {
+		if (nftset_queue_white(fw_ns, a, expire, now) == 1) {
 			fw_queued++;
-			fw_remember(&a, expire);
+			fw_remember(a, expire);
 		}
 		return;
 	}
 	fw_nops++;
-	if (nftset_add(fw_ns, &a, nftset_white_timeout(expire, now)) == -1) {
+	if (nftset_add(fw_ns, a, nftset_white_timeout(expire, now)) == -1) {
 		fw_failed("adding a whitelisted address");
 		return;
 	}
-	fw_remember(&a, expire);
+	fw_remember(a, expire);
 }
 
 void
-fw_white_del(const char *ip)
+fw_white_del(const struct addr *a)
 {
-	struct addr	 a;
-
-	if (addr_parse(&a, ip) == -1)
-		return;
-	fw_forget(&a);
+	fw_forget(a);
 	if (fw_ns == NULL || !fw_ok)
 		return;
 	if (fw_inscan || fw_inbatch) {
-		if (nftset_queue_del(fw_ns, &a) == 0)
+		if (nftset_queue_del(fw_ns, a) == 0)
 			fw_queued++;
 		return;
 	}
 	fw_nops++;
-	if (nftset_del(fw_ns, &a) == -1)
+	if (nftset_del(fw_ns, a) == -1)
 		fw_failed("deleting an expired address");
 }
 
@@ -304,12 +283,13 @@ fw_scan_begin(void)
 }
 
 void
-fw_scan_live(const char *ip, const struct gdata *gd, time_t now)
+fw_scan_live(const struct addr *a, const struct gdata *gd, time_t now)
 {
 	struct fwent	 key, *e;
 
-	if (fw_ns == NULL || !fw_ok || addr_parse(&key.addr, ip) == -1)
+	if (fw_ns == NULL || !fw_ok)
 		return;
+	key.addr = *a;
 	e = RB_FIND(fwtree, &fw_tree, &key);
 	if (e != NULL && e->expire == gd->expire) {
 		e->gen = fw_gen;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "addr.h"
 #include "gdata.h"
 #include "store.h"
 
@@ -18,12 +19,12 @@ void	fw_init(const char *table, const char *set4, const char *set6);
 /* Make the sets hold exactly the live WHITE entries of the database. */
 void	fw_reconcile(struct store *, time_t now);
 /*
- * Whitelist ip until expire (wall clock).  Outside a scan the element is
+ * Whitelist an address until expire (wall clock).  Outside a scan the element is
  * sent at once even if we remember having added it: a WHITE host that
  * reaches spamd lost its element behind our back (nft flush, delete).
  */
-void	fw_white_add(const char *ip, time_t expire, time_t now);
-void	fw_white_del(const char *ip);
+void	fw_white_add(const struct addr *, time_t expire, time_t now);
+void	fw_white_del(const struct addr *);
 /*
  * Around a burst of records: the changes of fw_white_add and
  * fw_white_del between the two calls go to the kernel as one
@@ -38,7 +39,8 @@ void	fw_batch_end(void);
  * reconciles everything if the sets were missing.
  */
 void	fw_scan_begin(void);
-void	fw_scan_live(const char *ip, const struct gdata *, time_t now);
+void	fw_scan_live(const struct addr *, const struct gdata *,
+	    time_t now);
 void	fw_scan_end(struct store *, time_t now);
 /* nft transactions sent since start, and how many of them failed. */
 void	fw_counts(uint64_t *ops, uint64_t *fails);

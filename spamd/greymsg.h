@@ -3,7 +3,8 @@
  * a SOCK_SEQPACKET socketpair, one record per message, always of exactly
  * this size; the receiver refuses any other size or version
  * (greymsg.c, on both sides), an unknown type, an unterminated string
- * or an address that does not parse, and logs it.
+ * or an address of an unknown family, and logs it.  Addresses travel
+ * binary (struct addr): only the database key is text.
  *
  * Engine to greylister: GM_TUPLE, and GM_SYNC with a datagram from a
  * sync peer as it came (the greylister checks it); GM_BLACK when new
@@ -22,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gdata.h"
+#include "addr.h"
+#include "grey.h"
 #include "stats.h"
 #include "sync.h"
 
@@ -44,22 +46,24 @@ struct grey_msg {
 	uint16_t len;			/* GM_SYNC: bytes of sync */
 	uint8_t	pad[4];
 	int64_t	expire;			/* GM_TRAP_ADD: wall clock */
-	char	ip[INET6_ADDRSTRLEN];	/* client address, canonical text */
-	char	dst[INET6_ADDRSTRLEN];	/* original destination, "" unknown */
 	union {
+		struct grey_tuple tuple;	/* GM_TUPLE */
 		struct {
-			char	helo[GD_FIELD_MAX];
-			char	from[GD_FIELD_MAX];
-			char	to[GD_FIELD_MAX];
+			struct addr ip;	/* GM_TRAP_ADD: trapped; GM_SYNC: peer */
+			uint8_t	sync[SYNC_MAXLEN];
 		};
-		uint8_t	sync[SYNC_MAXLEN];
 		struct stats_rec stats;
 	};
 };
-_Static_assert(3 * GD_FIELD_MAX >= SYNC_MAXLEN,
-    "a sync datagram fits where a tuple goes");
-_Static_assert(sizeof(struct stats_rec) <= 3 * GD_FIELD_MAX,
+/* The tuple is the largest member: the others do not grow the record. */
+_Static_assert(sizeof(struct addr) + SYNC_MAXLEN <= sizeof(struct grey_tuple),
+    "a sync datagram and its sender fit where a tuple goes");
+_Static_assert(sizeof(struct stats_rec) <= sizeof(struct grey_tuple),
     "a statistics snapshot fits where a tuple goes");
+/* No padding in what travels: every byte is set by memset or a field. */
+_Static_assert(sizeof(struct addr) == sizeof(int) + 16 &&
+    offsetof(struct grey_tuple, helo) == 2 * sizeof(struct addr),
+    "addresses travel without padding");
 
 enum greymsg_recv {
 	GMR_RECORD,		/* *m holds a record of our size and version */

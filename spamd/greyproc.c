@@ -27,6 +27,8 @@
 #include "trapdom.h"
 #include "log.h"
 #include "metrics.h"
+#include "nftwatch.h"
+#include "sdnotify.h"
 #include "spamd.h"
 #include "srctab.h"
 
@@ -40,23 +42,23 @@ static volatile sig_atomic_t	gp_child;
 static volatile sig_atomic_t	gp_hup;
 static int			gp_fd;		/* to the engine */
 static time_t			gp_start;	/* for -M's grace minute */
+static struct addr		gp_lowprio;	/* -M, af 0 without */
 
 /*
  * The TRAPPED entries one scan found, and a count and an
  * order-independent hash of them, compared with those of the list last
- * sent so that the engine gets the list only when it changed.
+ * sent (sent_n, sent_hash) so that the engine gets the list only when
+ * it changed.
  */
 struct trap {
-	char	ip[INET6_ADDRSTRLEN];
-	int64_t	expire;
+	struct addr	ip;
+	int64_t		expire;
 };
 static struct {
 	struct trap	*v;
-	size_t		 n, cap;
-	uint64_t	 hash;
+	size_t		 n, cap, sent_n;
+	uint64_t	 hash, sent_hash;
 } gp_traps;
-static size_t			gp_sent_n;
-static uint64_t			gp_sent_hash;
 
 /*
  * GREY entries per source (-L grey=), counted again at every complete
@@ -67,22 +69,21 @@ static uint64_t			gp_sent_hash;
  */
 static struct srctab		*gp_srcs, *gp_srcs_next;
 
-static void	gp_trap_send(int, const char *, int64_t);
-static void	gp_trap_live(const char *, const struct gdata *, void *);
+static void	gp_trap_send(int, const struct addr *, int64_t);
+static void	gp_trap_live(const struct addr *, const struct gdata *,
+		    void *);
 static void	gp_traps_flush(void);
-static const char *gp_trap_reason(struct store *, const char *,
-		    const char *, const char *, const char *, const char *,
-		    time_t, char *, size_t);
-
-static int	gp_may_create(const char *, struct addr *, const char *,
-		    const char *);
+static void	gp_policy(const struct grey_tuple *, int, time_t,
+		    struct grey_policy *);
+static void	gp_refused(const struct grey_tuple *, const char *);
+static void	gp_trapped(const struct grey_tuple *,
+		    const struct grey_verdict *, int, time_t);
 static int	gp_disk_low(void);
-static void	gp_grey_live(const char *, void *);
+static void	gp_grey_live(const struct addr *, void *);
 static void	gp_signal(int);
 static int	gp_field_ok(const char *, size_t);
-static void	gp_tuple(struct store *, const struct grey_msg *);
-static void	gp_greylist(struct store *, const char *, const char *,
-		    const char *, const char *, const char *, int);
+static void	gp_tuple(struct store *, struct grey_msg *);
+static void	gp_greylist(struct store *, const struct grey_tuple *, int);
 static void	gp_sync_entry(const struct sync_entry *, const char *,
 		    void *);
 static void	gp_sync(struct store *, struct grey_msg *);
@@ -90,10 +91,13 @@ static void	gp_black(struct store *);
 static int	gp_read(struct store *, int);
 static int	gp_mend(struct store *);
 static int	gp_scan(struct store *);
-static void	gp_white_gone(const char *, void *);
-static void	gp_white_new(const char *, const struct gdata *, void *);
-static void	gp_white_live(const char *, const struct gdata *, void *);
+static void	gp_white_gone(const struct addr *, void *);
+static void	gp_white_new(const struct addr *, const struct gdata *,
+		    void *);
+static void	gp_white_live(const struct addr *, const struct gdata *,
+		    void *);
 static time_t	gp_scan_interval(void);
+static void	gp_exit(struct store *, pid_t, int) __attribute__((noreturn));
 
 static void
 gp_signal(int sig)
@@ -113,43 +117,37 @@ gp_field_ok(const char *f, size_t len)
 	return memchr(f, '\0', len) != NULL;
 }
 
+/*
+ * A tuple from the engine: its strings end inside their fields and
+ * hold no newline (the key's separator), its addresses are of a known
+ * family.  Checked in place, so that a record run again after a
+ * database repair passes the same way.
+ */
 static void
-gp_tuple(struct store *st, const struct grey_msg *m)
+gp_tuple(struct store *st, struct grey_msg *m)
 {
-	char	 ip[INET6_ADDRSTRLEN];
+	struct grey_tuple	*t = &m->tuple;
+	char			 ip[INET6_ADDRSTRLEN];
 
-	if (!gp_field_ok(m->ip, sizeof(m->ip)) ||
-	    !gp_field_ok(m->dst, sizeof(m->dst)) ||
-	    !gp_field_ok(m->helo, sizeof(m->helo)) ||
-	    !gp_field_ok(m->from, sizeof(m->from)) ||
-	    !gp_field_ok(m->to, sizeof(m->to))) {
+	if (!gp_field_ok(t->helo, sizeof(t->helo)) ||
+	    !gp_field_ok(t->from, sizeof(t->from)) ||
+	    !gp_field_ok(t->to, sizeof(t->to))) {
 		log_warnx("greylister: dropped record with an unterminated "
 		    "field");
 		return;
 	}
-	if (addr_canon(m->ip, ip, sizeof(ip)) == -1) {
+	if (addr_norm(&t->ip) == -1 ||
+	    (t->dst.af != 0 && addr_norm(&t->dst) == -1)) {
 		log_warnx("greylister: dropped record with bad address");
 		return;
 	}
-	if (strchr(m->helo, '\n') != NULL || strchr(m->from, '\n') != NULL ||
-	    strchr(m->to, '\n') != NULL) {
+	if (strchr(t->helo, '\n') != NULL || strchr(t->from, '\n') != NULL ||
+	    strchr(t->to, '\n') != NULL) {
 		log_warnx("greylister: dropped record for %s with a newline "
-		    "in a field", ip);
+		    "in a field", addr_str(&t->ip, ip, sizeof(ip)));
 		return;
 	}
-	gp_greylist(st, ip, m->dst, m->helo, m->from, m->to, 0);
-}
-
-/* Whether to log a warning that may repeat many times a second. */
-static int
-gp_nag(time_t *last)
-{
-	time_t	 now = time(NULL);
-
-	if (*last != 0 && now - *last < NAG_SECS)
-		return 0;
-	*last = now;
-	return 1;
+	gp_greylist(st, t, 0);
 }
 
 /*
@@ -170,13 +168,13 @@ gp_disk_low(void)
 		return low;
 	checked = now;
 	if (statvfs(conf.dbpath, &sv) == -1) {
-		if (gp_nag(&lastnag))
+		if (log_nag(&lastnag, NAG_SECS))
 			log_warn("statvfs %s", conf.dbpath);
 		return low = 0;
 	}
 	mb = (unsigned long long)sv.f_bavail * sv.f_frsize / (1024 * 1024);
 	if (mb < (unsigned long long)conf.minfree) {
-		if (!low || gp_nag(&lastnag))
+		if (!low || log_nag(&lastnag, NAG_SECS))
 			log_warnx("%llu MB free on the file system of %s, "
 			    "under -L free=%lld: new GREY entries refused", mb,
 			    conf.dbpath, conf.minfree);
@@ -189,137 +187,149 @@ gp_disk_low(void)
 }
 
 /*
- * May ip (canonical) get a new GREY entry?  Not when its source holds
- * -L grey= already, nor when the disk is nearly full.  *a is set to ip.
+ * What grey_decide cannot know: the recipient's domain (-A), whether
+ * the tuple came to the low-priority MX (-M; not one from a sync peer,
+ * which did not come to us) after the first minute, or passtime if
+ * shorter, in which we may not have seen it at the primary yet, and
+ * whether a new GREY entry may be written: not when the disk is nearly
+ * full, nor when its source holds -L grey= already.
  */
-static int
-gp_may_create(const char *ip, struct addr *a, const char *from,
-    const char *to)
+static void
+gp_policy(const struct grey_tuple *t, int synced, time_t now,
+    struct grey_policy *p)
+{
+	time_t	 grace = conf.gc.passtime < 60 ? conf.gc.passtime : 60;
+
+	p->domain_ok = !trapdom_trap(t->to);
+	p->lowprio = !synced && gp_lowprio.af != 0 &&
+	    addr_cmp(&t->dst, &gp_lowprio) == 0 && now - gp_start > grace;
+	p->may_create = !gp_disk_low() &&
+	    srctab_count(gp_srcs, &t->ip) < (unsigned int)conf.maxsrcgrey;
+}
+
+/* A new tuple not recorded: say why, unless the disk said it already. */
+static void
+gp_refused(const struct grey_tuple *t, const char *ip)
 {
 	static time_t		 lastnag;
 	static unsigned long	 refused;
 	unsigned int		 n;
 
-	if (addr_parse(a, ip) == -1)
-		return 1;
 	if (gp_disk_low())
-		return 0;
-	if ((n = srctab_count(gp_srcs, a)) < (unsigned int)conf.maxsrcgrey)
-		return 1;
+		return;
+	n = srctab_count(gp_srcs, &t->ip);
 	refused++;
-	if (gp_nag(&lastnag))
+	if (log_nag(&lastnag, NAG_SECS))
 		log_warnx("%s: %u GREY entries from its %s, the limit (-L "
 		    "grey=): tuple %s -> %s not recorded (%lu refused so far)",
-		    ip, n, a->af == AF_INET6 ? "/64" : "address", from, to,
-		    refused);
-	return 0;
+		    ip, n, t->ip.af == AF_INET6 ? "/64" : "address", t->from,
+		    t->to, refused);
 }
 
-/* A GREY tuple the scan keeps, counted for its source. */
+/* The tuple trapped its sender: tell the firewall, engine and peers. */
 static void
-gp_grey_live(const char *ip, void *arg)
+gp_trapped(const struct grey_tuple *t, const struct grey_verdict *v,
+    int synced, time_t now)
 {
-	struct addr	 a;
+	const char	*reason;
+	char		 why[128];
 
-	(void)arg;
-	if (addr_parse(&a, ip) == 0)
-		(void)srctab_add(gp_srcs_next, &a, 1);
+	switch (v->why) {
+	case GREY_WHY_SPAMTRAP:
+		reason = "recipient is a spamtrap";
+		break;
+	case GREY_WHY_DOMAIN:
+		reason = "recipient outside the allowed domains";
+		break;
+	default:
+		snprintf(why, sizeof(why), "tried the low-priority MX %s "
+		    "first", conf.lowprio_mx);
+		reason = why;
+		break;
+	}
+	log_info("trapping %s for tuple %s %s %s: %s%s", v->ip, t->helo,
+	    t->from, t->to, reason, synced ? " (from sync)" : "");
+	metrics_trapped();
+	if (v->was_white)
+		fw_white_del(&t->ip);
+	gp_trap_send(GM_TRAP_ADD, &t->ip, v->rec.expire);
+	if (!synced)
+		gsync_trapped(&t->ip, v->rec.expire, now);
 }
 
 /*
- * Greylist the tuple of ip (canonical) at once.  A tuple from a sync
- * peer (synced) is not sent on, and -M does not apply to it: it did not
- * come to our low-priority address.
+ * Greylist a tuple at once, and hand the verdict to the firewall, the
+ * engine's trap list, sync peers and the metrics.  A tuple from a sync
+ * peer (synced) is not sent on.
  */
 static void
-gp_greylist(struct store *st, const char *ip, const char *dst,
-    const char *helo, const char *from, const char *to, int synced)
+gp_greylist(struct store *st, const struct grey_tuple *t, int synced)
 {
-	struct gdata		 white, trapped;
-	struct addr		 a;
-	enum grey_result	 r;
-	const char		*reason;
-	char			 why[128];
-	time_t			 now;
-	int			 was_white, create;
+	struct grey_policy	 pol;
+	struct grey_verdict	 v;
+	time_t			 now = time(NULL);
 
-	now = time(NULL);
-	if ((reason = gp_trap_reason(st, ip, synced ? "" : dst, helo, from,
-	    to, now, why, sizeof(why))) != NULL) {
-		if (grey_trap(st, &conf.gc, now, ip, &trapped, &was_white) ==
-		    GREY_FAIL)
-			return;
-		log_info("trapping %s for tuple %s %s %s: %s%s", ip, helo,
-		    from, to, reason, synced ? " (from sync)" : "");
-		metrics_trapped();
-		if (was_white)
-			fw_white_del(ip);
-		gp_trap_send(GM_TRAP_ADD, ip, trapped.expire);
-		if (!synced)
-			gsync_trapped(ip, trapped.expire, now);
+	gp_policy(t, synced, now, &pol);
+	grey_decide(st, &conf.gc, &pol, now, t, &v);
+	if (v.why != GREY_WHY_NONE) {
+		gp_trapped(t, &v, synced, now);
 		return;
 	}
-	create = gp_may_create(ip, &a, from, to);
-	r = grey_tuple_lim(st, &conf.gc, now, ip, helo, from, to, create,
-	    &white);
-	metrics_tuple(r);
-	switch (r) {
+	metrics_tuple(v.r);
+	switch (v.r) {
 	case GREY_REFUSED:
+		gp_refused(t, v.ip);
 		return;
 	case GREY_FAIL:
 		log_warnx("can't update %s in the database for %s -> %s",
-		    ip, from, to);
+		    v.ip, t->from, t->to);
 		return;
 	case GREY_NEW:
 		log_debug("new %sentry %s from %s to %s, helo %s",
-		    synced ? "synced " : "", ip, from, to, helo);
-		if (a.af != 0)
-			(void)srctab_add(gp_srcs, &a, 1);
+		    synced ? "synced " : "", v.ip, t->from, t->to, t->helo);
+		(void)srctab_add(gp_srcs, &t->ip, 1);
 		break;
 	case GREY_EARLY:
 		log_debug("retry of %s from %s to %s, not passed yet%s",
-		    ip, from, to, synced ? " (from sync)" : "");
+		    v.ip, t->from, t->to, synced ? " (from sync)" : "");
 		break;
 	case GREY_PASSED:
-		log_info("whitelisting %s: %s -> %s passed%s", ip, from, to,
-		    synced ? " (retry seen by a sync peer)" : "");
-		fw_white_add(ip, white.expire, now);
+		log_info("whitelisting %s: %s -> %s passed%s", v.ip, t->from,
+		    t->to, synced ? " (retry seen by a sync peer)" : "");
+		fw_white_add(&t->ip, v.rec.expire, now);
 		break;
 	case GREY_WHITE:
 		/* Already WHITE but still redirected: the set lost it. */
 		log_debug("%s is already whitelisted, refreshing its "
-		    "element", ip);
-		fw_white_add(ip, white.expire, now);
+		    "element", v.ip);
+		fw_white_add(&t->ip, v.rec.expire, now);
 		break;
 	case GREY_TRAPPED:
-		log_debug("%s is trapped, not whitelisted", ip);
+		log_debug("%s is trapped, not whitelisted", v.ip);
 		return;
 	}
 	if (!synced)
-		gsync_grey(ip, helo, from, to, now);
+		gsync_grey(t, now);
 }
 
-/* Is ip on a blacklist the engine saved?  For grey_white_drop. */
+/* Is a on a blacklist the engine saved?  For grey_white_drop. */
 static int
-gp_listed(const char *ip, void *arg)
+gp_listed(const struct addr *a, void *arg)
 {
-	struct addr	 a;
-
 	(void)arg;
-	return addr_parse(&a, ip) == 0 && bl_match(&a) != NULL;
+	return bl_match(a) != NULL;
 }
 
 static void
-gp_unlisted(const char *ip, void *arg)
+gp_unlisted(const struct addr *a, void *arg)
 {
-	const struct bl_hit	*h;
-	struct addr		 a;
+	const struct bl_hit	*h = bl_match(a);
+	char			 ip[INET6_ADDRSTRLEN];
 
 	(void)arg;
-	h = addr_parse(&a, ip) == 0 ? bl_match(&a) : NULL;
-	log_info("%s blacklisted (%s), removing from whitelist", ip,
-	    h != NULL ? h->tags : "?");
-	fw_white_del(ip);
+	log_info("%s blacklisted (%s), removing from whitelist",
+	    addr_str(a, ip, sizeof(ip)), h != NULL ? h->tags : "?");
+	fw_white_del(a);
 }
 
 /*
@@ -353,38 +363,40 @@ gp_sync(struct store *st, struct grey_msg *m)
 {
 	char	 peer[INET6_ADDRSTRLEN];
 
-	if (!gp_field_ok(m->ip, sizeof(m->ip)) ||
-	    addr_canon(m->ip, peer, sizeof(peer)) == -1 ||
-	    m->len > sizeof(m->sync)) {
+	if (addr_norm(&m->ip) == -1 || m->len > sizeof(m->sync)) {
 		log_warnx("greylister: dropped a malformed sync record");
 		return;
 	}
-	gsync_recv(m->sync, m->len, peer, time(NULL), gp_sync_entry, st);
+	gsync_recv(m->sync, m->len, addr_str(&m->ip, peer, sizeof(peer)),
+	    time(NULL), gp_sync_entry, st);
 }
 
 /* One entry of a sync datagram that passed gsync_recv's checks. */
 static void
 gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 {
-	struct store	*st = arg;
-	struct gdata	 rec;
-	char		 ip[INET6_ADDRSTRLEN];
-	time_t		 now = time(NULL);
-	int		 r, was_white;
+	struct store		*st = arg;
+	struct grey_tuple	 t;
+	struct gdata		 rec;
+	struct addr		 a = e->ip;
+	char			 ip[INET6_ADDRSTRLEN];
+	time_t			 now = time(NULL);
+	int			 r, was_white;
 
-	addr_str(&e->ip, ip, sizeof(ip));
+	if (addr_norm(&a) == -1)
+		return;		/* sync_decode knows no other family */
 	if (e->type == SYNC_GREY) {
-		if (strlen(e->helo) >= GD_FIELD_MAX ||
-		    strlen(e->from) >= GD_FIELD_MAX ||
-		    strlen(e->to) >= GD_FIELD_MAX) {
+		if (grey_tuple_set(&t, &a, e->helo, e->from, e->to) == -1) {
 			log_warnx("sync: tuple of %s from %s: a field is too "
-			    "long, dropped", ip, peer);
+			    "long, dropped", addr_str(&a, ip, sizeof(ip)),
+			    peer);
 			return;
 		}
-		gp_greylist(st, ip, "", e->helo, e->from, e->to, 1);
+		gp_greylist(st, &t, 1);
 		return;
 	}
-	r = grey_sync(st, now, ip, e->type == SYNC_TRAPPED,
+	addr_str(&a, ip, sizeof(ip));		/* for the log */
+	r = grey_sync(st, now, &a, e->type == SYNC_TRAPPED,
 	    (time_t)e->expire, &rec, &was_white);
 	switch (r) {
 	case GREY_SYNC_STALE:
@@ -394,49 +406,20 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	case GREY_SYNC_WHITE:
 		log_debug("new WHITE from %s for %s, expires %lld", peer, ip,
 		    (long long)rec.expire);
-		fw_white_add(ip, rec.expire, now);
+		fw_white_add(&a, rec.expire, now);
 		break;
 	case GREY_SYNC_TRAPPED:
 		log_debug("new TRAP from %s for %s, expires %lld", peer, ip,
 		    (long long)rec.expire);
 		if (was_white)
-			fw_white_del(ip);
-		gp_trap_send(GM_TRAP_ADD, ip, rec.expire);
+			fw_white_del(&a);
+		gp_trap_send(GM_TRAP_ADD, &a, rec.expire);
 		break;
 	case GREY_SYNC_KEPT:
 		log_debug("sync: WHITE for %s from %s, but it is trapped "
 		    "here", ip, peer);
 		break;
 	}
-}
-
-/*
- * Why this tuple traps its sender, or NULL: its recipient is a
- * SPAMTRAP, or outside the allowed domains, or it is new and came to
- * the low-priority MX address (-M), which no honest sender tries before
- * the primary one.  In the first minute after start (or passtime, if
- * shorter) we may not have seen the tuple at the primary yet.
- */
-static const char *
-gp_trap_reason(struct store *st, const char *ip, const char *mdst,
-    const char *helo, const char *from, const char *to, time_t now,
-    char *buf, size_t len)
-{
-	char	 dst[INET6_ADDRSTRLEN];
-
-	if (grey_spamtrap(st, to) == 1)
-		return "recipient is a spamtrap";
-	if (trapdom_trap(to))
-		return "recipient outside the allowed domains";
-	if (conf.lowprio_mx != NULL && mdst[0] != '\0' &&
-	    addr_canon(mdst, dst, sizeof(dst)) == 0 &&
-	    strcmp(dst, conf.lowprio_mx) == 0 &&
-	    now - gp_start > (conf.gc.passtime < 60 ? conf.gc.passtime : 60) &&
-	    grey_known(st, now, ip, helo, from, to) == 0) {
-		snprintf(buf, len, "tried the low-priority MX %s first", dst);
-		return buf;
-	}
-	return NULL;
 }
 
 /*
@@ -447,21 +430,20 @@ gp_trap_reason(struct store *st, const char *ip, const char *mdst,
  * would wait a second each); the next scan sends the whole list again.
  */
 static void
-gp_trap_send(int type, const char *ip, int64_t expire)
+gp_trap_send(int type, const struct addr *ip, int64_t expire)
 {
 	static time_t	 lastnag;
 	static unsigned	 dropped;
 	static int	 stuck;		/* the last message was dropped */
 	struct grey_msg	 m;
 	struct pollfd	 pfd;
-	time_t		 t;
 
 	memset(&m, 0, sizeof(m));
 	m.version = GREYMSG_VERSION;
 	m.type = (uint8_t)type;
 	m.expire = expire;
 	if (ip != NULL)
-		strlcpy(m.ip, ip, sizeof(m.ip));
+		m.ip = *ip;
 	pfd.fd = gp_fd;
 	pfd.events = POLLOUT;
 	while (send(gp_fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) ==
@@ -473,20 +455,17 @@ gp_trap_send(int type, const char *ip, int64_t expire)
 			continue;
 		stuck = 1;
 		dropped++;
-		t = time(NULL);
-		if (lastnag == 0 || t - lastnag >= 60) {
+		if (log_nag(&lastnag, 60))
 			log_warn("greylister: send to the engine (%u trap "
 			    "updates dropped; the engine is not reading)",
 			    dropped);
-			lastnag = t;
-		}
 		return;
 	}
 	stuck = 0;
 }
 
 static void
-gp_trap_live(const char *ip, const struct gdata *gd, void *arg)
+gp_trap_live(const struct addr *ip, const struct gdata *gd, void *arg)
 {
 	struct trap	*v;
 
@@ -502,10 +481,9 @@ gp_trap_live(const char *ip, const struct gdata *gd, void *arg)
 		gp_traps.cap = ncap;
 	}
 	v = &gp_traps.v[gp_traps.n++];
-	strlcpy(v->ip, ip, sizeof(v->ip));
+	v->ip = *ip;
 	v->expire = gd->expire;
-	gp_traps.hash += fnv1a(ip, strlen(ip), FNV1A_BASIS) ^
-	    (uint64_t)gd->expire;
+	gp_traps.hash += addr_hash(ip, 0) ^ (uint64_t)gd->expire;
 }
 
 /* After a scan: send the greytrap list if it changed. */
@@ -514,15 +492,16 @@ gp_traps_flush(void)
 {
 	size_t	 i;
 
-	if (gp_traps.n != gp_sent_n || gp_traps.hash != gp_sent_hash) {
+	if (gp_traps.n != gp_traps.sent_n ||
+	    gp_traps.hash != gp_traps.sent_hash) {
 		gp_trap_send(GM_TRAP_BEGIN, NULL, 0);
 		for (i = 0; i < gp_traps.n; i++)
-			gp_trap_send(GM_TRAP_ADD, gp_traps.v[i].ip,
+			gp_trap_send(GM_TRAP_ADD, &gp_traps.v[i].ip,
 			    gp_traps.v[i].expire);
 		gp_trap_send(GM_TRAP_END, NULL, 0);
 		log_debug("greytrap list: %zu addresses", gp_traps.n);
-		gp_sent_n = gp_traps.n;
-		gp_sent_hash = gp_traps.hash;
+		gp_traps.sent_n = gp_traps.n;
+		gp_traps.sent_hash = gp_traps.hash;
 	}
 	gp_traps.n = 0;
 	gp_traps.hash = 0;
@@ -601,29 +580,42 @@ gp_read(struct store *st, int fd)
 }
 
 static void
-gp_white_gone(const char *ip, void *arg)
+gp_white_gone(const struct addr *a, void *arg)
+{
+	char	 ip[INET6_ADDRSTRLEN];
+
+	(void)arg;
+	if (log_getverbose())
+		log_debug("deleting expired whitelist entry %s",
+		    addr_str(a, ip, sizeof(ip)));
+	fw_white_del(a);
+}
+
+static void
+gp_white_new(const struct addr *a, const struct gdata *gd, void *arg)
+{
+	time_t	*now = arg;
+	char	 ip[INET6_ADDRSTRLEN];
+
+	log_info("whitelisting %s", addr_str(a, ip, sizeof(ip)));
+	metrics_promoted();
+	fw_white_add(a, gd->expire, *now);
+}
+
+static void
+gp_white_live(const struct addr *a, const struct gdata *gd, void *arg)
+{
+	time_t	*now = arg;
+
+	fw_scan_live(a, gd, *now);
+}
+
+/* A GREY tuple the scan keeps, counted for its source. */
+static void
+gp_grey_live(const struct addr *a, void *arg)
 {
 	(void)arg;
-	log_debug("deleting expired whitelist entry %s", ip);
-	fw_white_del(ip);
-}
-
-static void
-gp_white_new(const char *ip, const struct gdata *gd, void *arg)
-{
-	time_t	*now = arg;
-
-	log_info("whitelisting %s", ip);
-	metrics_promoted();
-	fw_white_add(ip, gd->expire, *now);
-}
-
-static void
-gp_white_live(const char *ip, const struct gdata *gd, void *arg)
-{
-	time_t	*now = arg;
-
-	fw_scan_live(ip, gd, *now);
+	(void)srctab_add(gp_srcs_next, a, 1);
 }
 
 /*
@@ -690,11 +682,30 @@ gp_scan_interval(void)
 	return t < 1 ? 1 : t;
 }
 
+/*
+ * The greylister's one way out: the engine, unless it is reaped
+ * already (-1), is stopped and waited for (a stopped one woken first);
+ * on a clean exit the metrics file is written a last time.
+ */
+static void
+gp_exit(struct store *st, pid_t engine, int status)
+{
+	if (engine != -1) {
+		kill(engine, SIGTERM);
+		kill(engine, SIGCONT);
+		waitpid(engine, NULL, 0);
+	}
+	if (status == 0)
+		metrics_exit(st, gp_fd);
+	store_close(st);
+	exit(status);
+}
+
 void
 greyproc_run(struct store *st, int fd, pid_t engine)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
-	struct pollfd	 pfd;
+	struct pollfd	 pfd, pfds[2];
 	struct timespec	 ts, wait;
 	sigset_t	 waitmask;
 	time_t		 next_scan, interval, now, t;
@@ -707,6 +718,10 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 
 	gp_fd = fd;
 	gp_start = time(NULL);
+	/* spamd.c checked it: the canonical text of an address. */
+	if (conf.lowprio_mx != NULL && addr_parse(&gp_lowprio,
+	    conf.lowprio_mx) == -1)
+		fatalx("-M %s is not an address", conf.lowprio_mx);
 	if ((gp_srcs = srctab_new(GP_SOURCES)) == NULL ||
 	    (gp_srcs_next = srctab_new(GP_SOURCES)) == NULL)
 		fatal("per-source table");
@@ -724,22 +739,20 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 	    "%llds, database %s", (long long)conf.gc.passtime,
 	    (long long)conf.gc.greyexp, (long long)conf.gc.whiteexp,
 	    conf.dbpath);
+	sdnotify_ready();	/* listening, database open, -F loaded */
 
 	for (;;) {
 		if (gp_quit) {
 			log_info("exiting on signal");
-			kill(engine, SIGTERM);
-			kill(engine, SIGCONT);	/* a stopped one too */
-			waitpid(engine, NULL, 0);
-			metrics_exit(st, fd);
-			store_close(st);
-			exit(0);
+			sdnotify("STOPPING=1");
+			gp_exit(st, engine, 0);
 		}
 		if (gp_hup) {
 			gp_hup = 0;
 			log_info("SIGHUP: reading %s again",
 			    conf.alloweddomains);
 			trapdom_reload();
+			nftwatch_hup(st);
 			/* The engine re-reads the TLS pair (tls.c). */
 			if (kill(engine, SIGHUP) == -1)
 				log_warn("SIGHUP to the smtp engine");
@@ -750,8 +763,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			if (pid == engine) {
 				log_warnx("smtp engine exited (status %d), "
 				    "exiting", status);
-				store_close(st);
-				exit(1);
+				gp_exit(st, -1, 1);
 			}
 		}
 
@@ -769,22 +781,28 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			wait.tv_sec = 1;
 		if ((t = metrics_tick(now, 0)) < wait.tv_sec)
 			wait.tv_sec = t;
+		if ((t = nftwatch_tick(st, now)) < wait.tv_sec)
+			wait.tv_sec = t;
 
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (ppoll(&pfd, 1, &wait, &waitmask) == -1) {
+		pfds[0] = pfd;
+		pfds[1].fd = nftwatch_fd();	/* -1 without -F: ignored */
+		pfds[1].events = POLLIN;
+		pfds[1].revents = 0;
+		if (ppoll(pfds, 2, &wait, &waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("greylister: ppoll");
 		}
+		pfd = pfds[0];
+		if (pfds[1].revents != 0)
+			nftwatch_read(st);
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (gp_read(st, fd) == -1) {
 				log_warnx("smtp engine went away, exiting");
-				kill(engine, SIGTERM);
-				waitpid(engine, NULL, 0);
-				store_close(st);
-				exit(1);
+				gp_exit(st, engine, 1);
 			}
 		}
 	}

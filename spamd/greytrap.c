@@ -146,8 +146,8 @@ greytrap_msg(const struct grey_msg *m)
 		log_debug("greytrap list: %zu addresses", cur.n);
 		return 0;
 	case GM_TRAP_ADD:
-		if (memchr(m->ip, '\0', sizeof(m->ip)) == NULL ||
-		    addr_parse(&a, m->ip) == -1)
+		a = m->ip;
+		if (addr_norm(&a) == -1)
 			return -1;
 		if (building)
 			return trap_append(&next, &a, m->expire);

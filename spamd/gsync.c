@@ -63,35 +63,33 @@ gs_send(const struct sync_entry *e)
 
 /* An entry of ip stamped now: 0, or -1 if there is nothing to send. */
 static int
-gs_entry(struct sync_entry *e, enum sync_type type, const char *ip,
+gs_entry(struct sync_entry *e, enum sync_type type, const struct addr *ip,
     time_t now)
 {
 	if (!gsync_sending())
 		return -1;
 	memset(e, 0, sizeof(*e));
-	if (addr_parse(&e->ip, ip) == -1)
-		return -1;
+	e->ip = *ip;
 	e->type = type;
 	e->timestamp = (uint32_t)now;
 	return 0;
 }
 
 void
-gsync_grey(const char *ip, const char *helo, const char *from,
-    const char *to, time_t now)
+gsync_grey(const struct grey_tuple *t, time_t now)
 {
 	struct sync_entry	 e;
 
-	if (gs_entry(&e, SYNC_GREY, ip, now) == -1)
+	if (gs_entry(&e, SYNC_GREY, &t->ip, now) == -1)
 		return;
-	e.helo = helo;
-	e.from = from;
-	e.to = to;
+	e.helo = t->helo;
+	e.from = t->from;
+	e.to = t->to;
 	gs_send(&e);
 }
 
 void
-gsync_trapped(const char *ip, time_t expire, time_t now)
+gsync_trapped(const struct addr *ip, time_t expire, time_t now)
 {
 	struct sync_entry	 e;
 
@@ -103,11 +101,10 @@ gsync_trapped(const char *ip, time_t expire, time_t now)
 
 /* Say why, once a minute per reason. */
 static void
-gs_refused(int why, const char *what, const char *from, time_t now)
+gs_refused(int why, const char *what, const char *from)
 {
-	if (now - gs_lastlog[why] < LOG_EVERY)
+	if (!log_nag(&gs_lastlog[why], LOG_EVERY))
 		return;
-	gs_lastlog[why] = now;
 	log_warnx("sync: datagram from %s refused: %s (%llu refused so far "
 	    "for this reason)", from, what, (unsigned long long)(why <
 	    SYNC_NERR ? gs_counts.rejected[why] : why == SYNC_NERR ?
@@ -171,7 +168,7 @@ gsync_recv(uint8_t *buf, size_t len, const char *from, time_t now,
 	if ((err = sync_decode(buf, len, gs_key, gs_collect, &b)) !=
 	    SYNC_OK) {
 		gs_counts.rejected[err]++;
-		gs_refused(err, sync_strerror(err), from, now);
+		gs_refused(err, sync_strerror(err), from);
 		return;
 	}
 	for (i = 0; i < b.n; i++) {
@@ -180,13 +177,13 @@ gsync_recv(uint8_t *buf, size_t len, const char *from, time_t now,
 			gs_counts.stale++;
 			gs_refused(SYNC_NERR + 1, "an entry's time is too far "
 			    "from ours (clocks out of step, or a replay)",
-			    from, now);
+			    from);
 			return;
 		}
 	}
 	if (gs_replayed(mac, now)) {
 		gs_counts.replayed++;
-		gs_refused(SYNC_NERR, "seen before (a replay)", from, now);
+		gs_refused(SYNC_NERR, "seen before (a replay)", from);
 		return;
 	}
 	gs_counts.accepted++;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "grey.h"
 #include "sync.h"
 #include "syncnet.h"
 
@@ -33,9 +34,8 @@ struct sync_counts {
 /* For the greylister: where to send, with which key (NULL: none). */
 void	gsync_init(struct syncnet *, const struct sync_key *);
 int	gsync_sending(void);
-void	gsync_grey(const char *ip, const char *helo, const char *from,
-	    const char *to, time_t now);
-void	gsync_trapped(const char *ip, time_t expire, time_t now);
+void	gsync_grey(const struct grey_tuple *, time_t now);
+void	gsync_trapped(const struct addr *, time_t expire, time_t now);
 /*
  * A datagram the engine received from `from': check it, and call apply
  * for each entry if it is sound and fresh.  Refusals are counted and

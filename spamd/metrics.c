@@ -18,10 +18,15 @@
 #include "gsync.h"
 #include "log.h"
 #include "metrics.h"
+#include "nftwatch.h"
 #include "spamd.h"
 
+/* Tuples by result, indexed by result - GREY_FAIL (GREY_FAIL is -1). */
+#define M_RESULT(r)	((r) - GREY_FAIL)
+#define M_NRESULTS	M_RESULT(GREY_REFUSED + 1)
+
 static struct stats_rec	 m_eng;		/* the engine's last snapshot */
-static uint64_t		 m_tuples[GREY_TRAPPED + 2];	/* by result + 1 */
+static uint64_t		 m_tuples[M_NRESULTS];
 static uint64_t		 m_trapped, m_promoted;
 static struct gcount	 m_count;
 static int		 m_counted;	/* m_count holds a walk */
@@ -46,8 +51,8 @@ metrics_engine(const struct grey_msg *m)
 void
 metrics_tuple(enum grey_result r)
 {
-	if (r >= GREY_FAIL && r <= GREY_TRAPPED)
-		m_tuples[r + 1]++;
+	if (r >= GREY_FAIL && r <= GREY_REFUSED)
+		m_tuples[M_RESULT(r)]++;
 }
 
 void
@@ -125,8 +130,15 @@ m_write(FILE *fp)
 	static const char *const kinds[SK_N] = {
 		"greylisted", "blacklisted", "trapped"
 	};
-	static const char *const results[] = {
-		"failed", "new", "early", "passed", "white", "trapped"
+	/* The label of each result, written in this order. */
+	static const char *const results[M_NRESULTS] = {
+		[M_RESULT(GREY_FAIL)] = "failed",
+		[M_RESULT(GREY_NEW)] = "new",
+		[M_RESULT(GREY_EARLY)] = "early",
+		[M_RESULT(GREY_PASSED)] = "passed",
+		[M_RESULT(GREY_WHITE)] = "white",
+		[M_RESULT(GREY_TRAPPED)] = "trapped",
+		[M_RESULT(GREY_REFUSED)] = "refused"
 	};
 	struct sync_counts	 sc;
 	uint64_t		 ops, fails, rej;
@@ -150,7 +162,7 @@ m_write(FILE *fp)
 	    m_eng.tarpit_ms / 1000, (unsigned)(m_eng.tarpit_ms % 1000));
 	m_family(fp, "tuples_total", "counter",
 	    "Greylisting tuples processed, by result.");
-	for (i = 0; i < (int)(sizeof(results) / sizeof(results[0])); i++)
+	for (i = 0; i < M_NRESULTS; i++)
 		fprintf(fp, "spamd_tuples_total{result=\"%s\"} %" PRIu64 "\n",
 		    results[i], m_tuples[i]);
 	fw_counts(&ops, &fails);
@@ -170,7 +182,7 @@ m_write(FILE *fp)
 		    m_eng.tuples_dropped },
 		{ "whitelisted_total", "counter",
 		    "Hosts whitelisted: passed retries, promotions by scans.",
-		    m_tuples[GREY_PASSED + 1] + m_promoted },
+		    m_tuples[M_RESULT(GREY_PASSED)] + m_promoted },
 		{ "trapped_total", "counter",
 		    "Hosts trapped for writing to a spamtrap or a bad domain.",
 		    m_trapped },
@@ -186,6 +198,10 @@ m_write(FILE *fp)
 		{ "nft_failures_total", "counter",
 		    "nftables transactions that failed.",
 		    fails },
+		{ "nft_vanished_total", "counter",
+		    "Times the table or a whitelist set vanished and -F's "
+		    "ruleset was loaded again.",
+		    nftwatch_reloads() },
 		{ "sync_sent_total", "counter",
 		    "Entries sent to sync peers.",
 		    sc.sent },
@@ -263,10 +279,8 @@ metrics_tick(time_t mono, int force)
 	return METRICS_INTERVAL;
 fail:
 	/* Once a minute at most: a full disk must not flood the log. */
-	if (lastnag == 0 || mono - lastnag >= 60) {
-		lastnag = mono;
+	if (log_nag(&lastnag, 60))
 		log_warn("metrics: cannot write %s", conf.metrics);
-	}
 	return METRICS_INTERVAL;
 }
 

@@ -461,17 +461,15 @@ smtp_final(struct smtp_reply *r, const char *ip, const struct bl_hit *bl)
 }
 
 void
-smtp_tuple(const struct smtp_sess *s, const char *ip, const char *dst,
-    struct grey_msg *m)
+smtp_tuple(const struct smtp_sess *s, const struct addr *ip,
+    const struct addr *dst, struct grey_tuple *t)
 {
-	memset(m, 0, sizeof(*m));
-	m->version = GREYMSG_VERSION;
-	m->type = GM_TUPLE;
-	strlcpy(m->ip, ip, sizeof(m->ip));
-	strlcpy(m->dst, dst, sizeof(m->dst));
-	strlcpy(m->helo, s->helo, sizeof(m->helo));
-	strlcpy(m->from, s->from, sizeof(m->from));
-	strlcpy(m->to, s->rcpt, sizeof(m->to));
+	memset(t, 0, sizeof(*t));
+	t->ip = *ip;
+	t->dst = *dst;
+	strlcpy(t->helo, s->helo, sizeof(t->helo));
+	strlcpy(t->from, s->from, sizeof(t->from));
+	strlcpy(t->to, s->rcpt, sizeof(t->to));
 }
 
 /*

@@ -111,9 +111,12 @@ size_t	smtp_feed(struct smtp_sess *, const void *buf, size_t len);
 int	smtp_next(struct smtp_sess *, const char *ip,
 	    const struct bl_hit *bl);
 
-/* The greylist record of the last accepted RCPT. */
-void	smtp_tuple(const struct smtp_sess *, const char *ip,
-	    const char *dst, struct grey_msg *);
+/*
+ * The tuple of the last accepted RCPT from ip, which connected to dst
+ * (af 0: unknown).
+ */
+void	smtp_tuple(const struct smtp_sess *, const struct addr *ip,
+	    const struct addr *dst, struct grey_tuple *);
 
 /* The final reply: 451, or the blacklist text when bl is not NULL. */
 int	smtp_final(struct smtp_reply *, const char *ip,

@@ -38,8 +38,10 @@
 #include "keeper.h"
 #include "log.h"
 #include "nftset.h"
+#include "nftwatch.h"
 #include "opt.h"
 #include "priv.h"
+#include "sdnotify.h"
 #include "spamd.h"
 #include "srctab.h"
 #include "tls.h"
@@ -58,6 +60,7 @@ static int	parse_stutter(const char *);
 static void	parse_limits(const char *);
 
 static char	*nft_table, *nft_set4, *nft_set6;	/* -N */
+static const char *nft_file;				/* -F */
 static int	open_listener(int, const struct sockaddr *, socklen_t);
 static int	open_listeners(int *);
 static void	make_chroot(void);
@@ -67,7 +70,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: spamd [-45bdv] [-A alloweddomains] [-B maxblack] [-c maxcon]\n"
-	    "\t[-f dbpath] [-G passtime:greyexp:whiteexp[:trapexp]]\n"
+	    "\t[-F rulesetfile] [-f dbpath]"
+	    " [-G passtime:greyexp:whiteexp[:trapexp]]\n"
 	    "\t[-h hostname] [-L limit=value[,...]] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
 	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
@@ -381,7 +385,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:C:c:df:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:Y:y:")) != -1) {
+	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -412,6 +416,9 @@ main(int argc, char *argv[])
 			break;
 		case 'd':
 			conf.debug = 1;
+			break;
+		case 'F':
+			nft_file = optarg;
 			break;
 		case 'f':
 			conf.dbpath = optarg;
@@ -559,6 +566,13 @@ main(int argc, char *argv[])
 	}
 	/* The saved blacklists: read by each process, written by the keeper. */
 	blfile_open(conf.dbpath);
+	/* The table and sets must be there before the first whitelisting. */
+	if (nft_file != NULL && nftwatch_load(nft_file, nft_table, nft_set4,
+	    nft_set6, errbuf, sizeof(errbuf)) == -1)
+		errx(1, "-F %s", errbuf);
+	if (nft_file != NULL && !conf.greylist)
+		warnx("-F %s: loaded once; without a greylister (-b) nothing "
+		    "loads it again", nft_file);
 
 	if (!conf.debug && daemon(0, 0) == -1)
 		err(1, "daemon");
@@ -573,6 +587,7 @@ main(int argc, char *argv[])
 	if (!conf.greylist) {
 		/* Blacklist-only: the engine alone, with its keeper. */
 		engine_prepare(pw, tlscert, tlskey);
+		sdnotify_ready();	/* listening; chrooted next */
 		if (pw != NULL)
 			priv_drop(pw, PATH_CHROOT, 0);
 		log_procname("smtp");
@@ -615,6 +630,7 @@ main(int argc, char *argv[])
 	    NULL)
 		fatalx("%s", errbuf);
 	fw_init(nft_table, nft_set4, nft_set6);
+	nftwatch_open();
 	if (conf.sync != NULL)
 		gsync_init(conf.sync, &synckey);
 	if (pw != NULL)

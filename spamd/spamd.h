@@ -3,6 +3,20 @@
  * options into `conf', opens the listening sockets and the database and
  * forks the SMTP engine (engine.c, smtp.c) from the greylister
  * (greyproc.c); the two talk over a socketpair of grey_msg records.
+ *
+ * Which process runs each file:
+ *	both		spamd.c (start-up, then the fork), loopsig.c,
+ *			greymsg.c (the record between the two)
+ *	engine		engine.c, smtp.c, tls.c, cfgsock.c, stats.c,
+ *			greytrap.c (its copy of the trap list), srctab.c
+ *			(connections per source)
+ *	greylister	greyproc.c, firewall.c, gsync.c, metrics.c,
+ *			trapdom.c, srctab.c (GREY entries per source)
+ *	both, apart	blacklist.c, cfgparse.c, blfile.c: the engine keeps
+ *			the lists and saves them; the greylister reads the
+ *			saved file back to drop listed WHITE hosts
+ * The engine is unprivileged and chrooted; only the greylister keeps
+ * CAP_NET_ADMIN (firewall.c) and the database.
  */
 #ifndef SPAMD_SPAMD_H
 #define SPAMD_SPAMD_H

@@ -140,8 +140,10 @@ parse_ip(const char *s, struct pending *p)
 static const char *
 parse_line(char *line, struct pending *p, time_t now)
 {
-	char		*f[MAXFIELDS + 1], ip[INET6_ADDRSTRLEN];
+	char		*f[MAXFIELDS + 1];
+	struct addr	 ip;
 	const char	*why;
+	int64_t		 expire;
 	int		 n, len;
 
 	memset(p, 0, sizeof(*p));
@@ -160,11 +162,11 @@ parse_line(char *line, struct pending *p, time_t now)
 		if (n < 10)
 			return "a GREY line has 10 fields";
 		join(f, 3, n - 7);
-		if (addr_canon(f[1], ip, sizeof(ip)) == -1)
+		if (addr_parse(&ip, f[1]) == -1)
 			return "not an IP address";
 		if ((why = numbers(f + n - 5, &p->gd)) != NULL)
 			return why;
-		len = grey_key(p->key, sizeof(p->key), ip, f[2], f[3],
+		len = grey_key(p->key, sizeof(p->key), &ip, f[2], f[3],
 		    f[n - 6]);
 		if (len < 0)
 			return "tuple too long";
@@ -176,13 +178,11 @@ parse_line(char *line, struct pending *p, time_t now)
 			return "a TRAPPED line has 3 fields";
 		if ((why = parse_ip(f[1], p)) != NULL)
 			return why;
-		if (num64(f[2], &p->gd.expire) == -1)
+		if (num64(f[2], &expire) == -1)
 			return "bad number";
-		if (time_bad(p->gd.expire))
+		if (time_bad(expire))
 			return "impossible time (before 1970 or after 9999)";
-		p->gd.first = now;
-		p->gd.bcount = 1;
-		p->gd.pcount = GD_TRAPPED;
+		grey_trapped_new(&p->gd, now, (time_t)expire);
 		return NULL;
 	}
 	if (strcmp(f[0], "SPAMTRAP") == 0) {

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "opt.h"
 #include "priv.h"
+#include "sdnotify.h"
 #include "spamlogd.h"
 
 #define RCVBUF		(8 * 1024 * 1024)	/* bursts wait here */
@@ -243,6 +244,7 @@ main(int argc, char *argv[])
 	log_info("reading %s: %s connections, whiteexp %lld s, database %s",
 	    dev, inbound_only ? "inbound" : "inbound and outbound",
 	    (long long)whiteexp, dbpath);
+	sdnotify_ready();
 
 	while (!quit) {
 		now = time(NULL);
@@ -287,6 +289,7 @@ main(int argc, char *argv[])
 			log_stats("statistics");
 		}
 	}
+	sdnotify("STOPPING=1");
 	update_flush();
 	capture_drops(pc);
 	log_stats("exiting");

@@ -4,7 +4,10 @@
  * qualifier authorize anything; a network behind "-", "~" or "?" is
  * not one to let by.  Terms that cannot name a network (exists, ptr,
  * macros) are skipped with a note.  The record is untrusted: every
- * term is copied into a bounded buffer or refused.
+ * term is copied into a bounded buffer or refused, and a network wider
+ * than CIDR_SENDER_MIN4 or CIDR_SENDER_MIN6 (a/0 and mx//0 included)
+ * is skipped with a warning: the addresses it names are greylisted,
+ * the safe side, so the domain itself does not fail.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -127,6 +130,12 @@ ipnet(const struct spf_visit *v, int af, const char *arg)
 		    af == AF_INET ? '4' : '6', arg);
 		return;
 	}
+	if (bits < (af == AF_INET ? CIDR_SENDER_MIN4 : CIDR_SENDER_MIN6)) {
+		v->warn(v->arg, "ip%c:%s skipped: wider than /%d",
+		    af == AF_INET ? '4' : '6', arg, af == AF_INET ?
+		    CIDR_SENDER_MIN4 : CIDR_SENDER_MIN6);
+		return;
+	}
 	cidr_ip_from_bytes(af, b, &ip);
 	if (cidr_block(af, &ip, bits, &r) == -1) {
 		v->error(v->arg, "bad ip%c:%s", af == AF_INET ? '4' : '6',
@@ -155,6 +164,11 @@ hosts(const struct spf_visit *v, int mx, const char *term, const char *rest,
 	}
 	if (dual_cidr(spec, &c4, &c6) == -1) {
 		v->error(v->arg, "bad prefix length in %s", term);
+		return;
+	}
+	if (c4 < CIDR_SENDER_MIN4 || c6 < CIDR_SENDER_MIN6) {
+		v->warn(v->arg, "%s skipped: wider than /%d (IPv4) or /%d "
+		    "(IPv6)", term, CIDR_SENDER_MIN4, CIDR_SENDER_MIN6);
 		return;
 	}
 	d = *rest == ':' ? spec : (char *)domain;

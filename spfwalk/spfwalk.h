@@ -44,6 +44,9 @@ struct spf_visit {
 	void	(*hosts)(void *, int mx, const char *domain, int c4, int c6);
 	/* ip4: or ip6: */
 	void	(*net)(void *, int af, const struct cidr_range *);
+	/* a term refused but harmless to skip: always said */
+	void	(*warn)(void *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 	/* a term that names no network, or could not be read */
 	void	(*note)(void *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

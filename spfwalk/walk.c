@@ -71,12 +71,16 @@ static void	ask(struct spf_root *, enum qkind, int, int, const char *,
 		    const char *, int, int);
 static void	answer(void *, int, int, unsigned char *, int);
 static void	got_txt(struct query *, unsigned char *, int);
+static void	walk_record(struct spf_root *, int, const char *,
+		    const char *);
 static void	got_mx(struct query *, unsigned char *, int);
 static void	got_addr(struct query *, unsigned char *, int);
 static void	add_net(struct spf_root *, int, const struct cidr_range *);
 static void	v_record(void *, const char *, const char *);
 static void	v_hosts(void *, int, const char *, int, int);
 static void	v_net(void *, int, const struct cidr_range *);
+static void	v_warn(void *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 static void	v_note(void *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	v_error(void *, const char *, ...)
@@ -327,8 +331,6 @@ static void
 got_txt(struct query *q, unsigned char *abuf, int alen)
 {
 	struct ares_txt_ext	*txt = NULL, *t;
-	struct spf_visit	 v;
-	struct ctx		 c;
 	char			 rec[SPF_RECMAX], cur[SPF_RECMAX], w[300];
 	size_t			 len = 0;
 	int			 nspf = 0, toolong = 0, rc;
@@ -379,15 +381,27 @@ got_txt(struct query *q, unsigned char *abuf, int alen)
 		fail(q->root, "%s%d SPF records", w, nspf);
 		return;
 	}
-	c.root = q->root;
-	c.node = q->node;
+	walk_record(q->root, q->node, rec, q->name);
+}
+
+/* The terms of rec, the record of domain, node of root r. */
+static void
+walk_record(struct spf_root *r, int node, const char *rec,
+    const char *domain)
+{
+	struct spf_visit	 v;
+	struct ctx		 c;
+
+	c.root = r;
+	c.node = node;
 	v.record = v_record;
 	v.hosts = v_hosts;
 	v.net = v_net;
+	v.warn = v_warn;
 	v.note = v_note;
 	v.error = v_error;
 	v.arg = &c;
-	spf_parse(rec, q->name, &v);
+	spf_parse(rec, domain, &v);
 }
 
 static void
@@ -524,20 +538,36 @@ v_net(void *arg, int af, const struct cidr_range *range)
 	add_net(c->root, af, range);
 }
 
+/* "spfwalk: domain given: record: ..." on standard error. */
+static void
+v_say(const struct ctx *c, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "spfwalk: %s: %s: ", c->root->name,
+	    c->root->nodes[c->node].name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static void
+v_warn(void *arg, const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	v_say(arg, fmt, ap);
+	va_end(ap);
+}
+
 static void
 v_note(void *arg, const char *fmt, ...)
 {
-	struct ctx	*c = arg;
 	va_list		 ap;
 
 	if (!verbose)
 		return;
-	fprintf(stderr, "spfwalk: %s: %s: ", c->root->name,
-	    c->root->nodes[c->node].name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	v_say(arg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void

@@ -51,14 +51,18 @@ check_reply(const struct smtp_reply *r)
 static void
 check_tuple(const struct smtp_sess *s, const char *ip)
 {
-	struct grey_msg	 m;
-	char		 key[GD_KEY_MAX], *p;
-	int		 n, nl = 0;
+	struct grey_tuple	 t;
+	struct addr		 a, dst;
+	char			 key[GD_KEY_MAX], *p;
+	int			 n, nl = 0;
 
-	smtp_tuple(s, ip, "198.51.100.25", &m);
-	if (m.from[0] == '\0' || m.to[0] == '\0')
+	if (addr_parse(&a, ip) == -1 || addr_parse(&dst, "198.51.100.25") == -1)
 		abort();
-	if ((n = grey_key(key, sizeof(key), m.ip, m.helo, m.from, m.to)) < 0)
+	smtp_tuple(s, &a, &dst, &t);
+	if (t.from[0] == '\0' || t.to[0] == '\0' ||
+	    addr_cmp(&t.ip, &a) != 0 || addr_cmp(&t.dst, &dst) != 0)
+		abort();
+	if ((n = grey_key(key, sizeof(key), &t.ip, t.helo, t.from, t.to)) < 0)
 		abort();
 	for (p = key; (p = memchr(p, '\n', key + n - p)) != NULL; p++)
 		nl++;

@@ -50,6 +50,12 @@ target2	TXT "v=spf1 ip4:203.0.113.32/27"
 ; a TXT record, and a second one that is SPF
 txt2	TXT "google-site-verification=abc"
 txt2	TXT "v=spf1 ip4:203.0.113.48/28"
+; networks wider than spfwalk's floor (/12, /24): skipped with a warning,
+; the rest of the record still counts; edge: the floor itself passes
+wide	TXT "v=spf1 ip4:0.0.0.0/0 ip6:::/0 +ip4:0.0.0.0/1 ip4:128.0.0.0/1 a/0 mx//0 a:host.walk.test/11 ip4:192.0.2.32/28 -all"
+wide	A 203.0.113.5
+wide	MX 10 mx1
+edge	TXT "v=spf1 ip4:192.0.2.0/12 ip4:192.0.2.0/11 ip6:2001:db8::/24 ip6:2001:db8::/23 -all"
 ; failures
 loop1	TXT "v=spf1 ip4:192.0.2.8/29 include:loop2.walk.test"
 loop2	TXT "v=spf1 include:loop1.walk.test"

@@ -538,6 +538,66 @@ t_limits(void)
 	cidr_list_free(&l);
 }
 
+/* The width of one entry, as a prefix length. */
+static int
+w1(const char *s)
+{
+	struct cidr_range	 r;
+	char			 err[128];
+	int			 af;
+
+	if (cidr_parse(s, &af, &r, err, sizeof(err)) == -1)
+		return -1;
+	return cidr_range_prefix(af, &r);
+}
+
+static int
+wl(int af, const char *spec)
+{
+	struct cidr_list	 l;
+	int			 w;
+
+	mk(&l, af, spec);
+	cidr_list_normalize(&l);
+	w = cidr_list_prefix(&l);
+	cidr_list_free(&l);
+	return w;
+}
+
+static void
+t_width(void)
+{
+	ok(w1("192.0.2.1") == 32, "width: one IPv4 address is /32");
+	ok(w1("2001:db8::1") == 128, "width: one IPv6 address is /128");
+	ok(w1("192.0.2.0/24") == 24, "width: a /24 is /24");
+	ok(w1("0.0.0.0/0") == 0, "width: 0.0.0.0/0 is /0");
+	ok(w1("::/0") == 0, "width: ::/0 is /0");
+	ok(w1("128.0.0.0/1") == 1, "width: a /1 is /1");
+	ok(w1("0.0.0.0 - 255.255.255.254") == 0,
+	    "width: all but one IPv4 address is /0");
+	ok(w1("192.0.2.0 - 192.0.2.128") == 24,
+	    "width: 129 addresses need a /24");
+	ok(w1("192.0.2.1 - 192.0.2.4") == 30, "width: 4 addresses are /30");
+	ok(w1("8000:: - ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") == 1,
+	    "width: the upper half of IPv6 is /1");
+	ok(w1("2001:db8::/32") == 32, "width: 2001:db8::/32 is /32");
+	ok(wl(AF_INET, "") == 32, "width: an empty list is a /32");
+	ok(wl(AF_INET, "10.0.0.0/9, 192.0.0.0/9") == 8,
+	    "width: two /9 apart add up to a /8");
+	ok(wl(AF_INET, "10.0.0.0/9, 192.0.0.0/9, 203.0.113.1") == 7,
+	    "width: two /9 and one address more need a /7");
+	ok(wl(AF_INET, "0.0.0.0/1, 128.0.0.0/1") == 0,
+	    "width: two /1 halves are the whole space");
+	ok(wl(AF_INET6, "::/1, 8000::/2, c000::/2") == 0,
+	    "width: IPv6 halves and quarters add up to the whole space");
+	ok(wl(AF_INET6, "::/2, 8000::/2, c000::/3") == 0,
+	    "width: IPv6 blocks adding up to 5/8 of the space: /0");
+	ok(wl(AF_INET6, "2001:db8::/33, 2001:db9::/33") == 32,
+	    "width: two IPv6 /33 are a /32");
+	ok(wl(AF_INET6, "2001:db8::/16, 3001:db8::/64") == 15,
+	    "width: an IPv6 /16 and a /64 need a /15");
+}
+
 int
 main(void)
 {
@@ -547,5 +607,6 @@ main(void)
 	t_cover();
 	t_random();
 	t_limits();
+	t_width();
 	return tap_done();
 }

@@ -19,12 +19,21 @@ test_keys(void)
 {
 	char		 key[GD_KEY_MAX], big[GD_FIELD_MAX + 8];
 	const char	*why;
+	struct addr	 a, a6;
 
-	ok(grey_key(key, sizeof(key), "192.0.2.1", "h", "<a@b>", "<c@d>") ==
+	addr_parse(&a, "192.0.2.1");
+	addr_parse(&a6, "2001:DB8::1");
+	ok(grey_key(key, sizeof(key), &a, "h", "<a@b>", "<c@d>") ==
 	    23 && strcmp(key, "192.0.2.1\nh\n<a@b>\n<c@d>") == 0,
 	    "grey_key: ip\\nhelo\\nfrom\\nto");
-	ok(grey_key(key, 23, "192.0.2.1", "h", "<a@b>", "<c@d>") == -1,
+	ok(grey_key(key, 23, &a, "h", "<a@b>", "<c@d>") == -1,
 	    "grey_key: no room for the NUL, refused");
+	ok(grey_key(key, sizeof(key), &a6, "h", "<a@b>", "<c@d>") > 0 &&
+	    strcmp(key, "2001:db8::1\nh\n<a@b>\n<c@d>") == 0,
+	    "grey_key: an IPv6 address in canonical text");
+	a6.af = AF_UNIX;
+	ok(grey_key(key, sizeof(key), &a6, "h", "<a@b>", "<c@d>") == -1,
+	    "grey_key: an address of no known family refused");
 
 	why = gd_tuplekey(key, sizeof(key), "::ffff:192.0.2.1|h|<a|b>|<c@d>");
 	ok(why == NULL && strcmp(key, "192.0.2.1\nh\n<a|b>\n<c@d>") == 0,
@@ -108,6 +117,26 @@ test_addr(void)
 	ok(addr_hash(&c, 0) == 0x6e5b04f4u, "addr_hash 2001:db8::1 seed 0");
 	ok(addr_hash(&b, 0) == addr_hash(&a, 0),
 	    "addr_hash: only addr_len bytes count");
+
+	/* addr_norm: what the greylister checks a record's address with. */
+	memset(&b, 0, sizeof(b));
+	b.af = AF_INET6;
+	b.a[10] = b.a[11] = 0xff;
+	memcpy(b.a + 12, a.a, 4);	/* ::ffff:192.0.2.1 */
+	ok(addr_norm(&b) == 0 && b.af == AF_INET && addr_cmp(&a, &b) == 0 &&
+	    memcmp(b.a, a.a, sizeof(b.a)) == 0,
+	    "addr_norm: ::ffff:192.0.2.1 is 192.0.2.1, its tail zero");
+	b = a;
+	b.a[9] = 7;
+	ok(addr_norm(&b) == 0 && memcmp(b.a, a.a, sizeof(b.a)) == 0,
+	    "addr_norm: bytes beyond an IPv4 address are zeroed");
+	b = c;
+	ok(addr_norm(&b) == 0 && memcmp(&b, &c, sizeof(b)) == 0,
+	    "addr_norm: an IPv6 address stays as it is");
+	b.af = 0;
+	ok(addr_norm(&b) == -1, "addr_norm: family 0 refused");
+	b.af = AF_UNIX;
+	ok(addr_norm(&b) == -1, "addr_norm: another family refused");
 }
 
 int

@@ -50,7 +50,7 @@ recv_all(void)
 	memset(&rec, 0, sizeof(rec));
 	rec.m.version = GREYMSG_VERSION;
 	rec.m.type = GM_TRAP_ADD;
-	strlcpy(rec.m.ip, "192.0.2.1", sizeof(rec.m.ip));
+	addr_parse(&rec.m.ip, "192.0.2.1");
 	ok(greymsg_recv(sp[0], &m, "test") == GMR_NONE, "nothing sent: none");
 	if (send(sp[1], &rec, n, 0) == -1 ||
 	    send(sp[1], &rec, n - 1, 0) == -1 ||
@@ -58,7 +58,7 @@ recv_all(void)
 		perror("send");
 	memset(&m, 0, sizeof(m));
 	ok(greymsg_recv(sp[0], &m, "test") == GMR_RECORD &&
-	    m.type == GM_TRAP_ADD && strcmp(m.ip, "192.0.2.1") == 0,
+	    m.type == GM_TRAP_ADD && addr_cmp(&m.ip, &rec.m.ip) == 0,
 	    "sizeof: received whole");
 	ok(greymsg_recv(sp[0], &m, "test") == GMR_DROPPED,
 	    "sizeof-1: dropped");
