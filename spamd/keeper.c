@@ -212,7 +212,8 @@ keeper_call(int type, int sendfd, int *fds, int want, char *err,
 		    m.err);
 		return -1;
 	}
-	memcpy(fds, got, want * sizeof(int));
+	if (want > 0)
+		memcpy(fds, got, want * sizeof(int));
 	return 0;
 }
 
