@@ -13,12 +13,14 @@
  * locks behind in the shared region.  Every opener is therefore
  * registered in Berkeley DB's thread table under an id that carries its
  * process start time (gdb_alive tells a dead pid from a reused one),
- * opens with DB_FAILCHK, and runs a watchdog thread (gdbwatch.c) that
- * calls failchk, times out expired locks and checkpoints by log size or
- * time (a checkpoint every 1000 commits rewrote about 3.8 KB of pages
- * per greylisted tuple at full load).  A process
- * that died inside the library panics the environment: the handle is
- * then broken (store_broken) until store_reopen runs recovery.
+ * and runs a watchdog thread (gdbwatch.c) that calls failchk, times out
+ * expired locks and checkpoints by log size or time (a checkpoint every
+ * 1000 commits rewrote about 3.8 KB of pages per greylisted tuple at
+ * full load).  A process that died inside the library panics the
+ * environment: the handle is then broken (store_broken) until
+ * store_reopen runs recovery.  An opener that finds a registered
+ * process dead (DB_REGISTER) runs recovery, which panics the
+ * environment of those still in it (they reopen).
  *
  * failchk cannot help with a process killed while it opened or closed
  * the environment: it may die holding a region mutex (the thread table's,
@@ -665,8 +667,15 @@ gdb_env_open(struct gdb *g, int force, char *err, size_t errlen)
 	}
 	if (gdb_env_new(g, err, errlen) == -1)
 		return -1;
-	g->openerr = g->env->open(g->env, path, eflags | DB_REGISTER |
-	    DB_FAILCHK, 0640);
+	/*
+	 * No DB_FAILCHK: with it, an opener that finds a registered
+	 * process dead runs failchk instead of recovery, and Berkeley DB
+	 * 5.3's failchk waits, or spins, for ever on a region mutex that
+	 * the dead process held (the region's, taken by every transaction
+	 * begin and commit).  Recovery takes no mutex; the watchdog runs
+	 * failchk for the dead that never registered.
+	 */
+	g->openerr = g->env->open(g->env, path, eflags | DB_REGISTER, 0640);
 	if ((ret = g->openerr) != 0) {
 		snprintf(err, errlen, "database %s: open environment: %s",
 		    path, ret == EACCES ? "permission denied" :

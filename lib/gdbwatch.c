@@ -3,13 +3,24 @@
  * a dead one only through the application: every thread of ours that
  * enters the library is recorded in the environment's thread table
  * under (pid, id), the id packing a tag, the process start time from
- * /proc/PID/stat and a thread number; gdb_alive() then says a pid is
- * dead when it is gone, a zombie, or a new process under a reused pid.
- * Threads of other programs (db5.3 utilities, Python's bsddb3) record
- * plain pthread ids without the tag; for them only the pid is checked.
+ * /proc/PID/stat (0 when it could not be read) and a thread number;
+ * gdb_alive() then says a pid is dead when it is gone, a zombie, or a
+ * new process under a reused pid.  Threads of other programs (db5.3
+ * utilities, Python's bsddb3) record plain pthread ids without the
+ * tag; for them only the pid is checked.
  *
- * failchk runs at open (DB_FAILCHK) and then every GDB_WATCH_MS in a
- * watchdog thread, which also expires lock waits older than
+ * The library asks for the id after every mutex it takes, dozens of
+ * times a tuple, so the id costs no system call: pid and start time are
+ * read once per process (again in a child after fork), the thread
+ * number once per thread.
+ *
+ * /proc may hide other users' processes (hidepid=invisible, systemd's
+ * ProtectProc=invisible): a pid whose entry cannot be read is asked of
+ * the kernel with kill(pid, 0), where EPERM means alive; only the
+ * check against a reused pid is lost while it is hidden.
+ *
+ * failchk runs every GDB_WATCH_MS in a watchdog thread (not at open:
+ * gdb.c says why), which also expires lock waits older than
  * GDB_LOCK_TMO and checkpoints by log size or time, so the writers'
  * commit path never writes pages itself.
  *
@@ -22,6 +33,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +46,9 @@
 
 #define GDB_THREADS	512		/* table slots, all processes */
 #define TID_TAG		0xa5ULL		/* top byte: an id of ours */
-#define TID_START_BITS	40		/* start time, clock ticks */
-#define TID_START_MASK	((1ULL << TID_START_BITS) - 1)
+#define TID_START_SHIFT	16		/* 40 bits of start time, ticks */
+#define TID_START_MASK	((1ULL << 40) - 1)
+#define TID_THR_MASK	0xffffULL	/* 16 bits of thread number */
 
 struct gdbwatch {
 	DB_ENV		*env;
@@ -47,17 +60,42 @@ struct gdbwatch {
 	pthread_cond_t	 cv;
 	int		 stop;
 	int64_t		 busy_since;	/* monotonic s, 0 when idle */
+	int64_t		 keep_since;	/* the watchdog's own call, or 0 */
 	int		 stuck_s;	/* a guard's limit */
+	void		(*tick)(struct gdbwatch *);
+	struct gdbwatch	*of;		/* a monitor's watchdog */
+	struct gdbwatch	*mon;		/* a watchdog's monitor */
 };
 
 static unsigned int		 tid_next;
 static __thread unsigned int	 tid_mine;
-static pid_t			 start_pid;
-static unsigned long long	 start_mine;
+static pid_t			 self_pid;	/* 0: read it again */
+static unsigned long long	 self_start;	/* 0: unknown */
+static pthread_once_t		 track_once = PTHREAD_ONCE_INIT;
 
 /*
- * Start time (field 22) and state of pid.  Returns 0, -1 with errno
- * ENOENT for no such process, or -1 for anything else.
+ * Say why the process gives up, on stderr too: syslog may be missing
+ * (test machines, containers) and a supervisor shows stderr.
+ */
+static void __attribute__((format(printf, 1, 2), noreturn))
+gdb_giveup(const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	if (!log_on_stderr())
+		dprintf(STDERR_FILENO, "%s[%ld]: %s\n",
+		    program_invocation_short_name, (long)getpid(), msg);
+	_exit(1);
+}
+
+/*
+ * Start time (field 22) and state of pid, 0 for ourselves.  Returns 0,
+ * or -1 with errno (ENOENT: no such process, or one /proc hides).
  */
 static int
 proc_start(pid_t pid, unsigned long long *start, char *state)
@@ -66,7 +104,10 @@ proc_start(pid_t pid, unsigned long long *start, char *state)
 	ssize_t	 n;
 	int	 fd, i;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/stat");
+	else
+		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -99,27 +140,57 @@ proc_start(pid_t pid, unsigned long long *start, char *state)
 	return 0;
 }
 
+/* In the child of a fork: pid and start time are the parent's. */
+static void
+self_forked(void)
+{
+	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void
+self_init(void)
+{
+	if (pthread_atfork(NULL, NULL, self_forked) != 0)
+		log_warnx("database: pthread_atfork failed");
+}
+
+/* Our pid and start time, read once per process. */
+static pid_t
+self(unsigned long long *start)
+{
+	unsigned long long	 st;
+	pid_t			 pid;
+	char			 state;
+
+	if ((pid = __atomic_load_n(&self_pid, __ATOMIC_ACQUIRE)) == 0) {
+		pid = getpid();
+		if (proc_start(0, &st, &state) == -1)
+			st = 0;		/* no /proc: peers check the pid */
+		__atomic_store_n(&self_start, st, __ATOMIC_RELAXED);
+		__atomic_store_n(&self_pid, pid, __ATOMIC_RELEASE);
+	}
+	*start = __atomic_load_n(&self_start, __ATOMIC_RELAXED);
+	return pid;
+}
+
 static void
 gdb_thread_id(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
 {
-	char	 state;
-	pid_t	 me = getpid();
+	unsigned long long	 start;
+	pid_t			 me = self(&start);
 
 	(void)env;
-	if (start_pid != me) {		/* first call, or after fork */
-		if (proc_start(me, &start_mine, &state) == -1)
-			start_mine = 0;
-		start_pid = me;
-	}
 	if (tid_mine == 0)
 		tid_mine = __atomic_add_fetch(&tid_next, 1, __ATOMIC_RELAXED);
 	if (pid != NULL)
 		*pid = me;
 	if (tid != NULL)
 		*tid = (db_threadid_t)(TID_TAG << 56 |
-		    (start_mine & TID_START_MASK) << 16 | (tid_mine & 0xffff));
+		    (start & TID_START_MASK) << TID_START_SHIFT |
+		    (tid_mine & TID_THR_MASK));
 }
 
+/* No entry in /proc we may read: the kernel still knows the pid. */
 static int
 pid_exists(pid_t pid)
 {
@@ -130,24 +201,25 @@ pid_exists(pid_t pid)
 static int
 gdb_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
 {
-	unsigned long long	 start;
+	unsigned long long	 start, mine;
 	uint64_t		 t = (uint64_t)tid;
+	int			 ours;
 	char			 state;
 
 	(void)env;
-	if (pid == getpid())
+	if (pid == self(&mine))
 		return 1;
-	if (proc_start(pid, &start, &state) == -1) {
-		if (errno == ENOENT || errno == ESRCH)
-			return 0;
-		return pid_exists(pid);	/* /proc hidden: trust the pid */
-	}
+	/* Process-only mutexes come without an id; foreign ids untagged. */
+	ours = !(flags & DB_MUTEX_PROCESS_ONLY) && t >> 56 == TID_TAG;
+	if (proc_start(pid, &start, &state) == -1)
+		return pid_exists(pid);	/* gone (ESRCH), or hidden */
 	if (state == 'Z' || state == 'X')
 		return 0;		/* dead, not reaped yet */
-	/* Process-only mutexes come without an id; foreign ids untagged. */
-	if ((flags & DB_MUTEX_PROCESS_ONLY) || t >> 56 != TID_TAG)
+	/* A start time of 0: that process could not read its own. */
+	if (!ours || ((t >> TID_START_SHIFT) & TID_START_MASK) == 0)
 		return 1;
-	return ((t >> 16) & TID_START_MASK) == (start & TID_START_MASK);
+	return ((t >> TID_START_SHIFT) & TID_START_MASK) ==
+	    (start & TID_START_MASK);
 }
 
 int
@@ -155,6 +227,8 @@ gdb_track(DB_ENV *env)
 {
 	int	 ret;
 
+	if ((ret = pthread_once(&track_once, self_init)) != 0)
+		return ret;
 	if ((ret = env->set_thread_count(env, GDB_THREADS)) != 0 ||
 	    (ret = env->set_thread_id(env, gdb_thread_id)) != 0 ||
 	    (ret = env->set_isalive(env, gdb_alive)) != 0)
@@ -172,12 +246,17 @@ mono_s(void)
 	return ts.tv_sec;
 }
 
+/*
+ * The watchdog's round.  Its own calls into the library may wait for
+ * ever too: Berkeley DB 5.3's failchk spins on a region mutex that a
+ * dead process holds.  keep_since lets the monitor see that.
+ */
 static void
 watch_once(struct gdbwatch *w)
 {
-	int64_t	 since, now;
 	int	 ret, rejected = 0;
 
+	__atomic_store_n(&w->keep_since, mono_s(), __ATOMIC_RELAXED);
 	if (!*w->panic) {
 		ret = w->env->failchk(w->env, 0);
 		if (ret == DB_RUNRECOVERY) {
@@ -206,16 +285,33 @@ watch_once(struct gdbwatch *w)
 			log_warnx("database %s: checkpoint: %s", w->path,
 			    db_strerror(ret));
 	}
+	__atomic_store_n(&w->keep_since, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * The monitor's round, in a thread that never enters the library, so
+ * that a wait without end in the watchdog cannot hide one.
+ */
+static void
+mon_once(struct gdbwatch *m)
+{
+	struct gdbwatch	*w = m->of;
+	int64_t		 since, keep, now;
+
 	since = __atomic_load_n(&w->busy_since, __ATOMIC_RELAXED);
+	keep = __atomic_load_n(&w->keep_since, __ATOMIC_RELAXED);
 	now = mono_s();
 	if (since != 0 && (now - since >= 2 * GDB_STUCK_S ||
-	    (*w->panic && now - since >= GDB_STUCK_S))) {
-		log_warnx("database %s: one call has waited %lld s%s; "
+	    (*w->panic && now - since >= GDB_STUCK_S)))
+		gdb_giveup("database %s: one call has waited %lld s%s; "
 		    "nothing will end that wait, exiting", w->path,
 		    (long long)(now - since), *w->panic ? " in a panicked "
 		    "environment" : "");
-		_exit(1);
-	}
+	if (keep != 0 && now - keep >= GDB_STUCK_S)
+		gdb_giveup("database %s: the watchdog's failchk or checkpoint "
+		    "has taken %lld s: a process that died holds one of the "
+		    "environment's mutexes; exiting, the next opener "
+		    "recovers", w->path, (long long)(now - keep));
 }
 
 static void *
@@ -235,7 +331,7 @@ watch_run(void *arg)
 		if (w->stop)
 			break;
 		pthread_mutex_unlock(&w->mtx);
-		watch_once(w);
+		w->tick(w);
 		pthread_mutex_lock(&w->mtx);
 	}
 	pthread_mutex_unlock(&w->mtx);
@@ -244,7 +340,7 @@ watch_run(void *arg)
 
 /*
  * A copy of tmpl with its thread started on run, every signal blocked
- * in it.  The open guard is a gdbwatch too, with another run.
+ * in it.  The monitor and the open guard are gdbwatches too.
  */
 static struct gdbwatch *
 watch_spawn(const struct gdbwatch *tmpl, void *(*run)(void *))
@@ -284,14 +380,22 @@ struct gdbwatch *
 gdbwatch_start(DB_ENV *env, const char *path, int writer,
     volatile int *panic)
 {
-	struct gdbwatch		 w;
+	struct gdbwatch		 w, m, *wp;
 
 	memset(&w, 0, sizeof(w));
 	w.env = env;
 	w.path = path;
 	w.writer = writer;
 	w.panic = panic;
-	return watch_spawn(&w, watch_run);
+	w.tick = watch_once;
+	if ((wp = watch_spawn(&w, watch_run)) == NULL)
+		return NULL;
+	memset(&m, 0, sizeof(m));
+	m.path = path;
+	m.tick = mon_once;
+	m.of = wp;
+	wp->mon = watch_spawn(&m, watch_run);
+	return wp;
 }
 
 static void *
@@ -306,11 +410,10 @@ guard_run(void *arg)
 	while (!w->stop)
 		if (pthread_cond_timedwait(&w->cv, &w->mtx, &ts) ==
 		    ETIMEDOUT && !w->stop) {
-			log_warnx("database %s: opening the environment has "
+			gdb_giveup("database %s: opening the environment has "
 			    "taken %d s: a process that died holds one of "
 			    "its locks; exiting, the next opener recovers",
 			    w->path, w->stuck_s);
-			_exit(1);
 		}
 	pthread_mutex_unlock(&w->mtx);
 	return NULL;
@@ -342,7 +445,9 @@ gdbwatch_stop(struct gdbwatch *w)
 	w->stop = 1;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mtx);
+	/* A watchdog stuck for good: its monitor ends the process. */
 	pthread_join(w->thr, NULL);
+	gdbwatch_stop(w->mon);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mtx);
 	free(w);

@@ -30,8 +30,10 @@ int		 gdb_track(DB_ENV *);
  * checkpoints.  *panic is set when the environment panics.  A call
  * (gdbwatch_enter .. gdbwatch_leave) that lasts GDB_STUCK_S while the
  * environment is panicked, or twice that in any case, can only be a
- * wait that nothing will end: the watchdog logs why and exits the
- * process with status 1, so a supervisor restarts it cleanly.
+ * wait that nothing will end, and so is a failchk or checkpoint of the
+ * watchdog's own that lasts GDB_STUCK_S: a monitor thread, which never
+ * enters Berkeley DB, logs why (on stderr too) and exits the process
+ * with status 1, so a supervisor restarts it cleanly.
  */
 struct gdbwatch	*gdbwatch_start(DB_ENV *, const char *path, int writer,
 		    volatile int *panic);

@@ -21,6 +21,7 @@
 #include "log.h"
 
 static int	 log_debugmode;
+static int	 log_errseen;	/* stderr shows every line already */
 static int	 log_verbose;
 static const char *log_proc;
 
@@ -49,9 +50,17 @@ void
 log_init(int debug, const char *ident)
 {
 	/* Each line once: the journal reads syslog as well. */
-	log_debugmode = debug && !log_stderr_journal();
+	log_errseen = log_stderr_journal();
+	log_debugmode = debug && !log_errseen;
+	log_errseen |= log_debugmode;
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	tzset();
+}
+
+int
+log_on_stderr(void)
+{
+	return log_errseen;
 }
 
 void

@@ -11,6 +11,8 @@
 #include <time.h>
 
 void	log_init(int debug, const char *ident);
+/* True when stderr already shows each line (-d, or stderr is the journal). */
+int	log_on_stderr(void);
 /*
  * Tag stderr lines with the process ("grey: ..."); syslog lines keep
  * OpenBSD's form, "spamd[pid]: ...", which the pid already tells apart.

@@ -125,8 +125,13 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 			goto fail;
 		}
 	}
-	/* A send-only socket takes any port; a multicast one 8025. */
-	sin.sin_port = listen != NULL || mindex != 0 ? htons(SYNC_PORT) : 0;
+	/*
+	 * Only a listener takes 8025.  A send-only socket (spamlogd's,
+	 * multicast or not) takes any port: bound to 8025 next to spamd's
+	 * -y socket, the kernel would hand it the unicast updates meant
+	 * for spamd.
+	 */
+	sin.sin_port = listen != NULL ? htons(SYNC_PORT) : 0;
 	if ((sn->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(sn->fd, SOL_SOCKET, SO_REUSEADDR, &one,
@@ -197,15 +202,25 @@ syncnet_setup(const char *keyfile, struct sync_key *key, const char *listen,
 {
 	char	 why[256];
 
-	switch (sync_key_load(keyfile, key, why, sizeof(why))) {
+	/*
+	 * A missing key file is an error, not the empty key as on OpenBSD:
+	 * with it anybody may forge updates.  -k none asks for it.
+	 */
+	if (strcmp(keyfile, SYNCNET_NOKEY) == 0) {
+		sync_key_empty(key);
+		log_warnx("sync: -k %s: the empty key, as OpenBSD uses "
+		    "without a key file: anybody can forge updates",
+		    SYNCNET_NOKEY);
+	} else switch (sync_key_load(keyfile, key, why, sizeof(why))) {
 	case -1:
 		snprintf(err, errlen, "sync key: %s", why);
 		return NULL;
 	case 1:
-		log_warnx("sync: no key file %s: using the empty key, so "
-		    "anybody can forge updates (make one: dd if=/dev/urandom "
-		    "of=%s bs=2048 count=1)", keyfile, keyfile);
-		break;
+		snprintf(err, errlen, "sync key: no key file %s (make one: "
+		    "dd if=/dev/urandom of=%s bs=2048 count=1; or -k %s for "
+		    "the empty key, which lets anybody forge updates)",
+		    keyfile, keyfile, SYNCNET_NOKEY);
+		return NULL;
 	}
 	return syncnet_open(listen, targets, ntargets, err, errlen);
 }

@@ -36,10 +36,12 @@ struct syncnet	*syncnet_open(const char *listen, char *const *targets,
 void		 syncnet_close(struct syncnet *);
 /* One more -Y into targets[*n]: 0, or -1 past SYNCNET_MAXTARGETS. */
 int		 syncnet_target(char **targets, int *n, char *arg);
+/* -k none: no key file, the empty key (OpenBSD's without one). */
+#define SYNCNET_NOKEY	"none"
 /*
- * For the daemons: the key of keyfile into *key (the empty key, with a
- * warning, when there is no such file) and then the socket.  NULL with
- * the reason in err.
+ * For the daemons: the key of keyfile into *key and then the socket.
+ * A missing file is an error; keyfile SYNCNET_NOKEY gives the empty
+ * key, with a warning.  NULL with the reason in err.
  */
 struct syncnet	*syncnet_setup(const char *keyfile, struct sync_key *key,
 		    const char *listen, char *const *targets, int ntargets,

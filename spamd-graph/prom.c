@@ -10,6 +10,8 @@
 
 #include "graph.h"
 
+#define PROM_MAXVAL	9007199254740992.0	/* 2^53 */
+
 static const char *const	 names[DS_N] = {
 	"spamd_connections_total{kind=\"greylisted\"}",
 	"spamd_connections_total{kind=\"blacklisted\"}",
@@ -40,6 +42,13 @@ prom_read(const char *path, struct g_sample *s)
 		errno = 0;
 		v = strtod(sp, &end);
 		if (errno != 0 || end == sp || (*end != '\n' && *end != '\0'))
+			continue;
+		/*
+		 * Counts only: anything else (inf, nan, negative, beyond
+		 * what a double holds exactly) would fail the whole update,
+		 * so it stays unknown.
+		 */
+		if (!isfinite(v) || v < 0 || v > PROM_MAXVAL)
 			continue;
 		for (i = 0; i < DS_N; i++)
 			if (strcmp(line, names[i]) == 0)

@@ -1,7 +1,9 @@
 /*
  * The blacklists on disk; see blfile.h.  The engine runs chrooted in an
- * empty directory, so it reaches the database directory through a
- * descriptor opened before the chroot, with openat and renameat.
+ * empty directory and keeps no descriptor of the database directory:
+ * it reads the saved lists before the chroot, and writes new ones into
+ * an anonymous file that the keeper (keeper.c), which holds the
+ * directory, copies in with openat and renameat.
  *
  * The file is the lines spamd-setup would send, then one trailer line
  * "!saved LENGTH HASH" (FNV-1a of the body).  A file whose trailer does
@@ -9,6 +11,7 @@
  * starts with no lists rather than with part of them.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -23,14 +26,18 @@
 #include "blacklist.h"
 #include "blfile.h"
 #include "cfgparse.h"
+#include "keeper.h"
 #include "log.h"
 
 #define BLFILE_TMP	BLFILE_NAME ".tmp"
 #define TRAILER_FMT	"!saved %020" PRIu64 " %08" PRIx32 "\n"
 #define TRAILER_LEN	(7 + 20 + 1 + 8 + 1)
 #define IOBUF		65536
+/* The largest file taken from the engine: every range of every list. */
+#define BLFILE_MAX	((off_t)BL_MAXTOTAL * 64 + (off_t)BL_MAXLISTS * 4096)
 
 static int		 dfd = -1;
+static int		 kept;		/* the directory could be opened */
 static const char	*dpath = "";
 
 /* A stdio sink that hashes what it writes. */
@@ -53,6 +60,7 @@ blfile_open(const char *dir)
 		return;
 	}
 	dpath = dir;
+	kept = 1;
 }
 
 void
@@ -92,21 +100,25 @@ hsink_write(void *cookie, const char *buf, size_t n)
 	return n;
 }
 
+int
+blfile_dirfd(void)
+{
+	return dfd;
+}
+
 void
 blfile_save(void)
 {
 	cookie_io_functions_t	 io = { NULL, hsink_write, NULL, NULL };
 	struct hsink		 w;
 	FILE			*fp;
-	char			 trailer[TRAILER_LEN + 1];
+	char			 trailer[TRAILER_LEN + 1], err[256];
 	int			 fd, saved;
 
-	if (dfd == -1)
-		return;
-	if ((fd = openat(dfd, BLFILE_TMP, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		log_warn("blacklists: cannot save them: %s/%s", dpath,
-		    BLFILE_TMP);
+	if (!kept)
+		return;		/* blfile_open said so */
+	if ((fd = memfd_create(BLFILE_NAME, MFD_CLOEXEC)) == -1) {
+		log_warn("blacklists: cannot save them: memfd_create");
 		return;
 	}
 	w.fd = fd;
@@ -123,7 +135,61 @@ blfile_save(void)
 	if (fclose(fp) == EOF)
 		goto fail;
 	snprintf(trailer, sizeof(trailer), TRAILER_FMT, w.len, w.h);
-	if (write_all(fd, trailer, TRAILER_LEN) == -1 || fsync(fd) == -1)
+	if (write_all(fd, trailer, TRAILER_LEN) == -1)
+		goto fail;
+	if (keeper_save(fd, err, sizeof(err)) == -1) {
+		log_warnx("blacklists: cannot save them to %s/%s: %s; the "
+		    "previous copy stays", dpath, BLFILE_NAME, err);
+		(void)close(fd);
+		return;
+	}
+	(void)close(fd);
+	log_debug("blacklists: %zu lists saved to %s/%s (%" PRIu64 " bytes)",
+	    bl_nlists(), dpath, BLFILE_NAME, w.len);
+	return;
+ fail:
+	log_warn("blacklists: cannot save them to %s/%s; the previous copy "
+	    "stays", dpath, BLFILE_NAME);
+	(void)close(fd);
+}
+
+int
+blfile_store(int src, char *err, size_t errlen)
+{
+	static char	 buf[IOBUF];
+	struct stat	 st;
+	off_t		 off;
+	ssize_t		 n;
+	int		 fd = -1;
+
+	if (dfd == -1) {
+		snprintf(err, errlen, "directory not open");
+		return -1;
+	}
+	if (fstat(src, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size < TRAILER_LEN || st.st_size > BLFILE_MAX) {
+		snprintf(err, errlen, "not a file of a plausible size");
+		return -1;
+	}
+	if ((fd = openat(dfd, BLFILE_TMP, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		goto fail;
+	for (off = 0; off < st.st_size; off += n) {
+		n = pread(src, buf, st.st_size - off < (off_t)sizeof(buf) ?
+		    (size_t)(st.st_size - off) : sizeof(buf), off);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* shrank meanwhile */
+			goto fail;
+		}
+		if (write_all(fd, buf, n) == -1)
+			goto fail;
+	}
+	if (fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -135,16 +201,14 @@ blfile_save(void)
 	/* The rename itself must reach the disk too. */
 	if (fsync(dfd) == -1)
 		log_warn("blacklists: fsync %s", dpath);
-	log_debug("blacklists: %zu lists saved to %s/%s (%" PRIu64 " bytes)",
-	    bl_nlists(), dpath, BLFILE_NAME, w.len);
-	return;
+	return 0;
  fail:
-	log_warn("blacklists: cannot save them to %s/%s; the previous copy "
-	    "stays", dpath, BLFILE_NAME);
+	snprintf(err, errlen, "%s", strerror(errno));
 	if (fd != -1)
 		(void)close(fd);
 	if (unlinkat(dfd, BLFILE_TMP, 0) == -1 && errno != ENOENT)
 		log_warn("blacklists: unlink %s/%s", dpath, BLFILE_TMP);
+	return -1;
 }
 
 static void
@@ -173,8 +237,9 @@ blfile_load(void)
 
 	if (dfd == -1)
 		return;
+	/* O_NONBLOCK: a FIFO planted there must not hang the start. */
 	if ((fd = openat(dfd, BLFILE_NAME, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
+	    O_NONBLOCK | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT && bl_is_quiet())
 			;
 		else if (errno == ENOENT)

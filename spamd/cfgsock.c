@@ -2,8 +2,8 @@
  * The configuration socket: the listeners, one connection at a time and
  * its silence timer.  Two listeners may serve it: the unix socket,
  * whose file is root's alone and whose clients must be root
- * (SO_PEERCRED), and OpenBSD's 127.0.0.1:8026, whose clients must come
- * from a privileged port.  What is read goes to the streaming parser
+ * (SO_PEERCRED), and with -P only OpenBSD's 127.0.0.1:8026, whose
+ * clients must come from a privileged port.  What is read goes to the streaming parser
  * (cfgparse.c), which keeps nothing beyond one field, so the buffer
  * stays at CFG_BUFSIZE however large the lists.
  *
@@ -22,7 +22,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,9 +129,92 @@ listen_tcp(int port, char *errbuf, size_t errlen)
 }
 
 /*
+ * The socket's directory, without symbolic links, into sun_path with
+ * the socket's name, if nobody but us (or root) can change what is
+ * there: every directory on the way ours or root's, the last one
+ * writable by its owner alone, the others also sticky if writable by
+ * others (as /tmp).  Otherwise anybody could plant a listener there
+ * first, or swap a directory for a link to elsewhere (NEW-I1).
+ */
+static int
+unix_path(const char *path, struct sockaddr_un *sun, char *errbuf,
+    size_t errlen)
+{
+	char		 dir[PATH_MAX], real[PATH_MAX], cur[PATH_MAX], *slash;
+	const char	*base, *p;
+	struct stat	 st;
+	size_t		 n;
+	uid_t		 me = geteuid();
+	int		 last;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		goto err;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		base = path;
+		strlcpy(dir, ".", sizeof(dir));
+	} else {
+		base = path + (slash - dir) + 1;
+		*slash = '\0';
+		if (dir[0] == '\0')
+			strlcpy(dir, "/", sizeof(dir));
+	}
+	if (*base == '\0' || realpath(dir, real) == NULL) {
+		if (*base == '\0')
+			errno = EISDIR;
+		goto err;
+	}
+	/* "/", then each longer prefix of real, down to real itself. */
+	strlcpy(cur, "/", sizeof(cur));
+	for (p = real;;) {
+		if (stat(cur, &st) == -1)
+			goto err;
+		last = strcmp(cur, real) == 0;
+		if ((st.st_uid != 0 && st.st_uid != me) ||
+		    ((st.st_mode & 022) && (last || !(st.st_mode & S_ISVTX)))) {
+			snprintf(errbuf, errlen, "configuration socket %s: %s "
+			    "is not %s: anybody could take or move the path "
+			    "(/run is safe)", path, cur, st.st_uid != 0 &&
+			    st.st_uid != me ? "root's" :
+			    "writable by its owner alone");
+			return -1;
+		}
+		if (last)
+			break;
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (strcmp(cur, "/") != 0)
+			strlcat(cur, "/", sizeof(cur));
+		if (strlen(cur) + n >= sizeof(cur)) {
+			errno = ENAMETOOLONG;
+			goto err;
+		}
+		strncat(cur, p, n);
+		p += n;
+	}
+	n = strlen(real);
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun->sun_path, sizeof(sun->sun_path), "%s%s%s",
+	    real, n > 1 ? "/" : "", base) >= sizeof(sun->sun_path)) {
+		snprintf(errbuf, errlen, "configuration socket %s: longer "
+		    "than %zu bytes", path, sizeof(sun->sun_path) - 1);
+		return -1;
+	}
+	return 0;
+ err:
+	snprintf(errbuf, errlen, "configuration socket %s: its directory: %s",
+	    path, strerror(errno));
+	return -1;
+}
+
+/*
  * The unix socket, mode 0600.  A file left by a dead spamd (nobody
  * answers) is replaced; one that answers belongs to a running spamd.
- * Anything but a socket is left alone.
+ * Anything but a socket is left alone.  The path is used as unix_path
+ * resolved it, so that no link changed later moves it.
  */
 static int
 listen_unix(const char *path, char *errbuf, size_t errlen)
@@ -139,21 +224,15 @@ listen_unix(const char *path, char *errbuf, size_t errlen)
 	mode_t			 old;
 	int			 fd, r;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(errbuf, errlen, "configuration socket %s: longer "
-		    "than %zu bytes", path, sizeof(sun.sun_path) - 1);
+	if (unix_path(path, &sun, errbuf, errlen) == -1)
 		return -1;
-	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1) {
 		snprintf(errbuf, errlen, "configuration socket %s: socket: "
 		    "%s", path, strerror(errno));
 		return -1;
 	}
-	if (lstat(path, &st) == 0) {
+	if (lstat(sun.sun_path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(errbuf, errlen, "configuration socket %s: "
 			    "exists and is not a socket", path);
@@ -181,7 +260,7 @@ listen_unix(const char *path, char *errbuf, size_t errlen)
 		}
 		log_info("configuration socket %s: replacing the file of a "
 		    "spamd no longer running", path);
-		if (unlink(path) == -1 && errno != ENOENT) {
+		if (unlink(sun.sun_path) == -1 && errno != ENOENT) {
 			snprintf(errbuf, errlen, "configuration socket %s: "
 			    "unlink: %s", path, strerror(errno));
 			goto fail;
@@ -235,8 +314,7 @@ cfgsock_init(int epfd, void (*saved)(void))
 {
 	cs.epfd = epfd;
 	cs.saved = saved;
-	/* What the last run was given, before any client is served. */
-	blfile_load();
+	/* What the last run was given is loaded before the chroot. */
 	cfgparse_init(&cs.p);
 	if (cs.tcpl.fd == -1 && cs.unixl.fd == -1)
 		return;

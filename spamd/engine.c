@@ -1110,6 +1110,8 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 
 	setup_nofile();
 	/* Sized by maxcon, never by what clients send. */
+	srctab_limits(conf.maxsrccon, conf.maxnetcon, "connections",
+	    "-L netconn=");
 	if ((srcs = srctab_new(conf.maxcon)) == NULL)
 		fatal("per-source table");
 	setup_smtp();

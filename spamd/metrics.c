@@ -2,11 +2,14 @@
  * The greylister writes the metrics file (metrics.h).  Names start with
  * spamd_, counters end in _total; every family has its HELP and TYPE.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -241,17 +244,22 @@ metrics_tick(time_t mono, int force)
 	if (!force && mono < m_next)
 		return m_next - mono;
 	m_next = mono + METRICS_INTERVAL;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", conf.metrics) >=
+	/*
+	 * A new name each time, made with O_EXCL: whatever another user
+	 * planted in a shared directory (a file, a symlink) is not ours
+	 * and cannot stop the write.  0644, as readers expect.
+	 */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", conf.metrics) >=
 	    sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0644)) == -1)
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		goto fail;
-	if ((fp = fdopen(fd, "w")) == NULL) {
+	if (fchmod(fd, 0644) == -1 || (fp = fdopen(fd, "w")) == NULL) {
 		saved = errno;
 		(void)close(fd);
+		(void)unlink(tmp);
 		errno = saved;
 		goto fail;
 	}

@@ -35,6 +35,7 @@
 #include "firewall.h"
 #include "gdb.h"
 #include "gsync.h"
+#include "keeper.h"
 #include "log.h"
 #include "nftset.h"
 #include "nftwatch.h"
@@ -42,6 +43,7 @@
 #include "priv.h"
 #include "sdnotify.h"
 #include "spamd.h"
+#include "srctab.h"
 #include "tls.h"
 #include "trapdom.h"
 
@@ -144,6 +146,8 @@ parse_limits(const char *arg)
 		{ "grey", 1, 100000000 },
 		{ "session", 1, 86400 },
 		{ "free", 0, 1LL << 40 },
+		{ "netconn", 1, 1000000 },
+		{ "netgrey", 1, 100000000 },
 	};
 	char		 buf[256], *p, *f, *v;
 	const char	*errstr;
@@ -162,7 +166,7 @@ parse_limits(const char *arg)
 				break;
 		if (i == sizeof(lims) / sizeof(lims[0]))
 			errx(1, "-L %s: unknown limit \"%s\" (rcpt, conn, "
-			    "grey, session or free)", arg, f);
+			    "grey, session, free, netconn or netgrey)", arg, f);
 		n = strtonum(v, lims[i].min, lims[i].max, &errstr);
 		if (errstr != NULL)
 			errx(1, "-L %s: %s=%s is %s (allowed %lld to %lld)",
@@ -182,6 +186,12 @@ parse_limits(const char *arg)
 			break;
 		case 4:
 			conf.minfree = n;
+			break;
+		case 5:
+			conf.maxnetcon = (int)n;
+			break;
+		case 6:
+			conf.maxnetgrey = (int)n;
 			break;
 		}
 	}
@@ -306,6 +316,18 @@ make_chroot(void)
 		    "by nobody else", PATH_CHROOT);
 }
 
+/*
+ * The engine before its chroot: the keeper forked to do its file work,
+ * the saved blacklists read, and no directory kept open (NEW-M1).
+ */
+static void
+engine_prepare(const struct passwd *pw, const char *cert, const char *key)
+{
+	keeper_start(pw, cert, key);
+	blfile_load();
+	blfile_close();
+}
+
 extern char **environ;
 
 int
@@ -321,7 +343,7 @@ main(int argc, char *argv[])
 	char		*targets[SYNCNET_MAXTARGETS];
 	const char	*synclisten = NULL, *keyfile = PATH_SPAMD_KEY;
 	const char	*cfgpath = SPAMD_CFG_PATH;
-	int		 cfgport = SPAMD_CFG_PORT;
+	int		 cfgport = 0;	/* TCP only with -P (NEW-M4) */
 	const char	*tlscert = NULL, *tlskey = NULL;
 	int		 maxtls = TLS_MAXDEFAULT;
 	pid_t		 pid;
@@ -343,6 +365,8 @@ main(int argc, char *argv[])
 	conf.maxrcpt = MAXRCPT;
 	conf.maxsrccon = MAXSRCCON;
 	conf.maxsrcgrey = MAXSRCGREY;
+	conf.maxnetcon = MAXNETCON;
+	conf.maxnetgrey = MAXNETGREY;
 	conf.maxsession = MAXSESSION;
 	conf.minfree = MINFREE;
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
@@ -540,7 +564,7 @@ main(int argc, char *argv[])
 		store_close(st);
 		st = NULL;
 	}
-	/* The engine keeps its blacklists there, from inside its chroot. */
+	/* The saved blacklists: read by each process, written by the keeper. */
 	blfile_open(conf.dbpath);
 	/* The table and sets must be there before the first whitelisting. */
 	if (nft_file != NULL && nftwatch_load(nft_file, nft_table, nft_set4,
@@ -561,7 +585,8 @@ main(int argc, char *argv[])
 		fatal("signal");
 
 	if (!conf.greylist) {
-		/* Blacklist-only: one process, the engine alone. */
+		/* Blacklist-only: the engine alone, with its keeper. */
+		engine_prepare(pw, tlscert, tlskey);
 		sdnotify_ready();	/* listening; chrooted next */
 		if (pw != NULL)
 			priv_drop(pw, PATH_CHROOT, 0);
@@ -587,6 +612,7 @@ main(int argc, char *argv[])
 		fatal("fork");
 	case 0:
 		close(sp[0]);
+		engine_prepare(pw, tlscert, tlskey);
 		if (pw != NULL)
 			priv_drop(pw, PATH_CHROOT, 0);
 		log_procname("smtp");
@@ -611,6 +637,9 @@ main(int argc, char *argv[])
 		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
 	log_procname("grey");
 	setproctitle("[priv] greylister");
+	/* The greylister's per-source table counts GREY entries. */
+	srctab_limits(conf.maxsrcgrey, conf.maxnetgrey, "GREY entries",
+	    "-L netgrey=");
 	greyproc_run(st, sp[0], pid);
 	/* NOTREACHED */
 }

@@ -44,6 +44,8 @@
 #define MAXRCPT		100	/* RCPTs per session; RFC 5321 asks for 100 */
 #define MAXSRCCON	20	/* connections per source (IPv6: per /64) */
 #define MAXSRCGREY	1000	/* GREY entries per source (IPv6: per /64) */
+#define MAXNETCON	100	/* connections per IPv4 /24, IPv6 /48 */
+#define MAXNETGREY	10000	/* GREY entries per IPv4 /24, IPv6 /48 */
 #define MAXSESSION	300	/* seconds a greylisted session may last */
 #define MINFREE		64	/* MB free on the db file system for new GREY */
 #define SPAMD_NAME	"spamd IP-based SPAM blocker"
@@ -72,6 +74,8 @@ struct spamd_conf {
 	int		 maxrcpt;	/* -L rcpt= */
 	int		 maxsrccon;	/* -L conn= */
 	int		 maxsrcgrey;	/* -L grey= */
+	int		 maxnetcon;	/* -L netconn= */
+	int		 maxnetgrey;	/* -L netgrey= */
 	int		 maxsession;	/* -L session=, seconds */
 	long long	 minfree;	/* -L free=, megabytes, 0: off */
 	struct syncnet	*sync;		/* -y, -Y: NULL without */

@@ -1,9 +1,9 @@
 /*
  * STARTTLS: the certificate, the sessions, the handshakes.
  *
- * The pair is read as root before the chroot; the directories that hold
- * the two files stay open, so that SIGHUP can read them again from
- * inside the chroot as _spamd (openat on those descriptors).  Sessions
+ * The pair is read as root before the chroot.  On SIGHUP the engine,
+ * chrooted and holding no directory, asks the keeper (keeper.h) to open
+ * the two files again and reads the descriptors it passes.  Sessions
  * hold a reference to the context they started with: a reload changes
  * what the next client gets and drops nobody.
  *
@@ -32,6 +32,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "keeper.h"
 #include "log.h"
 #include "tls.h"
 
@@ -44,24 +45,22 @@ struct tls_sess {
 	char			 ip[INET6_ADDRSTRLEN];
 };
 
-/* One file of the pair: where it is, for a reload in the chroot. */
+/* One file of the pair, and its descriptor while it is read. */
 struct tls_file {
-	const char	*path;		/* as given, for messages */
-	const char	*name;		/* last component */
-	int		 dirfd;
+	const char	*path;		/* as given */
+	int		 fd;
 };
 
 static TAILQ_HEAD(, tls_sess) hsq = TAILQ_HEAD_INITIALIZER(hsq);
 static SSL_CTX		*ctx;		/* NULL: no TLS */
-static struct tls_file	 certf = { NULL, NULL, -1 };
-static struct tls_file	 keyf = { NULL, NULL, -1 };
+static struct tls_file	 certf = { NULL, -1 };
+static struct tls_file	 keyf = { NULL, -1 };
 static int		 ntls, maxtls;
 
 static int	no_passphrase(char *, int, int, void *);
 static const char *ssl_error(char *, size_t);
-static int	file_open(struct tls_file *, const char *);
-static int	file_read(const struct tls_file *, char **, size_t *,
-		    char *, size_t);
+static int	file_read(struct tls_file *, char **, size_t *, char *,
+		    size_t);
 static BIO	*mem_bio(const char *, size_t, const char *, char *, size_t);
 static int	load_cert(SSL_CTX *, const char *, size_t, char *, size_t);
 static int	load_key(SSL_CTX *, const char *, size_t, char *, size_t);
@@ -94,36 +93,12 @@ ssl_error(char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The whole file, bounded, into a fresh buffer the caller wipes; from
+ * f->fd (which it closes) if the keeper opened it, else by its path.
+ */
 static int
-file_open(struct tls_file *f, const char *path)
-{
-	char		 dir[PATH_MAX];
-	const char	*slash;
-
-	f->path = path;
-	if ((slash = strrchr(path, '/')) == NULL) {
-		f->name = path;
-		strlcpy(dir, ".", sizeof(dir));
-	} else {
-		f->name = slash + 1;
-		if ((size_t)(slash - path) >= sizeof(dir))
-			return -1;
-		memcpy(dir, path, slash - path);
-		dir[slash - path] = '\0';
-		if (dir[0] == '\0')
-			strlcpy(dir, "/", sizeof(dir));
-	}
-	if (f->name[0] == '\0') {
-		errno = EISDIR;
-		return -1;
-	}
-	f->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return f->dirfd == -1 ? -1 : 0;
-}
-
-/* The whole file, bounded, into a fresh buffer the caller wipes. */
-static int
-file_read(const struct tls_file *f, char **bufp, size_t *lenp, char *err,
+file_read(struct tls_file *f, char **bufp, size_t *lenp, char *err,
     size_t errlen)
 {
 	struct stat	 st;
@@ -132,7 +107,9 @@ file_read(const struct tls_file *f, char **bufp, size_t *lenp, char *err,
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = openat(f->dirfd, f->name, O_RDONLY | O_CLOEXEC |
+	if ((fd = f->fd) != -1)
+		f->fd = -1;
+	else if ((fd = open(f->path, O_RDONLY | O_CLOEXEC |
 	    O_NONBLOCK)) == -1) {
 		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
 		return -1;
@@ -333,16 +310,8 @@ tls_init(const char *cert, const char *key, int max, char *err,
 		snprintf(err, errlen, "OpenSSL: %s", ssl_error(e, sizeof(e)));
 		return -1;
 	}
-	if (file_open(&certf, cert) == -1) {
-		snprintf(err, errlen, "-C %s: its directory: %s", cert,
-		    strerror(errno));
-		return -1;
-	}
-	if (file_open(&keyf, key) == -1) {
-		snprintf(err, errlen, "-K %s: its directory: %s", key,
-		    strerror(errno));
-		return -1;
-	}
+	certf.path = cert;
+	keyf.path = key;
 	maxtls = max;
 	if ((ctx = ctx_load(err, errlen)) == NULL)
 		return -1;
@@ -353,11 +322,6 @@ tls_init(const char *cert, const char *key, int max, char *err,
 void
 tls_forget(void)
 {
-	if (certf.dirfd != -1 && close(certf.dirfd) == -1)
-		log_warn("close");
-	if (keyf.dirfd != -1 && close(keyf.dirfd) == -1)
-		log_warn("close");
-	certf.dirfd = keyf.dirfd = -1;
 	SSL_CTX_free(ctx);
 	ctx = NULL;
 }
@@ -370,7 +334,14 @@ tls_reload(void)
 
 	if (ctx == NULL)
 		return;
-	if ((c = ctx_load(err, sizeof(err))) == NULL) {
+	if (keeper_tls(&certf.fd, &keyf.fd, err, sizeof(err)) == -1 ||
+	    (c = ctx_load(err, sizeof(err))) == NULL) {
+		/* Either may still be open if the other failed. */
+		if (certf.fd != -1)
+			(void)close(certf.fd);
+		if (keyf.fd != -1)
+			(void)close(keyf.fd);
+		certf.fd = keyf.fd = -1;
 		log_warnx("TLS: reload failed, still serving the old "
 		    "certificate: %s", err);
 		return;

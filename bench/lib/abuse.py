@@ -25,7 +25,8 @@ import spamdtest as st  # noqa: E402
 
 HOST = '127.0.0.1'
 BASE = ['-G', '1h:4h:4h', '-s', '0', '-S', '0']
-HIGH = ['-L', 'rcpt=1000000,conn=1000000,grey=100000000,free=0']
+HIGH = ['-L', 'rcpt=1000000,conn=1000000,grey=100000000,free=0,'
+        'netconn=1000000,netgrey=100000000']
 
 
 def cpu_model():

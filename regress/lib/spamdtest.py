@@ -210,8 +210,9 @@ class Spamd:
 
     args are extra options, e.g. ['-G', '2s:1h:1h', '-s', '0', '-S', '0'].
     Many run at once in the host's namespace: each has its configuration
-    socket at cfgsock, in its own directory, and no TCP one (127.0.0.1:8026
-    is for one spamd only) unless args choose them (-U, -P).
+    socket at cfgsock, in its own directory, and no TCP one (spamd's
+    default; 127.0.0.1:8026 is for one spamd only) unless args choose
+    them (-U, -P).
     host None: spamd's default listener, [::] for IPv4 and IPv6 alike
     (then only inside a network namespace of the test's own, netns).
     """
@@ -244,8 +245,6 @@ class Spamd:
         if '-U' not in self.args:
             self.cfgsock = os.path.join(self.tmp, 'cfg.sock')
             cfg += ['-U', self.cfgsock]
-        if '-P' not in self.args:
-            cfg += ['-P', '0']
         for attempt in range(5):
             if self.netns is not None:
                 self.port = 8025

@@ -1,21 +1,32 @@
 /*
  * The Berkeley DB store on real files: create and reopen, refusal of
  * what is not spamd's database, bad records, concurrent writers in
- * separate processes, and a writer killed with SIGKILL.
+ * separate processes, a writer killed with SIGKILL, many reopens by one
+ * process after writers killed at random moments, and a live peer of
+ * another user that /proc hides (hidepid=invisible, systemd's
+ * ProtectProc=invisible) not taken for dead.
  */
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <db.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gdb.h"
+#include "gdbwatch.h"
 #include "grey.h"
+#include "log.h"
 #include "tap.h"
 
 
@@ -69,6 +80,407 @@ writer(const char *path, int p, int n)
 	_exit(0);
 }
 
+
+/* Wait for pid at most secs seconds; kill it after.  Its status, or -1. */
+static int
+wait_bounded(pid_t pid, int secs)
+{
+	struct timespec	 nap = { 0, 20 * 1000000L };
+	int		 i, status;
+
+	for (i = 0; i < secs * 50; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		nanosleep(&nap, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+static int
+read_progress(const char *file)
+{
+	FILE	*f;
+	int	 n = -1;
+
+	if ((f = fopen(file, "r")) != NULL) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * A writer for the kill rounds: tuples from 192.0.2.r, one transaction
+ * each, the count committed so far in file (renamed into place, never
+ * half written).
+ */
+static void
+kill_writer(const char *path, const char *file, int r)
+{
+	struct store	*w;
+	char		 ip[32], to[32], tmp[300];
+	FILE		*f;
+	int		 i;
+
+	if ((w = open_rw(path)) == NULL)
+		_exit(2);
+	snprintf(ip, sizeof(ip), "198.51.100.%d", 100 + r);
+	snprintf(tmp, sizeof(tmp), "%.290s.tmp", file);
+	for (i = 0;; i++) {
+		snprintf(to, sizeof(to), "<r%d@example.org>", i);
+		if (grey_tuple(w, &gc, 1000, ip, "h", "<a@b>", to, NULL) !=
+		    GREY_NEW)
+			_exit(3);
+		if ((f = fopen(tmp, "w")) != NULL) {
+			fprintf(f, "%d\n", i + 1);
+			fclose(f);
+			rename(tmp, file);
+		}
+	}
+}
+
+/*
+ * One process that reopens the environment after each of rounds
+ * writers is SIGKILLed at a random moment while it writes: the reopen
+ * must succeed (and soon: the open guard ends a stuck one after 30 s)
+ * and keep every committed tuple.  Runs in a child of the test, so a
+ * stuck open becomes a failure, not the end of the test.  Exits 0, or
+ * non-zero after saying why on stderr.
+ */
+static void
+kill_rounds(const char *path, int rounds)
+{
+	struct store	*st;
+	struct timespec	 nap = { 0, 2 * 1000000L };
+	char		 file[300];
+	pid_t		 w;
+	int		 r, n, got, base, want, status;
+
+	srandom(4711);
+	if ((st = open_rw(path)) == NULL) {
+		fprintf(stderr, "first open: %s\n", err);
+		_exit(4);
+	}
+	base = count(st);
+	store_close(st);
+	want = 0;
+	for (r = 1; r <= rounds; r++) {
+		snprintf(file, sizeof(file), "%s/kill%d", dir, r);
+		if ((w = fork()) == 0)
+			kill_writer(path, file, r);
+		/* Until it commits, then 0-30 ms more: a kill mid-write. */
+		while (read_progress(file) < 1 && waitpid(w, &status,
+		    WNOHANG) == 0)
+			nanosleep(&nap, NULL);
+		usleep(random() % 30000);
+		kill(w, SIGKILL);
+		waitpid(w, &status, 0);
+		if ((n = read_progress(file)) < 1) {
+			fprintf(stderr, "round %d: the writer committed "
+			    "nothing (status %#x)\n", r, status);
+			_exit(5);
+		}
+		want += n;
+		if ((st = open_rw(path)) == NULL) {
+			fprintf(stderr, "round %d: reopen: %s\n", r, err);
+			_exit(6);
+		}
+		got = count(st) - base;
+		store_close(st);
+		if (got < want) {
+			fprintf(stderr, "round %d: %d tuples, %d committed\n",
+			    r, got, want);
+			_exit(7);
+		}
+	}
+	printf("# %d kills, %d committed tuples, all there\n", rounds, want);
+	fflush(stdout);
+	_exit(0);
+}
+
+/*
+ * A peer that dies holding the environment region's mutex (the one that
+ * also guards transaction begin and commit, and a new thread's slot).
+ * Its thread-id callback runs while that mutex is held, right after the
+ * lock, when a new thread of it first enters the library: there it
+ * records itself as the holder, says so and waits to be killed.
+ */
+static int		 hold_fd = -1;
+static volatile int	 hold_armed;
+
+static void
+hold_tid(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
+{
+	static __thread int	 calls;
+
+	(void)env;
+	if (pid != NULL)
+		*pid = getpid();
+	if (tid != NULL)
+		*tid = pthread_self();
+	/* 1: looking for its slot; 2: the slot's mutex, taken. */
+	if (hold_armed && ++calls == 2) {
+		if (write(hold_fd, "h", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+}
+
+static void *
+hold_thread(void *arg)
+{
+	DB_ENV	*env = arg;
+	DB_TXN	*t;
+
+	hold_armed = 1;
+	(void)env->txn_begin(env, NULL, &t, 0);
+	return NULL;
+}
+
+static void
+hold_region(const char *path, int fd)
+{
+	DB_ENV		*env;
+	pthread_t	 thr;
+
+	hold_fd = fd;
+	if (db_env_create(&env, 0) != 0 ||
+	    env->set_thread_count(env, 512) != 0 ||
+	    env->set_thread_id(env, hold_tid) != 0 ||
+	    env->open(env, path, DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER | DB_CREATE,
+	    0) != 0 ||
+	    pthread_create(&thr, NULL, hold_thread, env) != 0)
+		_exit(2);
+	for (;;)
+		pause();
+}
+
+/*
+ * A process that has had the environment open reopens it after a peer
+ * died holding the region's mutex: the open must recover, not wait for
+ * that mutex (the open guard would end it after 30 s).  In a child of
+ * the test, as kill_rounds.
+ */
+static void
+region_reopen(const char *path)
+{
+	struct store	*st;
+	int		 p[2], status, n;
+	pid_t		 h;
+	char		 c;
+
+	if ((st = open_rw(path)) == NULL) {
+		fprintf(stderr, "first open: %s\n", err);
+		_exit(4);
+	}
+	n = count(st);
+	store_close(st);
+	if (pipe(p) == -1)
+		_exit(4);
+	if ((h = fork()) == 0)
+		hold_region(path, p[1]);
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1) {
+		fprintf(stderr, "the peer never held the region's mutex\n");
+		_exit(5);
+	}
+	kill(h, SIGKILL);
+	waitpid(h, &status, 0);
+	if ((st = open_rw(path)) == NULL) {
+		fprintf(stderr, "reopen: %s\n", err);
+		_exit(6);
+	}
+	if (count(st) != n) {
+		fprintf(stderr, "%d records before, %d after\n", n,
+		    count(st));
+		_exit(7);
+	}
+	store_close(st);
+	_exit(0);
+}
+
+#define HIDE_UID	65534		/* nobody: the observer */
+#define HIDE_KEY	"203.0.113.7"
+
+/*
+ * The observer: a process of another user, under a /proc that hides
+ * root's processes, joins the environment with lib/gdb's thread
+ * tracking while the root peer holds a write lock in an open
+ * transaction, and runs failchk, as spamd's watchdog does.  The peer
+ * must stay alive to it: failchk frees nothing of it and reports no
+ * dead process.  Exits 0, 77 when this machine cannot hide /proc
+ * entries, or another status after saying why on stderr.
+ */
+static int	 hide_freed;
+
+static void
+hide_msg(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	fprintf(stderr, "observer's failchk: %s\n", msg);
+	hide_freed = 1;
+}
+
+static void
+hide_observer(const char *path, int rfd, int wfd)
+{
+	DB_ENV		*env;
+	char		 proc[64];
+	pid_t		 peer;
+	int		 i, ret;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "hidepid=invisible") == -1) {
+		fprintf(stderr, "private /proc with hidepid=invisible: %s\n",
+		    strerror(errno));
+		_exit(77);
+	}
+	if (setgroups(0, NULL) == -1 || setgid(HIDE_UID) == -1 ||
+	    setuid(HIDE_UID) == -1) {
+		fprintf(stderr, "setuid %d: %s\n", HIDE_UID, strerror(errno));
+		_exit(77);
+	}
+	if ((ret = db_env_create(&env, 0)) != 0 ||
+	    (ret = gdb_track(env)) != 0 ||
+	    (ret = env->open(env, path, DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD | DB_REGISTER, 0)) != 0) {
+		fprintf(stderr, "observer's open: %s\n", db_strerror(ret));
+		_exit(2);
+	}
+	env->set_msgcall(env, hide_msg);
+	if (write(wfd, "o", 1) != 1 ||
+	    read(rfd, &peer, sizeof(peer)) != sizeof(peer))
+		_exit(4);
+	snprintf(proc, sizeof(proc), "/proc/%ld/stat", (long)peer);
+	if (access(proc, F_OK) == 0 || errno != ENOENT) {
+		fprintf(stderr, "%s is not hidden\n", proc);
+		_exit(77);
+	}
+	for (i = 0; i < 3; i++) {
+		if ((ret = env->failchk(env, 0)) != 0 || hide_freed) {
+			fprintf(stderr, "failchk took the live peer for dead "
+			    "(%s)\n", db_strerror(ret));
+			_exit(3);
+		}
+	}
+	env->close(env, 0);
+	_exit(0);
+}
+
+/* The peer: root, one transaction open with a write, until told. */
+static void
+hide_peer(const char *path, int rfd, int wfd)
+{
+	struct store	*st;
+	struct gdata	 gd;
+	char		 c;
+
+	memset(&gd, 0, sizeof(gd));
+	gd.first = gd.pass = 1000;
+	gd.expire = 2000000000;
+	if ((st = gdb_open(path, 0, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "peer's open: %s\n", err);
+		_exit(2);
+	}
+	if (st->ops->begin(st->h) != STORE_OK ||
+	    st->ops->put(st->h, HIDE_KEY, strlen(HIDE_KEY), &gd) !=
+	    STORE_OK) {
+		fprintf(stderr, "peer's write failed\n");
+		_exit(3);
+	}
+	if (write(wfd, "r", 1) != 1 || read(rfd, &c, 1) != 1)
+		_exit(4);
+	if (st->ops->commit(st->h) != STORE_OK) {
+		fprintf(stderr, "peer's commit failed: its transaction was "
+		    "aborted under it\n");
+		_exit(5);
+	}
+	if (st->ops->get(st->h, HIDE_KEY, strlen(HIDE_KEY), &gd) !=
+	    STORE_OK) {
+		fprintf(stderr, "peer's committed write is gone\n");
+		_exit(6);
+	}
+	store_close(st);
+	_exit(0);
+}
+
+static int
+exited0(int status)
+{
+	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void
+hidden_peer(void)
+{
+	char	 path[256], c;
+	int	 o2p[2], p2o[2], up[2], down[2], ost, pst = -1;
+	pid_t	 creator, peer = -1, obs;
+
+	if (geteuid() != 0) {
+		printf("skip - a live peer hidden by /proc is not dead: needs "
+		    "root (mount namespace, another user)\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/hidden", dir);
+	if (mkdir(path, 0700) == -1 || chown(path, HIDE_UID, HIDE_UID) == -1 ||
+	    chmod(dir, 0755) == -1) {
+		ok(0, "hidden peer's directory: %s", strerror(errno));
+		return;
+	}
+	/* The environment is the observer's user's, as spamd's is _spamd's. */
+	if ((creator = fork()) == 0) {
+		struct store *st;
+
+		if (setgid(HIDE_UID) == -1 || setuid(HIDE_UID) == -1 ||
+		    (st = open_rw(path)) == NULL)
+			_exit(2);
+		store_close(st);
+		_exit(0);
+	}
+	if (!exited0(wait_bounded(creator, 30))) {
+		ok(0, "environment created by uid %d", HIDE_UID);
+		return;
+	}
+	if (pipe(o2p) == -1 || pipe(p2o) == -1 || pipe(up) == -1 ||
+	    pipe(down) == -1) {
+		ok(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	if ((obs = fork()) == 0)
+		hide_observer(path, p2o[0], o2p[1]);
+	if (read(o2p[0], &c, 1) == 1) {
+		if ((peer = fork()) == 0)
+			hide_peer(path, down[0], up[1]);
+		if (read(up[0], &c, 1) != 1 ||
+		    write(p2o[1], &peer, sizeof(peer)) != sizeof(peer))
+			kill(obs, SIGKILL);
+	}
+	ost = wait_bounded(obs, 60);
+	if (peer != -1) {
+		if (write(down[1], "g", 1) != 1)
+			kill(peer, SIGKILL);
+		pst = wait_bounded(peer, 30);
+	}
+	if (ost != -1 && WIFEXITED(ost) && WEXITSTATUS(ost) == 77) {
+		printf("skip - a live peer hidden by /proc is not dead: "
+		    "this machine cannot hide /proc entries (see stderr)\n");
+		return;
+	}
+	ok(exited0(ost), "a live peer of another user that /proc hides "
+	    "is alive to failchk, which frees none of its locks (status %#x)",
+	    ost);
+	ok(exited0(pst), "its transaction commits afterwards (status %#x)",
+	    pst);
+}
+
 int
 main(void)
 {
@@ -81,6 +493,7 @@ main(void)
 	pid_t		 pid[2];
 	int		 i, status, fd, n;
 
+	log_init(1, "t_gdb");	/* the store's warnings on stderr */
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -243,6 +656,23 @@ main(void)
 		    n, i);
 		store_close(st);
 	}
+
+	/* Many reopens by one process, each after a kill mid-write. */
+	if ((pid[0] = fork()) == 0)
+		kill_rounds(path, 40);
+	status = wait_bounded(pid[0], 200);
+	ok(exited0(status), "one process reopened the environment after "
+	    "each of 40 writers killed mid-write, nothing committed lost "
+	    "(status %#x)", status);
+
+	if ((pid[0] = fork()) == 0)
+		region_reopen(path);
+	status = wait_bounded(pid[0], 100);
+	ok(exited0(status), "a process reopens (and recovers) the "
+	    "environment after a peer died holding its region's mutex "
+	    "(status %#x)", status);
+
+	hidden_peer();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	system(cmd);
