@@ -410,7 +410,12 @@ gdb_reopen(void *h, char *err, size_t errlen)
 
 	gdb_shut(g);
 	g->panic = 0;
-	return gdb_open_locked(g, err, errlen);
+	if (gdb_open_locked(g, err, errlen) == -1) {
+		/* No environment now: broken until a reopen works. */
+		g->panic = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static const struct store_ops gdb_ops = {
@@ -803,7 +808,12 @@ gdb_open_locked(struct gdb *g, char *err, size_t errlen)
 	}
 	gg = gdbguard_start(g->path, GDB_OPEN_STUCK_S);
 	rv = gdb_env_open(g, force, err, errlen);
-	if (rv == -1 && !force && g->openerr == DB_RUNRECOVERY) {
+	/*
+	 * A panicked environment either refuses the open or lets it join
+	 * and says so only through the panic event: recover in both.
+	 */
+	if (!force && ((rv == -1 && g->openerr == DB_RUNRECOVERY) ||
+	    (rv == 0 && g->panic))) {
 		gdb_shut(g);
 		g->panic = 0;
 		rv = gdb_env_open(g, 1, err, errlen);

@@ -304,6 +304,73 @@ region_reopen(const char *path)
 	_exit(0);
 }
 
+/*
+ * A handle whose environment panicked and whose reopen fails (the
+ * directory gone) stays broken: every call fails, none crashes, and a
+ * later reopen, once the directory is back, mends it.  In a child, as
+ * region_reopen: exits 0, or another status after saying why.
+ */
+static int
+noop_txn(struct store *st, void *arg)
+{
+	(void)st; (void)arg;
+	return STORE_OK;
+}
+
+static void
+reopen_fails(const char *path)
+{
+	struct store	*st;
+	DB_ENV		*env;
+	char		 moved[300];
+	struct timespec	 ts = { 1, 200 * 1000 * 1000 };
+	int		 n, fd;
+
+	if ((st = open_rw(path)) == NULL || (n = count(st)) < 0) {
+		fprintf(stderr, "first open: %s\n", err);
+		_exit(4);
+	}
+	/* Panic the environment from a second handle, as a crash would. */
+	if (db_env_create(&env, 0) != 0 ||
+	    env->open(env, path, 0, 0) != 0 ||
+	    env->set_flags(env, DB_PANIC_ENVIRONMENT, 1) != 0) {
+		fprintf(stderr, "cannot panic the environment\n");
+		_exit(5);
+	}
+	(void)env->close(env, 0);
+	if (count(st) != -1 || !store_broken(st)) {
+		fprintf(stderr, "the panic was not seen\n");
+		_exit(6);
+	}
+	snprintf(moved, sizeof(moved), "%s.moved", path);
+	if (rename(path, moved) == -1 ||
+	    (fd = open(path, O_CREAT | O_WRONLY, 0600)) == -1) {
+		perror("rename");
+		_exit(4);
+	}
+	close(fd);
+	if (store_mend(st) != -1 || !store_broken(st)) {
+		fprintf(stderr, "a failed reopen left the handle not "
+		    "broken\n");
+		_exit(7);
+	}
+	if (count(st) != -1 || store_txn(st, noop_txn, NULL) != STORE_ERR) {
+		fprintf(stderr, "a call on the broken handle did not fail\n");
+		_exit(8);
+	}
+	if (unlink(path) == -1 || rename(moved, path) == -1) {
+		perror("rename back");
+		_exit(4);
+	}
+	nanosleep(&ts, NULL);	/* store_mend tries once a second */
+	if (store_mend(st) != 0 || count(st) != n) {
+		fprintf(stderr, "not mended once the directory is back: %d records, %d before\n", count(st), n);
+		_exit(9);
+	}
+	store_close(st);
+	_exit(0);
+}
+
 #define HIDE_UID	65534		/* nobody: the observer */
 #define HIDE_KEY	"203.0.113.7"
 
@@ -671,6 +738,13 @@ main(void)
 	ok(exited0(status), "a process reopens (and recovers) the "
 	    "environment after a peer died holding its region's mutex "
 	    "(status %#x)", status);
+
+	if ((pid[0] = fork()) == 0)
+		reopen_fails(path);
+	status = wait_bounded(pid[0], 100);
+	ok(exited0(status), "a handle whose reopen failed stays broken, "
+	    "its calls fail without a crash, and it mends once the "
+	    "directory is back (status %#x)", status);
 
 	hidden_peer();
 
