@@ -261,6 +261,17 @@ grey_tuple_set(struct grey_tuple *t, const struct addr *ip, const char *helo,
 	return 0;
 }
 
+void
+grey_tuple_raw(struct grey_tuple *t, const struct addr *ip,
+    const char *helo, const char *from, const char *to)
+{
+	memset(t, 0, sizeof(*t));
+	t->ip = *ip;
+	gd_vis(t->helo, sizeof(t->helo), helo, strlen(helo));
+	gd_vis(t->from, sizeof(t->from), from, strlen(from));
+	gd_vis(t->to, sizeof(t->to), to, strlen(to));
+}
+
 enum grey_result
 grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, const char *helo, const char *from, const char *to,

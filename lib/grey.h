@@ -60,6 +60,14 @@ int		grey_tuple_set(struct grey_tuple *t, const struct addr *ip,
 		    const char *helo, const char *from, const char *to);
 
 /*
+ * Fill t with ip and raw strings (a peer's GREY) in the key form
+ * (gd_vis), each cut as the SMTP engine cuts what a client sends, so a
+ * long field spells the same tuple on every host.
+ */
+void		grey_tuple_raw(struct grey_tuple *t, const struct addr *ip,
+		    const char *helo, const char *from, const char *to);
+
+/*
  * What only the caller knows, worked out before the decision: the
  * recipient is inside the allowed domains (-A), the tuple came to the
  * low-priority MX address past the start-up grace (-M), and a new GREY

@@ -386,12 +386,8 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	if (addr_norm(&a) == -1)
 		return;		/* sync_decode knows no other family */
 	if (e->type == SYNC_GREY) {
-		if (grey_tuple_set(&t, &a, e->helo, e->from, e->to) == -1) {
-			log_warnx("sync: tuple of %s from %s: a field is too "
-			    "long, dropped", addr_str(&a, ip, sizeof(ip)),
-			    peer);
-			return;
-		}
+		/* Raw bytes on the wire, as OpenBSD sends them. */
+		grey_tuple_raw(&t, &a, e->helo, e->from, e->to);
 		gp_greylist(st, &t, 1);
 		return;
 	}

@@ -79,12 +79,22 @@ void
 gsync_grey(const struct grey_tuple *t, time_t now)
 {
 	struct sync_entry	 e;
+	char			 helo[GD_FIELD_MAX], from[GD_FIELD_MAX];
+	char			 to[GD_FIELD_MAX], ip[INET6_ADDRSTRLEN];
 
 	if (gs_entry(&e, SYNC_GREY, &t->ip, now) == -1)
 		return;
-	e.helo = t->helo;
-	e.from = t->from;
-	e.to = t->to;
+	/* OpenBSD peers send and store raw bytes: so does the wire. */
+	if (gd_unvis(helo, sizeof(helo), t->helo) == -1 ||
+	    gd_unvis(from, sizeof(from), t->from) == -1 ||
+	    gd_unvis(to, sizeof(to), t->to) == -1) {
+		log_debug("sync: tuple of %s not sent: a NUL or newline in "
+		    "a field", addr_str(&t->ip, ip, sizeof(ip)));
+		return;
+	}
+	e.helo = helo;
+	e.from = from;
+	e.to = to;
 	gs_send(&e);
 }
 
