@@ -320,9 +320,9 @@ gp_greylist(struct store *st, const struct grey_tuple *t, int synced)
 		gsync_grey(t, now);
 }
 
-/* Is a on a blacklist the engine saved?  For grey_white_drop. */
 static int	gp_scan_listed;	/* the scan met a listed WHITE host */
 
+/* Is a on a blacklist the engine saved?  For grey_white_drop. */
 static int
 gp_listed(const struct addr *a, void *arg)
 {
@@ -447,6 +447,7 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	struct gdata		 rec;
 	struct addr		 a = e->ip;
 	char			 ip[INET6_ADDRSTRLEN];
+	const struct bl_hit	*h;
 	const char		*what;
 	time_t			 now = time(NULL), expire, most;
 	int			 r, was_white, trapped;
@@ -471,10 +472,10 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	most = now + (trapped ? conf.gc.trapexp : conf.gc.whiteexp);
 	if (expire > most)
 		expire = most;
-	if (!trapped && bl_match(&a) != NULL) {
+	if (!trapped && (h = bl_match(&a)) != NULL) {
 		if (gp_sync_say())
 			log_info("sync: WHITE for %s from %s ignored: "
-			    "blacklisted (%s)", ip, peer, bl_match(&a)->tags);
+			    "blacklisted (%s)", ip, peer, h->tags);
 		return;
 	}
 	r = grey_sync(st, now, &a, trapped, expire, &rec, &was_white);
