@@ -232,17 +232,19 @@ def sub_main(argv):
         c.close()
         print('%.6f' % t)
         return 0
-    if cmd == 'blast':          # blast HOST KIND N RATE: sent, seconds
+    if cmd == 'blast':          # blast HOST white|grey|forged N RATE: sent, secs
         host, kind, n, rate = argv[1], argv[2], int(argv[3]), \
             float(argv[4])
         now = int(time.time())
         pkts = []
         for i in range(n):
             ip = socket.inet_ntoa(struct.pack('>I', 0xc6120000 + i))
-            e = tw(2, ip, now, now + 3600) if kind == 'white' else \
+            e = tw(2, ip, now, now + 3600) if kind != 'grey' else \
                 grey(ip, now, 'bench.example', '<b@example.net>',
                      '<r@example.org>')
-            pkts.append(datagram([e], i))
+            # forged: signed with a key nobody holds
+            pkts.append(datagram([e], i, key=b'forged' if kind == 'forged'
+                                 else KEY))
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         t0 = time.monotonic()

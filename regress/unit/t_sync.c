@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "gsync.h"
 #include "sync.h"
 #include "tap.h"
 
@@ -129,6 +130,35 @@ mutate(const char *hex, const struct sync_key *k, size_t off, int val,
 		sign(k, buf);
 	memset(&g, 0, sizeof(g));
 	return sync_decode(buf, len, k, collect, &g);
+}
+
+/* Which addresses a peer may name (spamd/gsync.c). */
+static void
+addrs(void)
+{
+	static const char *bad[] = { "0.0.0.0", "0.1.2.3", "127.0.0.1",
+	    "169.254.1.1", "224.0.0.1", "239.255.255.250", "240.0.0.1",
+	    "255.255.255.255", "::", "::1", "::ffff:198.51.100.77",
+	    "::198.51.100.77", "ff02::1", "fe80::1", "febf::1" };
+	static const char *good[] = { "192.0.2.7", "198.51.100.77",
+	    "10.1.2.3", "223.255.255.254", "2001:db8::7", "fec0::1",
+	    "::1:0:0:1" };
+	struct addr	 a;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* As sync_decode leaves them: af 24 keeps ::ffff: as is. */
+		memset(&a, 0, sizeof(a));
+		a.af = strchr(bad[i], ':') ? AF_INET6 : AF_INET;
+		inet_pton(a.af, bad[i], a.a);
+		ok(!gsync_addr_ok(&a), "a peer may not name %s", bad[i]);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		a.af = strchr(good[i], ':') ? AF_INET6 : AF_INET;
+		inet_pton(a.af, good[i], a.a);
+		ok(gsync_addr_ok(&a), "a peer may name %s", good[i]);
+	}
 }
 
 int
@@ -265,5 +295,19 @@ main(void)
 	entry(&e, SYNC_WHITE, "192.0.2.7", 1);
 	ok(sync_encode(buf, 51, &k, 7, &e) == -1 && errno == EMSGSIZE,
 	    "a buffer one byte short is refused");
+	/* The engine's check: the same verdict, the datagram untouched. */
+	n = (ssize_t)unhex(vec_white, buf);
+	memcpy(two, buf, (size_t)n);
+	ok(sync_check(buf, (size_t)n, &k) == SYNC_OK &&
+	    memcmp(two, buf, (size_t)n) == 0 &&
+	    sync_decode(buf, (size_t)n, &k, collect, &g) == SYNC_OK,
+	    "sync_check passes a signed datagram and leaves it as it was");
+	n = (ssize_t)unhex(vec_white_nokey, buf);
+	ok(sync_check(buf, (size_t)n, &k) == SYNC_EMAC,
+	    "sync_check refuses one signed with another key");
+	ok(sync_check(buf, SYNC_MAXLEN + 1, &k) == SYNC_ELONG,
+	    "sync_check refuses %d bytes", SYNC_MAXLEN + 1);
+
+	addrs();
 	return tap_done();
 }
