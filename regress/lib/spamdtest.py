@@ -528,6 +528,58 @@ def check_normal_client(tap, sd, what, source=None):
         s.close()
 
 
+# A participant of spamd's database environment (Python bsddb3,
+# DB_REGISTER, no thread tracking of its own) that write-locks one key
+# in a transaction, says "locked" and sleeps for argv[3] seconds (or
+# until killed).  python3 -c DB_HOLDER HOME KEY SECONDS, as _spamd.
+DB_HOLDER = r'''
+import sys, time
+from bsddb3 import db
+home, key = sys.argv[1], sys.argv[2].encode()
+env = db.DBEnv()
+env.open(home, db.DB_CREATE | db.DB_INIT_LOCK | db.DB_INIT_LOG |
+         db.DB_INIT_MPOOL | db.DB_INIT_TXN | db.DB_REGISTER | db.DB_RECOVER)
+d = db.DB(env)
+d.open('spamd.db', dbtype=db.DB_HASH, flags=db.DB_AUTO_COMMIT)
+t = env.txn_begin()
+d.put(key, b'x' * 40, txn=t)
+print('locked', flush=True)
+time.sleep(float(sys.argv[3]))
+'''
+
+
+def as_spamd():
+    """preexec_fn: become spamd's unprivileged user."""
+    pw = pwd.getpwnam(SPAMD_USER)
+    os.setgid(pw.pw_gid)
+    os.setuid(pw.pw_uid)
+
+
+def tuple_from(sd, src, to, helo='crash.example.org',
+               mfrom='a@example.org'):
+    """HELO, MAIL, RCPT from src; the greylister records it later."""
+    s = sd.connect(source=src)
+    try:
+        rd = Reader(s)
+        rd.reply(10)
+        for c in (('HELO %s' % helo).encode(),
+                  ('MAIL FROM:<%s>' % mfrom).encode(),
+                  ('RCPT TO:<%s>' % to).encode()):
+            chat(s, c, rd)
+    finally:
+        s.close()
+
+
+def logged(sd, pat, timeout):
+    """Seconds until spamd's log holds pat, or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if pat in sd.log():
+            return time.monotonic() - t0
+        time.sleep(0.05)
+    return None
+
+
 def need_binaries(tap, what):
     if not os.access(SPAMD, os.X_OK):
         tap.ok(False, what, '%s is not built (run make)' % SPAMD)
