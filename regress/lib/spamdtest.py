@@ -580,6 +580,21 @@ def logged(sd, pat, timeout):
     return None
 
 
+def prom_samples(path):
+    """{'name{labels}': value} of a metrics file (spamd -m); {} if none."""
+    out = {}
+    try:
+        with open(path) as fp:
+            for line in fp:
+                if line.startswith('#') or not line.strip():
+                    continue
+                k, v = line.rsplit(' ', 1)
+                out[k] = float(v)
+    except (OSError, ValueError):
+        pass
+    return out
+
+
 def need_binaries(tap, what):
     if not os.access(SPAMD, os.X_OK):
         tap.ok(False, what, '%s is not built (run make)' % SPAMD)
