@@ -152,6 +152,48 @@ def make_netns(prefix):
     return name
 
 
+def own_netns(prefix='tns'):
+    """As root, run this script again inside a network namespace of its
+    own (lo up) and exit with its status.  What a test starts in what it
+    takes for the host's namespace (spamd on 127.0.0.1 and the nft sets
+    it reconciles, spamdb's updates of those sets, NFLOG groups, ports
+    8025 and 8026) then never meets a spamd-nft running on the machine.
+    Returns at once inside it (SPAMDTEST_NETNS is set), or not as root."""
+    if not is_root() or os.environ.get('SPAMDTEST_NETNS'):
+        return
+    name = '%s%d' % (prefix, os.getpid())
+    if shutil.which('ip') is None or subprocess.run(
+            ['ip', 'netns', 'add', name],
+            stderr=subprocess.DEVNULL).returncode != 0:
+        print('not ok - %s: cannot make network namespace %s' % (
+            os.path.basename(sys.argv[0]), name), flush=True)
+        sys.exit(1)
+    rc = 1
+    try:
+        subprocess.run(['ip', '-n', name, 'link', 'set', 'lo', 'up'],
+                       check=True)
+        p = subprocess.Popen(['ip', 'netns', 'exec', name, sys.executable,
+                              os.path.abspath(sys.argv[0])] + sys.argv[1:],
+                             env=dict(os.environ, SPAMDTEST_NETNS=name))
+        # The runner's timeout signals us: the test ends through its
+        # own cleanup.
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, lambda n, f: p.send_signal(n))
+        rc = p.wait()
+    finally:
+        # Whatever is left in there is ours.
+        r = subprocess.run(['ip', 'netns', 'pids', name],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        for pid in r.stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        subprocess.run(['ip', 'netns', 'del', name],
+                       stderr=subprocess.DEVNULL)
+    sys.exit(rc)
+
+
 def ns_attempt(ns, host, port, helo, mfrom, to):
     """One delivery attempt from inside network namespace ns: the reply
     codes to HELO, MAIL, RCPT and DATA (see attempt_main)."""
@@ -603,9 +645,11 @@ def need_binaries(tap, what):
 
 
 def main_guard(fn):
-    """Run fn(tap) and exit with its status; an exception is a failure.
+    """Run fn(tap), as root in a network namespace of its own (own_netns),
+    and exit with its status; an exception is a failure.
     A TERM or HUP (the runner's timeout) exits through the atexit
     handlers, so spamd and the namespaces are cleaned up."""
+    own_netns()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *a: sys.exit(1))
     tap = Tap()
