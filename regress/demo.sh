@@ -81,6 +81,16 @@ check() {
 	fi
 	die "$what${out:+: $(printf '%s' "$out" | tail -n 4)}"
 }
+# watch WHAT SCRIPT: the Python SCRIPT in snd, with $TARPIT and the MTA's
+# address as arguments, its lines shown; it exits 1, its last line saying
+# why, when WHAT did not happen
+watch() {
+	local rc
+	lab_in snd "$LAB_PY" -c "$2" "$TARPIT" "$LAB_MTA4" >"$LAB_DIR/watch.out" 2>&1
+	rc=$?
+	cat "$LAB_DIR/watch.out"
+	check "$1" eval "[ $rc -eq 0 ] || tail -n 1 '$LAB_DIR/watch.out'; [ $rc -eq 0 ]"
+}
 # expect FILE ERE: a line of FILE matches ERE, or say which is missing
 expect() {
 	grep -Eq -- "$2" "$1" && return 0
@@ -253,7 +263,7 @@ check "greylister holds CAP_NET_ADMIN alone; the engine is _spamd, no capability
 step "A tarpitted connection: $TARPIT connects to 198.51.100.25 port 25 and watches the banner arrive"
 say "nft redirects it to spamd, which stutters: one byte per second for the first 10 s, then the rest"
 say "(hosts on a blacklist, from spamd-setup, get every reply that slowly, all the way)"
-lab_in snd "$LAB_PY" -c '
+watch "the banner came one byte per second for about 10 s, then the rest" '
 import socket, sys, time
 src, dst = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -295,11 +305,7 @@ elif took > len(got) - 5:
 if why:
     print(why)
     sys.exit(1)
-' "$TARPIT" "$LAB_MTA4" >"$LAB_DIR/watch.out" 2>&1
-rc=$?
-cat "$LAB_DIR/watch.out"
-check "the banner came one byte per second for about 10 s, then the rest" \
-    eval "[ $rc -eq 0 ] || tail -n 1 '$LAB_DIR/watch.out'; [ $rc -eq 0 ]"
+'
 follow_all
 
 step "Send a message: swaks hands it to the sender's Postfix (alice@sender.example.net -> bob@mx.test)"
@@ -378,7 +384,7 @@ check "spamd loaded the list demo: 1 IPv4 range" lab_wait 5 expect "$LAB_SPAMD_L
 follow_all
 say "first connection from $TARPIT: every byte of every reply one second apart, all along;"
 say "a second one at the same time is over -B 1 and gets its replies at once, to the end:"
-lab_in snd "$LAB_PY" -c '
+watch "$TARPIT: stuttered byte by byte, the second connection refused with the list's message" '
 import socket, sys, time
 src, dst = sys.argv[1], sys.argv[2]
 def conn():
@@ -439,11 +445,7 @@ elif not last[:1] in (b"4", b"5") or \
 if why:
     print(why)
     sys.exit(1)
-' "$TARPIT" "$LAB_MTA4" >"$LAB_DIR/watch.out" 2>&1
-rc=$?
-cat "$LAB_DIR/watch.out"
-check "$TARPIT: stuttered byte by byte, the second connection refused with the list's message" \
-    eval "[ $rc -eq 0 ] || tail -n 1 '$LAB_DIR/watch.out'; [ $rc -eq 0 ]"
+'
 sleep 0.5
 follow_all
 check "spamd logged $TARPIT's connections with lists: demo" expect "$LAB_SPAMD_LOG" \
