@@ -13,6 +13,8 @@ CPPFLAGS ?=
 LDFLAGS	?=
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare
+# WERROR=1, as make check builds: a warning fails the build.
+WARNINGS += $(if $(filter 1,$(WERROR)),-Werror)
 # Recursively expanded, so pkg-config runs only when a recipe needs it
 # (after `make deps' has installed what was missing).
 pc_cflags = $(shell pkg-config --cflags $(1))
@@ -216,7 +218,7 @@ deps-sanitize:
 	$(call deb_install,$(SAN_PKGS))
 
 check: deps $(if $(filter 1,$(SANITIZE)),deps-sanitize)
-	$(MAKE) all tests
+	$(MAKE) all tests WERROR=1
 	$(SAN_ENV) regress/run.sh
 
 demo: deps

@@ -213,6 +213,30 @@ main(void)
 	/* Malformed variants change nothing. */
 	ok(mutate(vec_white, &k, 8, 0x7c, -1, 0) == SYNC_EMAC,
 	    "a flipped HMAC byte is refused");
+	/*
+	 * Every byte of the HMAC counts, the last as much as the first: a
+	 * comparison of a prefix would pass the one above.  One bit of
+	 * each, the lowest and the highest.
+	 */
+	{
+		uint8_t	 orig[SYNC_MAXLEN];
+		size_t	 off;
+		int	 bit, nbad = 0, firstbad = -1;
+
+		unhex(vec_white, orig);
+		for (off = 8; off < 8 + SYNC_MACLEN; off++)
+			for (bit = 0; bit < 8; bit += 7)
+				if (mutate(vec_white, &k, off,
+				    orig[off] ^ (1 << bit), -1, 0) !=
+				    SYNC_EMAC) {
+					nbad++;
+					if (firstbad == -1)
+						firstbad = (int)off;
+				}
+		ok(nbad == 0, "one bit flipped in any of HMAC bytes 8..%d is "
+		    "refused (%d accepted, the first at byte %d)",
+		    8 + SYNC_MACLEN - 1, nbad, firstbad);
+	}
 	ok(mutate(vec_white, &k, 40, 0x66, -1, 0) == SYNC_EMAC,
 	    "a changed expiry is refused (the HMAC covers it)");
 	ok(mutate(vec_white, &k, 0, 1, -1, 1) == SYNC_EVERSION,
