@@ -130,7 +130,16 @@ gdb_begin(void *h)
 
 	if (g->txn != NULL || gdb_enter(g) == -1)
 		return STORE_ERR;
-	if ((ret = g->env->txn_begin(g->env, NULL, &g->txn, 0)) != 0) {
+	/*
+	 * A transaction never waits for a lock: a conflict returns at once
+	 * and store_txn tries again after a back-off.  A waiting request
+	 * would rely on the lock detector to expire it, and Berkeley DB
+	 * 5.3's detector can lose a waiter's deadline (a request queued
+	 * while a pass expires another is never expired), which stalled
+	 * the greylister for as long as a live peer held the lock.
+	 */
+	if ((ret = g->env->txn_begin(g->env, NULL, &g->txn,
+	    DB_TXN_NOWAIT)) != 0) {
 		g->txn = NULL;
 		return gdb_leave(g, gdb_err(g, ret, "begin transaction"));
 	}

@@ -240,7 +240,8 @@ grey_decide(struct store *st, const struct grey_conf *gc,
 		c.trapkey = trapkey;
 	if ((rv = store_txn(st, decide_txn, &c)) != STORE_OK) {
 		if (rv == STORE_RETRY)
-			log_warnx("tuple of %s: gave up after %d deadlocks",
+			log_warnx("tuple of %s: gave up after %d tries: a lock held "
+			    "elsewhere",
 			    v->ip, STORE_TRIES);
 		v->r = GREY_FAIL;
 		v->why = GREY_WHY_NONE;

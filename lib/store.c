@@ -7,12 +7,28 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <time.h>
 
 #include "log.h"
 #include "store.h"
 
 #define MEND_WARN_EVERY	60	/* seconds between warnings while broken */
+
+/* The back-off before run i + 1: the lock's holder may be descheduled. */
+static void
+store_nap(int i)
+{
+	struct timespec	 ts;
+	long		 ms = 1L << (i - 1 < 8 ? i - 1 : 8);
+
+	if (ms > STORE_NAP_MS)
+		ms = STORE_NAP_MS;
+	ts.tv_sec = 0;
+	ts.tv_nsec = ms * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
 
 int
 store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
@@ -21,6 +37,8 @@ store_txn(struct store *st, int (*fn)(struct store *, void *), void *arg)
 	int			 i, rv = STORE_RETRY;
 
 	for (i = 0; i < STORE_TRIES; i++) {
+		if (i > 0)
+			store_nap(i);
 		if ((rv = o->begin(st->h)) != STORE_OK)
 			return rv;
 		if ((rv = fn(st, arg)) == STORE_OK) {

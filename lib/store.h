@@ -54,13 +54,15 @@ struct store {
 	void			*h;
 };
 
-#define STORE_TRIES	10	/* runs of a deadlocking transaction */
+#define STORE_TRIES	16	/* runs of a transaction that met a lock */
+#define STORE_NAP_MS	250	/* the longest back-off between two runs */
 
 /*
  * Begin, run fn, commit; abort when fn returns anything but STORE_OK,
  * and return that.  A STORE_RETRY from fn or from the commit runs it
- * all again, at most STORE_TRIES times, then STORE_RETRY is returned.
- * fn must therefore start from its arguments each time it runs.
+ * all again after a back-off (1 ms, doubling, at most STORE_NAP_MS:
+ * about 2 s in all), at most STORE_TRIES times, then STORE_RETRY is
+ * returned.  fn must therefore start from its arguments each time.
  */
 int	store_txn(struct store *, int (*fn)(struct store *, void *arg),
 	    void *arg);
