@@ -548,6 +548,85 @@ hidden_peer(void)
 	    pst);
 }
 
+static long long
+file_size(const char *path)
+{
+	struct stat	 sb;
+	char		 f[300];
+
+	snprintf(f, sizeof(f), "%s/spamd.db", path);
+	return stat(f, &sb) == -1 ? -1 : (long long)sb.st_size;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * A flood of n GREY entries expires (NEW-H1): compaction, in slices,
+ * gives the file's space back and keeps the live entries.
+ */
+static void
+compact_flood(const char *path, int n, int live)
+{
+	struct store		*st;
+	struct grey_scan_stats	 stats;
+	struct gdata		 gd;
+	char			 from[64], key[128];
+	unsigned int		 pos = 0;
+	long long		 full, after;
+	double			 t, longest = 0;
+	int			 i, r, steps = 0, bad = 0;
+
+	if ((st = open_rw(path)) == NULL) {
+		ok(0, "compaction: open: %s", err);
+		return;
+	}
+	for (i = 0; i < n + live; i++) {
+		snprintf(from, sizeof(from), "<flood%d@example.org>", i);
+		if (grey_tuple(st, &gc, i < n ? 1000 : 4000, "2001:db8::7",
+		    "helo.example.org", from, "<rcpt@example.net>", NULL) !=
+		    GREY_NEW)
+			bad++;
+	}
+	store_close(st);		/* checkpointed: the file's full size */
+	full = file_size(path);
+	st = open_rw(path);
+	do {
+		r = grey_scan(st, &gc, 1000 + gc.greyexp, NULL, &stats);
+	} while (r == 0 && stats.more);
+	ok(bad == 0 && r == 0 && count(st) == live, "compaction: %d entries "
+	    "written, %d expired by the scan, %d left", n + live, n,
+	    count(st));
+	do {
+		t = now_ms();
+		r = store_compact(st, &pos);
+		t = now_ms() - t;
+		if (t > longest)
+			longest = t;
+		steps++;
+	} while ((r == 1 || r == STORE_RETRY) && steps < 10000);
+	after = file_size(path);
+	ok(r == STORE_OK && steps > 2, "compaction done in %d steps, the "
+	    "longest %.0f ms", steps, longest);
+	ok(full > 0 && after > 0 && after * 3 < full, "the file shrank "
+	    "after the flood expired: %lld bytes, %lld after compaction",
+	    full, after);
+	snprintf(from, sizeof(from), "<flood%d@example.org>", n);
+	snprintf(key, sizeof(key), "2001:db8::7\nhelo.example.org\n%s\n"
+	    "<rcpt@example.net>", from);
+	ok(count(st) == live && st->ops->get(st->h, key, strlen(key), &gd) ==
+	    STORE_OK && gd.pcount == 0, "the live entries are still there");
+	ok(grey_tuple(st, &gc, 4100, "2001:db8::8", "h", "<a@b>", "<c@d>",
+	    NULL) == GREY_NEW, "and a new tuple is written after it");
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -747,6 +826,9 @@ main(void)
 	    "directory is back (status %#x)", status);
 
 	hidden_peer();
+
+	snprintf(path, sizeof(path), "%s/flood", dir);
+	compact_flood(path, 120000, 100);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	system(cmd);
