@@ -107,8 +107,11 @@ gdb_size(struct gdb *g)
 static int
 gdb_err(struct gdb *g, int ret, const char *what)
 {
-	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED) {
+		/* Mostly a wait that timed out: who makes us wait? */
+		gdb_holders(g->env, g->path, 1);
 		return STORE_RETRY;
+	}
 	if (ret == DB_RUNRECOVERY && !g->panic) {
 		g->panic = 1;
 		log_warnx("database %s: %s: the environment needs recovery",
@@ -517,6 +520,8 @@ gdb_msgcall(const DB_ENV *env, const char *msg)
 {
 	struct gdb	*g = env->app_private;
 
+	if (gdb_holders_msg(msg))
+		return;
 	log_info("database %s: %s", g != NULL ? g->path : "?", msg);
 }
 
