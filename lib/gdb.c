@@ -65,9 +65,9 @@
 /*
  * Locks one transaction may hold: compaction moves a segment of the
  * hash table (up to half of it, a page lock each) in one transaction,
- * and Berkeley DB's default of 1000 stops it past about 60,000 entries.
- * This many cost about 7 MB of lock region and cover a table of 65,536
- * buckets, some two million entries.
+ * and Berkeley DB's default of 1000 stopped it between 100,000 and
+ * 300,000 entries.  This many cost about 7 MB of lock region and were
+ * enough for a million (measured).
  */
 #define GDB_MAX_LOCKS	65536
 
