@@ -10,10 +10,13 @@
 #include "gpcompact.h"
 #include "log.h"
 
+#define GPC_RETRIES	5	/* lock timeouts in a row: give up */
+
 static unsigned long	gpc_count;	/* expired since the last one */
 static int		gpc_due;
 static unsigned int	gpc_pos;	/* the store's place */
 static unsigned int	gpc_steps;
+static unsigned int	gpc_retries;	/* in a row */
 static long		gpc_longest;	/* ms */
 
 void
@@ -28,6 +31,7 @@ gpc_expired(unsigned long n, int complete)
 	gpc_due = 1;
 	gpc_pos = 0;
 	gpc_steps = 0;
+	gpc_retries = 0;
 	gpc_longest = 0;
 }
 
@@ -54,7 +58,9 @@ gpc_step(struct store *st)
 	if (t > gpc_longest)
 		gpc_longest = t;
 	gpc_steps++;
-	if (r == 1 || r == STORE_RETRY)
+	/* A lock wait that timed out costs a second: not for ever. */
+	gpc_retries = r == STORE_RETRY ? gpc_retries + 1 : 0;
+	if (r == 1 || (r == STORE_RETRY && gpc_retries < GPC_RETRIES))
 		return 1;
 	gpc_due = 0;
 	if (r == STORE_OK)
