@@ -64,10 +64,10 @@
 #define GDB_COMPACT_SLICE 1024	/* hash buckets per compaction step */
 /*
  * Locks one transaction may hold: compaction moves a segment of the
- * hash table (up to half of it, a page lock each) in one transaction,
+ * hash table (up to half of it, two locks a page) in one transaction,
  * and Berkeley DB's default of 1000 stopped it between 100,000 and
- * 300,000 entries.  This many cost about 7 MB of lock region and were
- * enough for a million (measured).
+ * 300,000 entries.  This many cost about 7 MB of lock region and are
+ * enough for 32768 buckets, about a million entries (measured: 27484).
  */
 #define GDB_MAX_LOCKS	65536
 
@@ -468,8 +468,23 @@ gdb_compact(void *h, unsigned int *pos)
 		return gdb_leave(g, gdb_err(g, ret, "compact: stat"));
 	nb = hs->hash_buckets;
 	free(hs);
-	if (*pos == 0)
+	if (*pos == 0) {
 		g->compact_from = gdb_size(g);
+		log_info("database %s: compacting %lld bytes, %u hash buckets",
+		    g->path, g->compact_from, nb);
+	}
+	/*
+	 * The table's largest segment, up to half of it, moves in one
+	 * transaction at two locks a page; running out of locks there
+	 * crashed Berkeley DB 5.3 (1.5 million entries) rather than fail.
+	 */
+	if (nb > GDB_MAX_LOCKS / 2) {
+		log_warnx("database %s: not compacted: moving its hash table "
+		    "(%u buckets) takes more than the %d locks of the "
+		    "environment; the file keeps %lld bytes", g->path, nb,
+		    GDB_MAX_LOCKS, gdb_size(g));
+		return gdb_leave(g, STORE_ERR);
+	}
 	memset(&c, 0, sizeof(c));
 	b = *pos;
 	if (b < nb) {
@@ -483,13 +498,6 @@ gdb_compact(void *h, unsigned int *pos)
 		ep = &stop;
 	}
 	ret = g->db->compact(g->db, NULL, sp, ep, &c, DB_FREE_SPACE, NULL);
-	if (ret == ENOMEM) {
-		log_warnx("database %s: compaction stopped: the hash table "
-		    "(%u buckets) needs more than %d locks to move; the file "
-		    "keeps %lld bytes (see spamd(8) LIMITS)", g->path, nb,
-		    GDB_MAX_LOCKS, gdb_size(g));
-		return gdb_leave(g, STORE_ERR);
-	}
 	if (ret != 0)
 		return gdb_leave(g, gdb_err(g, ret, "compact"));
 	if (sp == NULL) {
