@@ -13,6 +13,8 @@ CPPFLAGS ?=
 LDFLAGS	?=
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare
+# WERROR=1, as make check builds: a warning fails the build.
+WARNINGS += $(if $(filter 1,$(WERROR)),-Werror)
 # Recursively expanded, so pkg-config runs only when a recipe needs it
 # (after `make deps' has installed what was missing).
 pc_cflags = $(shell pkg-config --cflags $(1))
@@ -79,7 +81,7 @@ PROGS	 = spamd/spamd spamdb/spamdb spamlogd/spamlogd spamd-setup/spamd-setup \
 UNIT_BINS  = $(patsubst %.c,%,$(wildcard regress/unit/t_*.c))
 TOOL_BINS  = $(patsubst %.c,%,$(wildcard regress/tools/*.c))
 BENCH_BINS = $(patsubst bench/src/%.c,bench/bin/%,$(wildcard bench/src/*.c))
-TEST_CFLAGS = $(ALL_CFLAGS) -Iregress/unit -Ispamd -Ispamd-setup
+TEST_CFLAGS = $(ALL_CFLAGS) -Iregress/unit -Ispamd -Ispamd-setup -Ispamdb
 
 # Unit tests link lib/ and only the objects of the code they test.
 UNIT_t_smtp	 = spamd/smtp.o
@@ -90,6 +92,10 @@ UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
 UNIT_t_greytrap	 = spamd/greytrap.o
 UNIT_t_srctab	 = spamd/srctab.o
+UNIT_t_trapdom	 = spamd/trapdom.o
+UNIT_t_spamdblist = spamdb/list.o
+UNIT_t_spamdbedit = spamdb/edit.o regress/unit/store_mem.o
+UNIT_t_sync	 = spamd/gsync.o
 # Extra link flags: t_greytrap counts the work of greytrap.c;
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
 # t_grey counts the address conversions of grey_decide.
@@ -212,7 +218,7 @@ deps-sanitize:
 	$(call deb_install,$(SAN_PKGS))
 
 check: deps $(if $(filter 1,$(SANITIZE)),deps-sanitize)
-	$(MAKE) all tests
+	$(MAKE) all tests WERROR=1
 	$(SAN_ENV) regress/run.sh
 
 demo: deps

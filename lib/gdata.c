@@ -12,6 +12,7 @@
 #include <endian.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "gdata.h"
@@ -109,9 +110,135 @@ grey_key(char *buf, size_t len, const struct addr *ip, const char *helo,
 	return n;
 }
 
+/* Whether byte c stands for itself in a key's text. */
+static int
+vis_plain(unsigned char c)
+{
+	return c > ' ' && c < 0x7f && c != '|' && c != '\\';
+}
+
+/* Whether s[0..n) starts with a \ooo escape of one byte. */
+static int
+vis_esc(const char *s, size_t n)
+{
+	return n >= 4 && s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+	    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7';
+}
+
+/* The byte at s (n bytes left) as text means; *used: bytes read. */
+static unsigned char
+vis_get(const char *s, size_t n, size_t *used)
+{
+	if (vis_esc(s, n)) {
+		*used = 4;
+		return (unsigned char)(((s[1] - '0') << 6) |
+		    ((s[2] - '0') << 3) | (s[3] - '0'));
+	}
+	*used = 1;
+	return (unsigned char)s[0];
+}
+
+/* Byte c in the key form at dst + *o; 0, or -1 if it does not fit. */
+static int
+vis_put(char *dst, size_t len, size_t *o, unsigned char c)
+{
+	if (vis_plain(c)) {
+		if (*o + 1 >= len)
+			return -1;
+		dst[(*o)++] = (char)c;
+		return 0;
+	}
+	if (*o + 4 >= len)
+		return -1;
+	dst[(*o)++] = '\\';
+	dst[(*o)++] = (char)('0' + (c >> 6));
+	dst[(*o)++] = (char)('0' + ((c >> 3) & 7));
+	dst[(*o)++] = (char)('0' + (c & 7));
+	return 0;
+}
+
+size_t
+gd_vis(char *dst, size_t len, const char *src, size_t n)
+{
+	size_t	 o = 0, i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (vis_put(dst, len, &o, (unsigned char)src[i]) == -1)
+			break;
+	dst[o] = '\0';
+	return o;
+}
+
+int
+gd_unvis(char *dst, size_t len, const char *src)
+{
+	size_t		 n = strlen(src), i, o = 0, used;
+	unsigned char	 c;
+
+	for (i = 0; i < n; i += used) {
+		c = vis_get(src + i, n - i, &used);
+		if (c == '\0' || c == '\n' || o + 1 >= len)
+			return -1;
+		dst[o++] = (char)c;
+	}
+	if (len == 0)
+		return -1;
+	dst[o] = '\0';
+	return (int)o;
+}
+
+int
+gd_canon(char *dst, size_t len, const char *src, size_t n)
+{
+	size_t	 i, o = 0, used;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < n; i += used)
+		if (vis_put(dst, len, &o, vis_get(src + i, n - i, &used)) ==
+		    -1)
+			return -1;
+	dst[o] = '\0';
+	return (int)o;
+}
+
+int
+gd_suffix(const char *s, size_t slen, const char *suf, size_t suflen)
+{
+	size_t	 at, k;
+
+	if (suflen > slen)
+		return 0;
+	at = slen - suflen;
+	/* A '\\' only starts an escape: within three of it is inside. */
+	for (k = 1; k <= 3 && k <= at; k++)
+		if (s[at - k] == '\\')
+			return 0;
+	return strncasecmp(s + at, suf, suflen) == 0;
+}
+
+const char *
+gd_textkey(char *key, size_t len, const struct addr *ip, const char *helo,
+    const char *from, const char *to)
+{
+	char	 h[GD_FIELD_MAX], f[GD_FIELD_MAX], t[GD_FIELD_MAX];
+
+	if (strchr(helo, '\n') != NULL || strchr(from, '\n') != NULL ||
+	    strchr(to, '\n') != NULL)
+		return "newline in the tuple";
+	if (gd_canon(h, sizeof(h), helo, strlen(helo)) == -1 ||
+	    gd_canon(f, sizeof(f), from, strlen(from)) == -1 ||
+	    gd_canon(t, sizeof(t), to, strlen(to)) == -1 ||
+	    grey_key(key, len, ip, h, f, t) == -1)
+		return "tuple too long";
+	return NULL;
+}
+
 /*
  * Split at the first two bars and the last one, so only from may hold
- * a bar: helo is a host name, to a recipient without one.
+ * a raw bar: helo is a host name, to a recipient without one.
  */
 const char *
 gd_tuplekey(char *key, size_t len, const char *arg)
@@ -129,12 +256,7 @@ gd_tuplekey(char *key, size_t len, const char *arg)
 	*helo++ = *from++ = *to++ = '\0';
 	if (addr_parse(&ip, buf) == -1)
 		return "not an IP address in the tuple";
-	if (strchr(helo, '\n') != NULL || strchr(from, '\n') != NULL ||
-	    strchr(to, '\n') != NULL)
-		return "newline in the tuple";
-	if (grey_key(key, len, &ip, helo, from, to) == -1)
-		return "tuple too long";
-	return NULL;
+	return gd_textkey(key, len, &ip, helo, from, to);
 }
 
 /* Where the address of inlen bytes at *in starts, and its length. */
@@ -167,20 +289,24 @@ grey_trapkey(char *buf, size_t len, const char *to)
 const char *
 gd_trapkey(char *key, size_t len, const char *in, size_t inlen)
 {
-	size_t	 i, n;
+	size_t		 i, n, o = 0, used;
+	unsigned char	 c;
+	int		 at = 0;
 
 	n = trap_strip(&in, inlen);
-	if (n == 0 || memchr(in, '@', n) == NULL)
-		return "not an email address";
-	if (n >= len || n >= GD_FIELD_MAX)
-		return "address too long";
-	/* spamd's recipients never hold a blank: such a trap never hits. */
-	for (i = 0; i < n; i++) {
-		if (isspace((unsigned char)in[i]) ||
-		    iscntrl((unsigned char)in[i]))
+	if (len > GD_FIELD_MAX)
+		len = GD_FIELD_MAX;
+	for (i = 0; i < n; i += used) {
+		c = vis_get(in + i, n - i, &used);
+		/* No recipient spamd records holds a blank. */
+		if (isspace(c) || iscntrl(c))
 			return "blank or control character in address";
-		key[i] = (char)tolower((unsigned char)in[i]);
+		at |= c == '@';
+		if (vis_put(key, len, &o, (unsigned char)tolower(c)) == -1)
+			return "address too long";
 	}
-	key[n] = '\0';
+	if (!at)
+		return "not an email address";
+	key[o] = '\0';
 	return NULL;
 }

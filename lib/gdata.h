@@ -55,14 +55,54 @@ int		gd_decode(const void *buf, size_t len, struct gdata *);
 enum gd_type	gd_type(const char *key, size_t keylen, const struct gdata *);
 
 /*
+ * The one text form of a tuple's helo, from and to, and of a spamtrap,
+ * in keys: bytes 0x21-0x7e stand for themselves, except '|' (spamdb's
+ * field separator) and '\\'; every other byte is a \ooo octal escape,
+ * as vis(3) makes it.  So no key holds a control byte, a blank or a
+ * bar, ASCII stays as it was, and every path that brings text in (the
+ * SMTP dialogue, a peer's GREY, spamdb's arguments and imports, the
+ * allowed domains) turns it into this form here; the sync wire, as in
+ * OpenBSD, carries the raw bytes (gd_unvis).
+ */
+/*
+ * n raw bytes of src in that form into dst (len bytes, NUL added);
+ * what does not fit is cut at a whole escape.  Returns the length.
+ */
+size_t		gd_vis(char *dst, size_t len, const char *src, size_t n);
+/*
+ * The raw bytes of a field in that form: its length, or -1 if it does
+ * not fit or a byte would be NUL or a newline (neither can travel in a
+ * GREY entry).  A '\\' that starts no \ooo stands for itself.
+ */
+int		gd_unvis(char *dst, size_t len, const char *src);
+/*
+ * Text an admin wrote, raw or escaped as spamdb lists it (a \ooo is
+ * read as its byte, any other byte as itself), in that form: its
+ * length, or -1 if it does not fit.
+ */
+int		gd_canon(char *dst, size_t len, const char *src, size_t n);
+/*
+ * Whether s (slen bytes, that form) ends in suf, ignoring ASCII case,
+ * at a whole byte: "51.example" is no suffix of "a@\251.example".
+ */
+int		gd_suffix(const char *s, size_t slen, const char *suf,
+		    size_t suflen);
+
+/*
  * Build the key "ip\nhelo\nfrom\nto", ip in canonical text; returns
  * its length, or -1 if it does not fit or ip is not an address.
  */
 int		grey_key(char *buf, size_t len, const struct addr *ip,
 		    const char *helo, const char *from, const char *to);
 /*
+ * grey_key() of fields an admin wrote (gd_canon): NULL, or what is
+ * wrong with them.
+ */
+const char	*gd_textkey(char *key, size_t len, const struct addr *ip,
+		    const char *helo, const char *from, const char *to);
+/*
  * A GREY key from a tuple as the listing shows it, "ip|helo|from|to"
- * (only from may hold a bar).  NULL, or what is wrong with arg.
+ * (only from may hold a raw bar).  NULL, or what is wrong with arg.
  */
 const char	*gd_tuplekey(char *key, size_t len, const char *arg);
 /*
@@ -73,9 +113,10 @@ const char	*gd_tuplekey(char *key, size_t len, const char *arg);
  */
 int		grey_trapkey(char *buf, size_t len, const char *to);
 /*
- * The SPAMTRAP key of inlen bytes of in: grey_trapkey's form, and it
- * must be an email address without blanks or control characters (a
- * NUL among them), shorter than GD_FIELD_MAX.  NULL, or what is wrong.
+ * The SPAMTRAP key of inlen bytes of in, raw or escaped (gd_canon):
+ * grey_trapkey's form, and it must be an email address without blanks
+ * or control characters (a NUL among them), shorter than GD_FIELD_MAX
+ * in that form.  NULL, or what is wrong.
  */
 const char	*gd_trapkey(char *key, size_t len, const char *in,
 		    size_t inlen);

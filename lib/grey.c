@@ -261,6 +261,17 @@ grey_tuple_set(struct grey_tuple *t, const struct addr *ip, const char *helo,
 	return 0;
 }
 
+void
+grey_tuple_raw(struct grey_tuple *t, const struct addr *ip,
+    const char *helo, const char *from, const char *to)
+{
+	memset(t, 0, sizeof(*t));
+	t->ip = *ip;
+	gd_vis(t->helo, sizeof(t->helo), helo, strlen(helo));
+	gd_vis(t->from, sizeof(t->from), from, strlen(from));
+	gd_vis(t->to, sizeof(t->to), to, strlen(to));
+}
+
 enum grey_result
 grey_tuple(struct store *st, const struct grey_conf *gc, time_t now,
     const char *ip, const char *helo, const char *from, const char *to,
@@ -357,7 +368,8 @@ grey_sync(struct store *st, time_t now, const struct addr *a, int trapped,
 	    .trapped = trapped };
 
 	*was_white = 0;
-	if (expire <= now)
+	/* An entry expiring this second is kept, as OpenBSD keeps it. */
+	if (expire < now)
 		return GREY_SYNC_STALE;
 	addr_str(a, ip, sizeof(ip));
 	if (store_txn(st, grey_sync_txn, &c) != STORE_OK) {
@@ -762,28 +774,66 @@ drop_visit(const struct addr *a, const struct gdata *gd, void *arg)
 	return 0;
 }
 
+/* Delete a's entry if it is (still) WHITE: 1 if it went, 0, or <0. */
+static int
+drop_one(struct store *st, const struct addr *a)
+{
+	struct gdata	 gd;
+	char		 ip[INET6_ADDRSTRLEN];
+	size_t		 len;
+	int		 rv;
+
+	len = strlen(addr_str(a, ip, sizeof(ip)));
+	/* Still WHITE?  spamlogd or spamdb may have been here. */
+	if ((rv = st->ops->get(st->h, ip, len, &gd)) < 0)
+		return rv;
+	if (rv != STORE_OK || gd.pcount < 0)
+		return 0;
+	if ((rv = st->ops->del(st->h, ip, len)) < 0)
+		return rv;
+	return 1;
+}
+
 static int
 drop_txn(struct store *st, void *arg)
 {
 	struct drop_ctx	*d = arg;
-	struct gdata	 gd;
-	char		 ip[INET6_ADDRSTRLEN];
-	size_t		 i, len;
+	size_t		 i;
 	int		 rv;
 
 	for (i = 0; i < d->n; i++) {
-		d->gone[i] = 0;
-		len = strlen(addr_str(&d->ip[i], ip, sizeof(ip)));
-		/* Still WHITE?  spamlogd or spamdb may have been here. */
-		if ((rv = st->ops->get(st->h, ip, len, &gd)) < 0)
+		if ((rv = drop_one(st, &d->ip[i])) < 0)
 			return rv;
-		if (rv != STORE_OK || gd.pcount < 0)
-			continue;
-		if ((rv = st->ops->del(st->h, ip, len)) < 0)
-			return rv;
-		d->gone[i] = 1;
+		d->gone[i] = rv;
 	}
 	return STORE_OK;
+}
+
+struct drop1_ctx {
+	const struct addr	*a;
+	int			 gone;
+};
+
+static int
+drop1_txn(struct store *st, void *arg)
+{
+	struct drop1_ctx	*d = arg;
+	int			 rv;
+
+	if ((rv = drop_one(st, d->a)) < 0)
+		return rv;
+	d->gone = rv;
+	return STORE_OK;
+}
+
+int
+grey_white_drop_addr(struct store *st, const struct addr *a)
+{
+	struct drop1_ctx	 d = { .a = a };
+
+	if (store_txn(st, drop1_txn, &d) != STORE_OK)
+		return -1;
+	return d.gone;
 }
 
 int

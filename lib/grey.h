@@ -60,6 +60,14 @@ int		grey_tuple_set(struct grey_tuple *t, const struct addr *ip,
 		    const char *helo, const char *from, const char *to);
 
 /*
+ * Fill t with ip and raw strings (a peer's GREY) in the key form
+ * (gd_vis), each cut as the SMTP engine cuts what a client sends, so a
+ * long field spells the same tuple on every host.
+ */
+void		grey_tuple_raw(struct grey_tuple *t, const struct addr *ip,
+		    const char *helo, const char *from, const char *to);
+
+/*
  * What only the caller knows, worked out before the decision: the
  * recipient is inside the allowed domains (-A), the tuple came to the
  * low-priority MX address past the start-up grace (-M), and a new GREY
@@ -119,7 +127,9 @@ enum grey_result grey_tuple(struct store *, const struct grey_conf *,
  * from a peer never lifts a local trap.  Returns GREY_SYNC_WHITE or
  * GREY_SYNC_TRAPPED with the record in *rec (*was_white: it was WHITE
  * before), GREY_SYNC_KEPT when a trap stands against a WHITE,
- * GREY_SYNC_STALE when expire is not in the future, or -1.
+ * GREY_SYNC_STALE when expire is in the past (expire == now is kept, as
+ * in OpenBSD), or -1.  An existing record that has expired counts as
+ * none: the entry starts afresh with the peer's expiry.
  */
 enum {
 	GREY_SYNC_STALE,
@@ -227,5 +237,7 @@ int		grey_walk_white(struct store *, int (*fn)(const struct addr *,
 int		grey_white_drop(struct store *,
 		    int (*listed)(const struct addr *, void *),
 		    void (*gone)(const struct addr *, void *), void *arg);
+/* Delete a's entry if it is WHITE: 1 if it went, 0 if not, -1. */
+int		grey_white_drop_addr(struct store *, const struct addr *);
 
 #endif

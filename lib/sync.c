@@ -309,3 +309,21 @@ sync_decode(uint8_t *buf, size_t len, const struct sync_key *k,
 		cb(&ents[i], arg);
 	return SYNC_OK;
 }
+
+static void
+sync_nop(const struct sync_entry *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+}
+
+enum sync_err
+sync_check(const uint8_t *buf, size_t len, const struct sync_key *k)
+{
+	uint8_t	 copy[SYNC_MAXLEN];
+
+	if (len > sizeof(copy))
+		return SYNC_ELONG;
+	memcpy(copy, buf, len);
+	return sync_decode(copy, len, k, sync_nop, NULL);
+}

@@ -103,6 +103,9 @@ ssize_t		 sync_encode(uint8_t *buf, size_t len,
 enum sync_err	 sync_decode(uint8_t *buf, size_t len,
 		    const struct sync_key *,
 		    void (*cb)(const struct sync_entry *, void *), void *arg);
+/* sync_decode's checks alone, on a copy: buf is left as it was. */
+enum sync_err	 sync_check(const uint8_t *buf, size_t len,
+		    const struct sync_key *);
 const char	*sync_strerror(enum sync_err);
 
 #endif

@@ -89,6 +89,7 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 	struct sockaddr_in	 sin;
 	struct ip_mreqn		 mr;
 	char			 mif[IF_NAMESIZE] = "", lif[IF_NAMESIZE];
+	const char		*mtarget = NULL;
 	unsigned int		 mindex = 0, lindex = 0;
 	int			 i, ttl = 1, lttl, one = 1, zero = 0;
 	int			 rcvbuf = SYNC_RCVBUF;
@@ -112,6 +113,7 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 		if (parse_iface(targets[i], &mindex, &ttl, mif, sizeof(mif),
 		    err, errlen) == -1)
 			goto fail;
+		mtarget = targets[i];
 	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -119,9 +121,13 @@ syncnet_open(const char *listen, char *const *targets, int ntargets,
 		if (parse_iface(listen, &lindex, &lttl, lif, sizeof(lif), err,
 		    errlen) == -1)
 			goto fail;
-		if (mindex != 0 && strcmp(lif, mif) != 0) {
+		/*
+		 * As OpenBSD, the arguments as given: -y em0 with
+		 * -Y em0:2 is refused, -y em0:2 with -Y em0:2 is not.
+		 */
+		if (mindex != 0 && strcmp(listen, mtarget) != 0) {
 			snprintf(err, errlen, "multicast interface does not "
-			    "match: -y %s, -Y %s", lif, mif);
+			    "match: -y %s, -Y %s", listen, mtarget);
 			goto fail;
 		}
 	}

@@ -1122,7 +1122,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	if (gfd != -1 && evsrc_ctl(epfd, EPOLL_CTL_ADD, gfd,
 	    EPOLLIN | EPOLLRDHUP, &greysrc) == -1)
 		fatal("epoll_ctl greylister");
-	syncfwd_init(epfd, conf.sync, gfd);
+	syncfwd_init(epfd, conf.sync, conf.synckey, gfd);
 	cfgsock_init(epfd, black_saved);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "

@@ -37,6 +37,7 @@
 #define TRAP_SEND_MS	1000	/* longest wait for the engine to read */
 #define GP_SOURCES	65536	/* sources whose GREY entries are counted */
 #define NAG_SECS	10	/* repeated warnings at most this often */
+#define SYNC_LOG_MAX	30	/* peers' updates logged a minute */
 
 static volatile sig_atomic_t	gp_quit;
 static volatile sig_atomic_t	gp_child;
@@ -89,6 +90,9 @@ static void	gp_sync_entry(const struct sync_entry *, const char *,
 		    void *);
 static void	gp_sync(struct store *, struct grey_msg *);
 static void	gp_black(struct store *);
+static int	gp_white_unlist(struct store *, const struct addr *,
+		    const char *);
+static void	gp_white_drop(struct store *);
 static int	gp_read(struct store *, int);
 static int	gp_mend(struct store *);
 static int	gp_scan(struct store *);
@@ -254,8 +258,9 @@ gp_trapped(const struct grey_tuple *t, const struct grey_verdict *v,
 	if (v->was_white)
 		fw_white_del(&t->ip);
 	gp_trap_send(GM_TRAP_ADD, &t->ip, v->rec.expire);
+	/* now + trapexp even when a trap stands, as OpenBSD sends it. */
 	if (!synced)
-		gsync_trapped(&t->ip, v->rec.expire, now);
+		gsync_trapped(&t->ip, now + conf.gc.trapexp, now);
 }
 
 /*
@@ -295,6 +300,8 @@ gp_greylist(struct store *st, const struct grey_tuple *t, int synced)
 		    v.ip, t->from, t->to, synced ? " (from sync)" : "");
 		break;
 	case GREY_PASSED:
+		if (gp_white_unlist(st, &t->ip, "passed"))
+			break;
 		log_info("whitelisting %s: %s -> %s passed%s", v.ip, t->from,
 		    t->to, synced ? " (retry seen by a sync peer)" : "");
 		fw_white_add(&t->ip, v.rec.expire, now);
@@ -306,12 +313,15 @@ gp_greylist(struct store *st, const struct grey_tuple *t, int synced)
 		fw_white_add(&t->ip, v.rec.expire, now);
 		break;
 	case GREY_TRAPPED:
+		/* Peers still hear of the tuple, as from OpenBSD. */
 		log_debug("%s is trapped, not whitelisted", v.ip);
-		return;
+		break;
 	}
 	if (!synced)
 		gsync_grey(t, now);
 }
+
+static int	gp_scan_listed;	/* the scan met a listed WHITE host */
 
 /* Is a on a blacklist the engine saved?  For grey_white_drop. */
 static int
@@ -334,6 +344,29 @@ gp_unlisted(const struct addr *a, void *arg)
 }
 
 /*
+ * A WHITE entry just made for a listed host (a pass, a peer's WHITE)
+ * goes at once, as OpenBSD's scan would take it a minute later: 1 if
+ * a is listed, 0 if not.
+ */
+static int
+gp_white_unlist(struct store *st, const struct addr *a, const char *how)
+{
+	const struct bl_hit	*h = bl_match(a);
+	char			 ip[INET6_ADDRSTRLEN];
+
+	if (h == NULL)
+		return 0;
+	addr_str(a, ip, sizeof(ip));
+	if (grey_white_drop_addr(st, a) == -1)
+		log_warnx("%s blacklisted (%s): could not take it off the "
+		    "whitelist; the next scan tries again", ip, h->tags);
+	else
+		log_info("%s blacklisted (%s), not whitelisted (%s)", ip,
+		    h->tags, how);
+	return 1;
+}
+
+/*
  * New blacklists: read them where the engine saved them and take every
  * listed host off the whitelist at once, in the database and the sets,
  * as OpenBSD's greylister does at its scan.  spamd-setup leaves the
@@ -342,17 +375,24 @@ gp_unlisted(const struct addr *a, void *arg)
 static void
 gp_black(struct store *st)
 {
-	int	 n;
-
 	bl_quiet(1);
 	bl_keep_only(NULL, 0);
 	blfile_load();
+	gp_white_drop(st);
+}
+
+/* Take every listed host off the whitelist, in the database and sets. */
+static void
+gp_white_drop(struct store *st)
+{
+	int	 n;
+
 	if (bl_nlists() == 0)
 		return;
 	n = grey_white_drop(st, gp_listed, gp_unlisted, NULL);
 	if (n == -1)
 		log_warnx("blacklists: could not take listed hosts off the "
-		    "whitelist; the next load tries again");
+		    "whitelist; the next scan tries again");
 	else if (n > 0)
 		log_info("blacklists: %d listed host%s taken off the "
 		    "whitelist", n, n == 1 ? "" : "s");
@@ -372,6 +412,33 @@ gp_sync(struct store *st, struct grey_msg *m)
 	    time(NULL), gp_sync_entry, st);
 }
 
+/*
+ * Say at info what a peer did to our lists, at most SYNC_LOG_MAX lines
+ * a minute: a key holder may whitelist anybody, and the admin should
+ * see it, but a flood of updates must not flood the log.
+ */
+static int
+gp_sync_say(void)
+{
+	static time_t	 window;
+	static unsigned	 said, hushed;
+	time_t		 now = time(NULL);
+
+	if (now - window >= 60) {
+		if (hushed > 0)
+			log_info("sync: %u more updates from peers applied, "
+			    "not logged", hushed);
+		window = now;
+		said = hushed = 0;
+	}
+	if (said < SYNC_LOG_MAX) {
+		said++;
+		return 1;
+	}
+	hushed++;
+	return 0;
+}
+
 /* One entry of a sync datagram that passed gsync_recv's checks. */
 static void
 gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
@@ -381,37 +448,49 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	struct gdata		 rec;
 	struct addr		 a = e->ip;
 	char			 ip[INET6_ADDRSTRLEN];
-	time_t			 now = time(NULL);
-	int			 r, was_white;
+	const struct bl_hit	*h;
+	const char		*what;
+	time_t			 now = time(NULL), expire, most;
+	int			 r, was_white, trapped;
 
 	if (addr_norm(&a) == -1)
 		return;		/* sync_decode knows no other family */
 	if (e->type == SYNC_GREY) {
-		if (grey_tuple_set(&t, &a, e->helo, e->from, e->to) == -1) {
-			log_warnx("sync: tuple of %s from %s: a field is too "
-			    "long, dropped", addr_str(&a, ip, sizeof(ip)),
-			    peer);
-			return;
-		}
+		/* Raw bytes on the wire, as OpenBSD sends them. */
+		grey_tuple_raw(&t, &a, e->helo, e->from, e->to);
 		gp_greylist(st, &t, 1);
 		return;
 	}
 	addr_str(&a, ip, sizeof(ip));		/* for the log */
-	r = grey_sync(st, now, &a, e->type == SYNC_TRAPPED,
-	    (time_t)e->expire, &rec, &was_white);
+	trapped = e->type == SYNC_TRAPPED;
+	what = trapped ? "TRAPPED" : "WHITE";
+	/* No peer makes an entry outlive what we would give it. */
+	expire = (time_t)e->expire;
+	most = now + (trapped ? conf.gc.trapexp : conf.gc.whiteexp);
+	if (expire > most)
+		expire = most;
+	if (!trapped && (h = bl_match(&a)) != NULL) {
+		if (gp_sync_say())
+			log_info("sync: WHITE for %s from %s ignored: "
+			    "blacklisted (%s)", ip, peer, h->tags);
+		return;
+	}
+	r = grey_sync(st, now, &a, trapped, expire, &rec, &was_white);
 	switch (r) {
 	case GREY_SYNC_STALE:
-		log_debug("sync: %s for %s from %s already expired",
-		    e->type == SYNC_TRAPPED ? "TRAP" : "WHITE", ip, peer);
+		log_debug("sync: %s for %s from %s already expired", what,
+		    ip, peer);
 		break;
 	case GREY_SYNC_WHITE:
-		log_debug("new WHITE from %s for %s, expires %lld", peer, ip,
-		    (long long)rec.expire);
+		if (gp_sync_say())
+			log_info("sync: WHITE for %s from %s, expires %lld",
+			    ip, peer, (long long)rec.expire);
 		fw_white_add(&a, rec.expire, now);
 		break;
 	case GREY_SYNC_TRAPPED:
-		log_debug("new TRAP from %s for %s, expires %lld", peer, ip,
-		    (long long)rec.expire);
+		if (gp_sync_say())
+			log_info("sync: TRAPPED for %s from %s, expires %lld",
+			    ip, peer, (long long)rec.expire);
 		if (was_white)
 			fw_white_del(&a);
 		gp_trap_send(GM_TRAP_ADD, &a, rec.expire);
@@ -608,6 +687,12 @@ gp_white_live(const struct addr *a, const struct gdata *gd, void *arg)
 {
 	time_t	*now = arg;
 
+	/*
+	 * WHITE entries made between list loads (spamlogd, spamdb -a, a
+	 * peer) are checked here, as OpenBSD's greyscanner does.
+	 */
+	if (gp_listed(a, NULL))
+		gp_scan_listed = 1;
 	fw_scan_live(a, gd, *now);
 }
 
@@ -642,6 +727,7 @@ gp_scan(struct store *st)
 	cb.grey_live = gp_grey_live;
 	cb.arg = &now;
 	srctab_clear(gp_srcs_next);
+	gp_scan_listed = 0;
 	fw_scan_begin();
 	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1 || stats.more) {
 		gpc_expired(stats.deleted, 0);
@@ -653,9 +739,13 @@ gp_scan(struct store *st)
 		fw_scan_end(NULL, now);
 		gp_traps.n = 0;
 		gp_traps.hash = 0;
+		if (gp_scan_listed)
+			gp_white_drop(st);
 		return stats.more;
 	}
 	fw_scan_end(st, now);
+	if (gp_scan_listed)
+		gp_white_drop(st);
 	gpc_expired(stats.deleted, 1);
 	gp_traps_flush();
 	t = gp_srcs;

@@ -34,7 +34,7 @@ static struct syncnet		*gs_net;
 static const struct sync_key	*gs_key;
 static struct sync_counts	 gs_counts;
 static struct seen		 gs_seen[SEEN_SLOTS];
-static time_t			 gs_lastlog[SYNC_NERR + 2];
+static time_t			 gs_lastlog[SYNC_NERR + 3];
 
 void
 gsync_init(struct syncnet *sn, const struct sync_key *k)
@@ -79,12 +79,22 @@ void
 gsync_grey(const struct grey_tuple *t, time_t now)
 {
 	struct sync_entry	 e;
+	char			 helo[GD_FIELD_MAX], from[GD_FIELD_MAX];
+	char			 to[GD_FIELD_MAX], ip[INET6_ADDRSTRLEN];
 
 	if (gs_entry(&e, SYNC_GREY, &t->ip, now) == -1)
 		return;
-	e.helo = t->helo;
-	e.from = t->from;
-	e.to = t->to;
+	/* OpenBSD peers send and store raw bytes: so does the wire. */
+	if (gd_unvis(helo, sizeof(helo), t->helo) == -1 ||
+	    gd_unvis(from, sizeof(from), t->from) == -1 ||
+	    gd_unvis(to, sizeof(to), t->to) == -1) {
+		log_debug("sync: tuple of %s not sent: a NUL or newline in "
+		    "a field", addr_str(&t->ip, ip, sizeof(ip)));
+		return;
+	}
+	e.helo = helo;
+	e.from = from;
+	e.to = to;
 	gs_send(&e);
 }
 
@@ -156,6 +166,7 @@ gsync_recv(uint8_t *buf, size_t len, const char *from, time_t now,
 	struct gs_batch	 b;
 	uint8_t		 mac[SYNC_MACLEN];
 	enum sync_err	 err;
+	char		 ip[INET6_ADDRSTRLEN];
 	int64_t		 skew;
 	size_t		 i;
 
@@ -188,9 +199,42 @@ gsync_recv(uint8_t *buf, size_t len, const char *from, time_t now,
 	}
 	gs_counts.accepted++;
 	for (i = 0; i < b.n; i++) {
+		if (!gsync_addr_ok(&b.e[i].ip)) {
+			gs_counts.bogus++;
+			if (log_nag(&gs_lastlog[SYNC_NERR + 2], LOG_EVERY))
+				log_warnx("sync: entry from %s for %s "
+				    "dropped: no host's address (%llu so "
+				    "far)", from, addr_str(&b.e[i].ip, ip,
+				    sizeof(ip)),
+				    (unsigned long long)gs_counts.bogus);
+			continue;
+		}
 		gs_counts.entries++;
 		apply(&b.e[i], from, arg);
 	}
+}
+
+/*
+ * What no peer may put on our lists: the unspecified, loopback,
+ * link-local, multicast, broadcast and reserved addresses, and IPv4 in
+ * IPv6 clothes (an af-24 datagram carries IPv6 hosts; IPv4 ones come in
+ * af 2).
+ */
+int
+gsync_addr_ok(const struct addr *a)
+{
+	static const uint8_t	 zero[12];
+	const uint8_t		*b = a->a;
+
+	if (a->af == AF_INET)
+		return b[0] != 0 && b[0] != 127 && b[0] < 224 &&
+		    !(b[0] == 169 && b[1] == 254);
+	if (a->af != AF_INET6)
+		return 0;
+	if (memcmp(b, zero, 10) == 0 && ((b[10] == 0 && b[11] == 0) ||
+	    (b[10] == 0xff && b[11] == 0xff)))
+		return 0;	/* ::/96 (::, ::1), ::ffff:0:0/96 */
+	return b[0] != 0xff && !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
 }
 
 void

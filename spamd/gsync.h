@@ -28,6 +28,7 @@ struct sync_counts {
 	uint64_t	rejected[SYNC_NERR];	/* by reason */
 	uint64_t	replayed;	/* seen before */
 	uint64_t	stale;		/* entries too far from our clock */
+	uint64_t	bogus;		/* entries for no host's address */
 	uint64_t	sent;		/* entries sent */
 };
 
@@ -45,5 +46,7 @@ void	gsync_recv(uint8_t *buf, size_t len, const char *from, time_t now,
 	    void (*apply)(const struct sync_entry *, const char *, void *),
 	    void *arg);
 void	gsync_counts(struct sync_counts *);
+/* May a peer's entry name this address (not 0/8, loopback, ...)? */
+int	gsync_addr_ok(const struct addr *);
 
 #endif

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "gdata.h"
 #include "log.h"
 #include "smtp.h"
 
@@ -135,34 +136,6 @@ match(const char *line, const char *verb)
 	return strncasecmp(line, verb, strlen(verb)) == 0;
 }
 
-/*
- * Escape what must not reach the database or a terminal; an escape is
- * never cut in half by the end of dst.
- */
-void
-smtp_vis(char *dst, size_t len, const char *src, size_t n)
-{
-	const unsigned char	*p = (const unsigned char *)src;
-	size_t			 o = 0, i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] > ' ' && p[i] < 0x7f && p[i] != '|' &&
-		    p[i] != '\\') {
-			if (o + 1 >= len)
-				break;
-			dst[o++] = p[i];
-			continue;
-		}
-		if (o + 4 >= len)
-			break;
-		dst[o++] = '\\';
-		dst[o++] = '0' + (p[i] >> 6);
-		dst[o++] = '0' + ((p[i] >> 3) & 7);
-		dst[o++] = '0' + (p[i] & 7);
-	}
-	dst[o] = '\0';
-}
-
 /* HELO/EHLO argument: the first word after the four-letter verb. */
 void
 smtp_arg_helo(char *dst, size_t len, const char *line)
@@ -172,7 +145,7 @@ smtp_arg_helo(char *dst, size_t len, const char *line)
 		return;
 	line += 4;
 	line += strspn(line, " \t");
-	smtp_vis(dst, len, line, strcspn(line, " \t\r\n"));
+	gd_vis(dst, len, line, strcspn(line, " \t\r\n"));
 }
 
 /*
@@ -189,7 +162,7 @@ smtp_arg_addr(char *dst, size_t len, const char *line)
 		return;
 	p++;
 	p += strspn(p, " \t");
-	smtp_vis(dst, len, p, strcspn(p, " \t\r\n"));
+	gd_vis(dst, len, p, strcspn(p, " \t\r\n"));
 }
 
 int
@@ -436,7 +409,7 @@ msg_line(struct smtp_sess *s, const char *line, const char *ip,
 		if (++s->bodylines >= MAXBODYLINES)
 			return finish(s, ip, bl);
 		if (line[0] != '\0') {
-			smtp_vis(safe, sizeof(safe), line, strlen(line));
+			gd_vis(safe, sizeof(safe), line, strlen(line));
 			log_debug("%s: Body: %s", ip, safe);
 		}
 		return 0;
@@ -445,7 +418,7 @@ msg_line(struct smtp_sess *s, const char *line, const char *ip,
 		s->flags |= SMTP_SF_BODY;
 	else if (s->conf->verbose && (match(line, "From:") ||
 	    match(line, "To:") || match(line, "Subject:"))) {
-		smtp_vis(safe, sizeof(safe), line, strlen(line));
+		gd_vis(safe, sizeof(safe), line, strlen(line));
 		log_info("%s: %s", ip, safe);
 	}
 	return 0;

@@ -155,14 +155,11 @@ int	smtp_banner_prefix(const struct smtp_conf *, char *buf, size_t len);
 void	smtp_banner_time(char tail[SMTP_TIMELEN], time_t);
 
 /*
- * Argument extraction, exposed for the tests.  Bytes outside printable
- * ASCII, '|' (spamdb's field separator) and '\\' are stored as \ooo
- * octal escapes, as vis(3) does: nothing a client sends can put a
+ * Argument extraction, exposed for the tests.  The argument is stored
+ * in the key form of gdata.h (gd_vis): nothing a client sends can put a
  * control byte into the database, a log line or an admin's terminal.
  */
 void	smtp_arg_helo(char *dst, size_t len, const char *line);
 void	smtp_arg_addr(char *dst, size_t len, const char *line);
-/* Copy n bytes of src to dst (len bytes) with those escapes. */
-void	smtp_vis(char *dst, size_t len, const char *src, size_t n);
 
 #endif

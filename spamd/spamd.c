@@ -545,6 +545,7 @@ main(int argc, char *argv[])
 		if ((conf.sync = syncnet_setup(keyfile, &synckey, synclisten,
 		    targets, ntargets, errbuf, sizeof(errbuf))) == NULL)
 			errx(1, "%s", errbuf);
+		conf.synckey = &synckey;
 	}
 	/* spamd-setup's sockets: without them no list could be loaded. */
 	if (cfgsock_listen(cfgpath, cfgport, errbuf, sizeof(errbuf)) == -1)

@@ -79,6 +79,7 @@ struct spamd_conf {
 	int		 maxsession;	/* -L session=, seconds */
 	long long	 minfree;	/* -L free=, megabytes, 0: off */
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
+	const struct sync_key *synckey;	/* -k: with sync */
 };
 
 extern struct spamd_conf conf;

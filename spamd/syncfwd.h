@@ -1,7 +1,8 @@
 /*
- * The engine's end of sync (-y): datagrams from peers are handed to the
- * greylister as they came.  It holds the key and checks them (gsync.c);
- * the engine, unprivileged and facing the network, only reads them.
+ * The engine's end of sync (-y): datagrams from peers signed with our
+ * key are handed to the greylister as they came, while its queue has
+ * room to spare for tuples.  The greylister checks them again, against
+ * replays, and applies them (gsync.c).
  */
 #ifndef SPAMD_SYNCFWD_H
 #define SPAMD_SYNCFWD_H
@@ -10,9 +11,10 @@
 
 /*
  * Watch sn's socket in the engine's epoll set and forward what it
- * receives to the greylister on greyfd.  Nothing to do without sync
- * (sn NULL) or without a greylister (greyfd -1, spamd -b).
+ * receives, signed with key, to the greylister on greyfd.  Nothing to
+ * do without sync (sn NULL) or without a greylister (greyfd -1, -b).
  */
-void	syncfwd_init(int epfd, struct syncnet *sn, int greyfd);
+void	syncfwd_init(int epfd, struct syncnet *sn,
+	    const struct sync_key *key, int greyfd);
 
 #endif

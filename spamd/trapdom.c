@@ -2,7 +2,9 @@
  * The allowed-domains file.  One suffix per line, blanks around it and
  * `#' comments ignored.  "@example.org" matches that domain only;
  * "example.org" matches it and its subdomains (a plain suffix compare,
- * as OpenBSD; write ".example.org" for subdomains only).  The file is
+ * as OpenBSD; write ".example.org" for subdomains only).  A suffix is
+ * raw (UTF-8) or escaped as spamdb lists it, and is kept in the key
+ * form the recipients are in (gdata.h), so both match.  The file is
  * read again when its inode, size or mtime changes, checked at most once
  * a second, or after SIGHUP; a file that cannot be read leaves the list
  * as it was and says why once.
@@ -13,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "gdata.h"
@@ -47,6 +48,7 @@ td_read(const struct stat *sb)
 {
 	FILE	*f;
 	char	 line[TRAPDOM_LINE + 2], *p, *e, **v = NULL, **nv;
+	char	 suf[GD_FIELD_MAX];
 	size_t	 n = 0, lineno = 0;
 
 	if ((f = fopen(td_path, "r")) == NULL) {
@@ -69,8 +71,13 @@ td_read(const struct stat *sb)
 		*e = '\0';
 		if (*p == '\0')
 			continue;
+		if (gd_canon(suf, sizeof(suf), p, (size_t)(e - p)) == -1) {
+			log_warnx("allowed domains %s:%zu: suffix too long, "
+			    "file ignored", td_path, lineno);
+			goto bad;
+		}
 		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL ||
-		    (nv[n] = strdup(p)) == NULL) {
+		    (nv[n] = strdup(suf)) == NULL) {
 			log_warn("allowed domains %s", td_path);
 			if (nv != NULL)
 				v = nv;
@@ -161,8 +168,7 @@ trapdom_trap(const char *to)
 	alen = (size_t)n;
 	for (i = 0; i < td_n; i++) {
 		slen = strlen(td_suffix[i]);
-		if (slen <= alen &&
-		    strcasecmp(addr + alen - slen, td_suffix[i]) == 0)
+		if (gd_suffix(addr, alen, td_suffix[i], slen))
 			return 0;
 	}
 	return 1;

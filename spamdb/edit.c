@@ -92,7 +92,7 @@ int
 spamdb_del(struct store *st, int type, const char *arg)
 {
 	struct del_ctx	 d;
-	char		 key[GD_KEY_MAX];
+	char		 key[GD_KEY_MAX], raw[GD_KEY_MAX];
 	int		 r;
 
 	if (argkey(type, arg, key, sizeof(key)) == -1)
@@ -100,6 +100,12 @@ spamdb_del(struct store *st, int type, const char *arg)
 	memset(&d, 0, sizeof(d));
 	d.key = key;
 	r = store_txn(st, del_txn, &d);
+	/* A spamtrap an older spamdb stored raw (it never trapped). */
+	if (r == STORE_NOTFOUND && type == GD_SPAMTRAP_T &&
+	    gd_unvis(raw, sizeof(raw), key) != -1 && strcmp(raw, key) != 0) {
+		d.key = raw;
+		r = store_txn(st, del_txn, &d);
+	}
 	if (r == STORE_NOTFOUND) {
 		warnx("%s: not found", arg);
 		return 1;

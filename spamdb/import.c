@@ -144,7 +144,7 @@ parse_line(char *line, struct pending *p, time_t now)
 	struct addr	 ip;
 	const char	*why;
 	int64_t		 expire;
-	int		 n, len;
+	int		 n;
 
 	memset(p, 0, sizeof(*p));
 	if ((n = split(line, f, MAXFIELDS)) > MAXFIELDS)
@@ -166,11 +166,11 @@ parse_line(char *line, struct pending *p, time_t now)
 			return "not an IP address";
 		if ((why = numbers(f + n - 5, &p->gd)) != NULL)
 			return why;
-		len = grey_key(p->key, sizeof(p->key), &ip, f[2], f[3],
-		    f[n - 6]);
-		if (len < 0)
-			return "tuple too long";
-		p->keylen = (size_t)len;
+		/* OpenBSD's listing is raw, ours escaped: one key of both. */
+		if ((why = gd_textkey(p->key, sizeof(p->key), &ip, f[2], f[3],
+		    f[n - 6])) != NULL)
+			return why;
+		p->keylen = strlen(p->key);
 		return NULL;
 	}
 	if (strcmp(f[0], "TRAPPED") == 0) {

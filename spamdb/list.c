@@ -7,7 +7,10 @@
  *	TRAPPED|ip|expire
  *	SPAMTRAP|address
  *
- * IPv6 entries use the same lines.  The walk holds a lock on one page at
+ * IPv6 entries use the same lines.  Keys hold their text escaped
+ * (gdata.h), so a line is one record whatever a client sent; a raw
+ * byte a peer or an older version stored is escaped here as well.  The
+ * walk holds a lock on one page at
  * a time, so spamd goes on greylisting while a large database is listed;
  * a listing taken meanwhile is not a snapshot.  But a lock is held while
  * a line is written, and a write to a pipe blocks as long as the reader
@@ -26,8 +29,21 @@
 #include "spamdb.h"
 
 static int	list_cb(const char *, size_t, const struct gdata *, void *);
+static const char *shown(int, const char *);
 
 static FILE	*spool;
+
+/* Field i of a line in the key form, in a buffer of its own. */
+static const char *
+shown(int i, const char *s)
+{
+	static char	 buf[4][4 * GD_KEY_MAX + 1];
+
+	/* Four bytes of text for each: it fits. */
+	if (gd_canon(buf[i], sizeof(buf[i]), s, strlen(s)) == -1)
+		return "?";
+	return buf[i];
+}
 
 void
 spamdb_print(FILE *fp, const char *key, size_t keylen, const struct gdata *gd)
@@ -43,13 +59,14 @@ spamdb_print(FILE *fp, const char *key, size_t keylen, const struct gdata *gd)
 	case GD_META:
 		return;
 	case GD_TRAPPED_T:
-		fprintf(fp, "TRAPPED|%s|%lld\n", buf, (long long)gd->expire);
+		fprintf(fp, "TRAPPED|%s|%lld\n", shown(0, buf),
+		    (long long)gd->expire);
 		return;
 	case GD_SPAMTRAP_T:
-		fprintf(fp, "SPAMTRAP|%s\n", buf);
+		fprintf(fp, "SPAMTRAP|%s\n", shown(0, buf));
 		return;
 	case GD_WHITE:
-		fprintf(fp, "WHITE|%s|||%lld|%lld|%lld|%d|%d\n", buf,
+		fprintf(fp, "WHITE|%s|||%lld|%lld|%lld|%d|%d\n", shown(0, buf),
 		    (long long)gd->first, (long long)gd->pass,
 		    (long long)gd->expire, gd->bcount, gd->pcount);
 		return;
@@ -65,7 +82,7 @@ spamdb_print(FILE *fp, const char *key, size_t keylen, const struct gdata *gd)
 	helo = strchr(ip, '\n');
 	*helo++ = '\0';
 	if ((from = strchr(helo, '\n')) == NULL) {
-		warnx("no from part in grey key %s, skipped", ip);
+		warnx("no from part in grey key %s, skipped", shown(0, ip));
 		return;
 	}
 	*from++ = '\0';
@@ -76,9 +93,10 @@ spamdb_print(FILE *fp, const char *key, size_t keylen, const struct gdata *gd)
 		helo = "";
 	} else
 		*to++ = '\0';
-	fprintf(fp, "GREY|%s|%s|%s|%s|%lld|%lld|%lld|%d|%d\n", ip, helo,
-	    from, to, (long long)gd->first, (long long)gd->pass,
-	    (long long)gd->expire, gd->bcount, gd->pcount);
+	fprintf(fp, "GREY|%s|%s|%s|%s|%lld|%lld|%lld|%d|%d\n", shown(0, ip),
+	    shown(1, helo), shown(2, from), shown(3, to),
+	    (long long)gd->first, (long long)gd->pass, (long long)gd->expire,
+	    gd->bcount, gd->pcount);
 }
 
 /* Stop at a signal, or when the output is gone (spamdb | head). */

@@ -69,10 +69,47 @@ check_trap(const char *in, size_t inlen)
 		    isspace((unsigned char)key[i]) ||
 		    iscntrl((unsigned char)key[i]))
 			abort();
-	/* spamd's RCPT lookup spells the same recipient the same way. */
+	/*
+	 * spamd's RCPT lookup spells the same recipient the same way: it
+	 * sees recipients in the key form, and a trap is in it.
+	 */
+	if (gd_canon(again, sizeof(again), key, n) != (int)n ||
+	    strcmp(again, key) != 0)
+		abort();
 	if (inlen == strlen(in) &&
+	    gd_canon(again, sizeof(again), in, inlen) == (int)inlen &&
+	    strcmp(again, in) == 0 &&
 	    (grey_trapkey(again, sizeof(again), in) != (int)n ||
 	    strcmp(again, key) != 0))
+		abort();
+}
+
+/*
+ * The key form of raw bytes is printable ASCII without a bar, spelled
+ * again by gd_canon as it is, and gives the raw bytes back.
+ */
+static void
+check_text(const char *in, size_t inlen)
+{
+	char	 k[4 * GD_KEY_MAX + 1], again[4 * GD_KEY_MAX + 1];
+	char	 raw[GD_KEY_MAX + 1];
+	size_t	 i, n;
+
+	if (inlen > GD_KEY_MAX)
+		inlen = GD_KEY_MAX;
+	n = gd_vis(k, sizeof(k), in, inlen);
+	if (n != strlen(k))
+		abort();
+	for (i = 0; i < n; i++)
+		if (k[i] <= ' ' || k[i] >= 0x7f || k[i] == '|')
+			abort();
+	if (gd_canon(again, sizeof(again), k, n) != (int)n ||
+	    strcmp(again, k) != 0)
+		abort();
+	if (memchr(in, '\0', inlen) == NULL &&
+	    memchr(in, '\n', inlen) == NULL &&
+	    (gd_unvis(raw, sizeof(raw), k) != (int)inlen ||
+	    memcmp(raw, in, inlen) != 0))
 		abort();
 }
 
@@ -90,6 +127,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	check_tuple(s);
 	check_trap(s, strlen(s));
 	check_trap(s, len);
+	check_text((const char *)data, len);
 	free(s);
 	return 0;
 }

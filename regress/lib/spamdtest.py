@@ -152,6 +152,48 @@ def make_netns(prefix):
     return name
 
 
+def own_netns(prefix='tns'):
+    """As root, run this script again inside a network namespace of its
+    own (lo up) and exit with its status.  What a test starts in what it
+    takes for the host's namespace (spamd on 127.0.0.1 and the nft sets
+    it reconciles, spamdb's updates of those sets, NFLOG groups, ports
+    8025 and 8026) then never meets a spamd-nft running on the machine.
+    Returns at once inside it (SPAMDTEST_NETNS is set), or not as root."""
+    if not is_root() or os.environ.get('SPAMDTEST_NETNS'):
+        return
+    name = '%s%d' % (prefix, os.getpid())
+    if shutil.which('ip') is None or subprocess.run(
+            ['ip', 'netns', 'add', name],
+            stderr=subprocess.DEVNULL).returncode != 0:
+        print('not ok - %s: cannot make network namespace %s' % (
+            os.path.basename(sys.argv[0]), name), flush=True)
+        sys.exit(1)
+    rc = 1
+    try:
+        subprocess.run(['ip', '-n', name, 'link', 'set', 'lo', 'up'],
+                       check=True)
+        p = subprocess.Popen(['ip', 'netns', 'exec', name, sys.executable,
+                              os.path.abspath(sys.argv[0])] + sys.argv[1:],
+                             env=dict(os.environ, SPAMDTEST_NETNS=name))
+        # The runner's timeout signals us: the test ends through its
+        # own cleanup.
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, lambda n, f: p.send_signal(n))
+        rc = p.wait()
+    finally:
+        # Whatever is left in there is ours.
+        r = subprocess.run(['ip', 'netns', 'pids', name],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        for pid in r.stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        subprocess.run(['ip', 'netns', 'del', name],
+                       stderr=subprocess.DEVNULL)
+    sys.exit(rc)
+
+
 def ns_attempt(ns, host, port, helo, mfrom, to):
     """One delivery attempt from inside network namespace ns: the reply
     codes to HELO, MAIL, RCPT and DATA (see attempt_main)."""
@@ -527,6 +569,73 @@ def check_normal_client(tap, sd, what, source=None):
         s.close()
 
 
+# A participant of spamd's database environment (Python bsddb3,
+# DB_REGISTER, no thread tracking of its own) that write-locks one key
+# in a transaction, says "locked" and sleeps for argv[3] seconds (or
+# until killed).  python3 -c DB_HOLDER HOME KEY SECONDS, as _spamd.
+DB_HOLDER = r'''
+import sys, time
+from bsddb3 import db
+home, key = sys.argv[1], sys.argv[2].encode()
+env = db.DBEnv()
+env.open(home, db.DB_CREATE | db.DB_INIT_LOCK | db.DB_INIT_LOG |
+         db.DB_INIT_MPOOL | db.DB_INIT_TXN | db.DB_REGISTER | db.DB_RECOVER)
+d = db.DB(env)
+d.open('spamd.db', dbtype=db.DB_HASH, flags=db.DB_AUTO_COMMIT)
+t = env.txn_begin()
+d.put(key, b'x' * 40, txn=t)
+print('locked', flush=True)
+time.sleep(float(sys.argv[3]))
+'''
+
+
+def as_spamd():
+    """preexec_fn: become spamd's unprivileged user."""
+    pw = pwd.getpwnam(SPAMD_USER)
+    os.setgid(pw.pw_gid)
+    os.setuid(pw.pw_uid)
+
+
+def tuple_from(sd, src, to, helo='crash.example.org',
+               mfrom='a@example.org'):
+    """HELO, MAIL, RCPT from src; the greylister records it later."""
+    s = sd.connect(source=src)
+    try:
+        rd = Reader(s)
+        rd.reply(10)
+        for c in (('HELO %s' % helo).encode(),
+                  ('MAIL FROM:<%s>' % mfrom).encode(),
+                  ('RCPT TO:<%s>' % to).encode()):
+            chat(s, c, rd)
+    finally:
+        s.close()
+
+
+def logged(sd, pat, timeout):
+    """Seconds until spamd's log holds pat, or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if pat in sd.log():
+            return time.monotonic() - t0
+        time.sleep(0.05)
+    return None
+
+
+def prom_samples(path):
+    """{'name{labels}': value} of a metrics file (spamd -m); {} if none."""
+    out = {}
+    try:
+        with open(path) as fp:
+            for line in fp:
+                if line.startswith('#') or not line.strip():
+                    continue
+                k, v = line.rsplit(' ', 1)
+                out[k] = float(v)
+    except (OSError, ValueError):
+        pass
+    return out
+
+
 def need_binaries(tap, what):
     if not os.access(SPAMD, os.X_OK):
         tap.ok(False, what, '%s is not built (run make)' % SPAMD)
@@ -535,9 +644,11 @@ def need_binaries(tap, what):
 
 
 def main_guard(fn):
-    """Run fn(tap) and exit with its status; an exception is a failure.
+    """Run fn(tap), as root in a network namespace of its own (own_netns),
+    and exit with its status; an exception is a failure.
     A TERM or HUP (the runner's timeout) exits through the atexit
     handlers, so spamd and the namespaces are cleaned up."""
+    own_netns()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *a: sys.exit(1))
     tap = Tap()

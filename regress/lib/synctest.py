@@ -40,7 +40,8 @@ def tw(kind, ip, ts, expire):
 
 def grey(ip, ts, helo, mfrom, to):
     a = ipbytes(ip)
-    f, t, h = (s.encode() + b'\0' for s in (mfrom, to, helo))
+    f, t, h = ((s if isinstance(s, bytes) else s.encode()) + b'\0'
+               for s in (mfrom, to, helo))
     fixed = 4 + 4 + len(a) + 6
     n = (fixed + len(f) + len(t) + len(h) + 15) & ~15
     e = struct.pack('>HHI', 1, n, ts) + a + struct.pack(
@@ -103,6 +104,15 @@ def send(ns, host, *pkts):
 
 def attempt(ns, src, dst, helo, mfrom, to):
     r = me(ns, 'attempt', src, dst, helo, mfrom, to)
+    try:
+        return [int(x) for x in r.stdout.split()]
+    except ValueError:
+        return r.stdout.decode(errors='replace')
+
+
+def attemptx(ns, src, dst, helo, mfrom, to):
+    """attempt() with bytes: the HELO, MAIL and RCPT codes."""
+    r = me(ns, 'attemptx', src, dst, helo.hex(), mfrom.hex(), to.hex())
     try:
         return [int(x) for x in r.stdout.split()]
     except ValueError:
@@ -191,6 +201,25 @@ def sub_main(argv):
         c.close()
         print(' '.join(map(str, codes)))
         return 0
+    if cmd == 'attemptx':       # attemptx SRC DST HELO FROM TO, in hex
+        # Raw bytes (UTF-8, bars, control bytes), which smtplib refuses.
+        src, dst = argv[1:3]
+        helo, mfrom, to = (bytes.fromhex(a) for a in argv[3:6])
+        s = socket.create_connection((dst, 8025), 20, (src, 0))
+        f = s.makefile('rb')
+        codes = []
+        for cmd in (None, b'HELO ' + helo, b'MAIL FROM:' + mfrom,
+                    b'RCPT TO:' + to):
+            if cmd is not None:
+                s.sendall(cmd + b'\r\n')
+            line = f.readline()
+            while line[3:4] == b'-':
+                line = f.readline()
+            if cmd is not None:
+                codes.append(int(line[:3]))
+        s.close()
+        print(' '.join(map(str, codes)))
+        return 0
     if cmd == 'rcpt':           # rcpt SRC DST HELO FROM TO: time of RCPT
         import smtplib
         src, dst, helo, mfrom, to = argv[1:]
@@ -203,17 +232,19 @@ def sub_main(argv):
         c.close()
         print('%.6f' % t)
         return 0
-    if cmd == 'blast':          # blast HOST KIND N RATE: sent, seconds
+    if cmd == 'blast':          # blast HOST white|grey|forged N RATE: sent, secs
         host, kind, n, rate = argv[1], argv[2], int(argv[3]), \
             float(argv[4])
         now = int(time.time())
         pkts = []
         for i in range(n):
             ip = socket.inet_ntoa(struct.pack('>I', 0xc6120000 + i))
-            e = tw(2, ip, now, now + 3600) if kind == 'white' else \
+            e = tw(2, ip, now, now + 3600) if kind != 'grey' else \
                 grey(ip, now, 'bench.example', '<b@example.net>',
                      '<r@example.org>')
-            pkts.append(datagram([e], i))
+            # forged: signed with a key nobody holds
+            pkts.append(datagram([e], i, key=b'forged' if kind == 'forged'
+                                 else KEY))
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         t0 = time.monotonic()

@@ -12,6 +12,84 @@
 
 static void	test_addr(void);
 static void	test_keys(void);
+static void	test_text(void);
+
+/*
+ * The key form of tuple text: one spelling of a UTF-8 or a '|' field
+ * whichever way it came (SMTP, a peer, an admin), raw on the wire.
+ */
+static void
+test_text(void)
+{
+	char		 buf[GD_FIELD_MAX], k1[GD_KEY_MAX], k2[GD_KEY_MAX];
+	const char	*utf = "<j\xc3\xa9@ex\xc3\xa4mple.com>";
+	const char	*esc = "<j\\303\\251@ex\\303\\244mple.com>";
+	struct addr	 a;
+
+	ok(gd_vis(buf, sizeof(buf), "<plain.Ascii@b-c_d>", 19) == 19 &&
+	    strcmp(buf, "<plain.Ascii@b-c_d>") == 0,
+	    "gd_vis: printable ASCII stays byte for byte");
+	gd_vis(buf, sizeof(buf), utf, strlen(utf));
+	ok(strcmp(buf, esc) == 0, "gd_vis: UTF-8 as \\ooo (%s)", buf);
+	gd_vis(buf, sizeof(buf), "a|b\\c d\n\x7f", 9);
+	ok(strcmp(buf, "a\\174b\\134c\\040d\\012\\177") == 0,
+	    "gd_vis: bar, backslash, blank, newline, DEL escaped (%s)", buf);
+	gd_vis(buf, 6, "ab\033cd", 5);
+	ok(strcmp(buf, "ab") == 0, "gd_vis: an escape is not cut by the end");
+	gd_vis(buf, 8, "ab\033cd", 5);
+	ok(strcmp(buf, "ab\\033c") == 0, "gd_vis: room for the escape: kept");
+
+	ok(gd_unvis(buf, sizeof(buf), esc) == (int)strlen(utf) &&
+	    strcmp(buf, utf) == 0, "gd_unvis: the raw UTF-8 again");
+	ok(gd_unvis(buf, sizeof(buf), "<a\\174b\\134@c>") == 8 &&
+	    strcmp(buf, "<a|b\\@c>") == 0, "gd_unvis: raw bar and backslash");
+	ok(gd_unvis(buf, sizeof(buf), "a\\9b\\") == 5 &&
+	    strcmp(buf, "a\\9b\\") == 0,
+	    "gd_unvis: a backslash that starts no escape is itself");
+	ok(gd_unvis(buf, sizeof(buf), "a\\000b") == -1,
+	    "gd_unvis: a NUL cannot travel");
+	ok(gd_unvis(buf, sizeof(buf), "a\\012b") == -1,
+	    "gd_unvis: a newline cannot travel");
+	ok(gd_unvis(buf, 3, "a\\303\\251") == -1 &&
+	    gd_unvis(buf, 4, "a\\303\\251") == 3,
+	    "gd_unvis: what does not fit is refused");
+
+	ok(gd_canon(k1, sizeof(k1), utf, strlen(utf)) > 0 &&
+	    gd_canon(k2, sizeof(k2), esc, strlen(esc)) > 0 &&
+	    strcmp(k1, esc) == 0 && strcmp(k2, esc) == 0,
+	    "gd_canon: raw and escaped UTF-8 are one text");
+	gd_canon(k1, sizeof(k1), "a|b\\x", 5);
+	ok(strcmp(k1, "a\\174b\\134x") == 0,
+	    "gd_canon: raw bar and lone backslash escaped (%s)", k1);
+	ok(gd_canon(k1, 8, utf, strlen(utf)) == -1,
+	    "gd_canon: too long refused, not cut");
+
+	ok(gd_suffix(esc, strlen(esc), "\\303\\244MPLE.com>", 17),
+	    "gd_suffix: a UTF-8 suffix, ASCII case ignored");
+	ok(!gd_suffix(esc, strlen(esc), "44mple.com>", 11) &&
+	    !gd_suffix(esc, strlen(esc), "4mple.com>", 10) &&
+	    gd_suffix(esc, strlen(esc), "mple.com>", 9),
+	    "gd_suffix: never from inside an escape");
+
+	addr_parse(&a, "192.0.2.1");
+	ok(gd_textkey(k1, sizeof(k1), &a, "h\xc3\xa9", utf, "<a|b@c>") ==
+	    NULL && gd_tuplekey(k2, sizeof(k2),
+	    "192.0.2.1|h\\303\\251|<j\\303\\251@ex\\303\\244mple.com>|"
+	    "<a\\174b@c>") == NULL && strcmp(k1, k2) == 0 &&
+	    strcmp(k1, "192.0.2.1\nh\\303\\251\n<j\\303\\251@ex\\303\\244"
+	    "mple.com>\n<a\\174b@c>") == 0,
+	    "gd_textkey, gd_tuplekey: raw and listed tuples, one key");
+
+	ok(gd_trapkey(k1, sizeof(k1), "<Tr\xc3\xa9p@Example.ORG>", 19) ==
+	    NULL && strcmp(k1, "tr\\303\\251p@example.org") == 0,
+	    "gd_trapkey: a UTF-8 trap in the form RCPT is in (%s)", k1);
+	ok(gd_trapkey(k2, sizeof(k2), "tr\\303\\251p@example.org", 23) ==
+	    NULL && strcmp(k1, k2) == 0,
+	    "gd_trapkey: ... and as spamdb lists it");
+	ok(gd_trapkey(k1, sizeof(k1), "a\\040b@example.org", 18) != NULL &&
+	    gd_trapkey(k1, sizeof(k1), "a\\001b@example.org", 18) != NULL,
+	    "gd_trapkey: an escaped blank or control byte refused");
+}
 
 /* The key builders and parsers, with what they refuse. */
 static void
@@ -36,8 +114,8 @@ test_keys(void)
 	    "grey_key: an address of no known family refused");
 
 	why = gd_tuplekey(key, sizeof(key), "::ffff:192.0.2.1|h|<a|b>|<c@d>");
-	ok(why == NULL && strcmp(key, "192.0.2.1\nh\n<a|b>\n<c@d>") == 0,
-	    "gd_tuplekey: canonical ip, a bar in from kept (%s)",
+	ok(why == NULL && strcmp(key, "192.0.2.1\nh\n<a\\174b>\n<c@d>") ==
+	    0, "gd_tuplekey: canonical ip, a raw bar in from escaped (%s)",
 	    why ? why : "ok");
 	why = gd_tuplekey(key, sizeof(key), "192.0.2.1|h|<a@b>");
 	ok(why != NULL && strcmp(why, "not a tuple ip|helo|from|to") == 0,
@@ -186,5 +264,6 @@ main(void)
 
 	test_addr();
 	test_keys();
+	test_text();
 	return tap_done();
 }

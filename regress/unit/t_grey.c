@@ -307,6 +307,12 @@ test_white_drop(void)
 	    gd.pcount == GD_TRAPPED, "a listed TRAPPED entry stays");
 	ok(get(st, "198.18.99.3\nh\n<a@b>\n<c@d>", &gd) == STORE_OK,
 	    "a listed host's GREY tuple stays");
+	ok(grey_white_drop_addr(st, A("198.18.0.0")) == 1 &&
+	    get(st, "198.18.0.0", &gd) == STORE_NOTFOUND &&
+	    grey_white_drop_addr(st, A("198.18.0.0")) == 0 &&
+	    grey_white_drop_addr(st, A("198.18.99.1")) == 0 &&
+	    get(st, "198.18.99.1", &gd) == STORE_OK,
+	    "one WHITE entry dropped: 1, then 0; a TRAPPED one stays");
 	store_close(st);
 }
 
@@ -337,9 +343,13 @@ test_sync(void)
 	r = grey_sync(st, t0 + 40, A("192.0.2.70"), 1, t0 + 9000, &gd, &ww);
 	ok(r == GREY_SYNC_TRAPPED && !ww && gd.bcount == 2 &&
 	    gd.expire == t0 + 500, "sync TRAPPED again: bcount 2");
-	r = grey_sync(st, t0 + 50, A("192.0.2.71"), 1, t0 + 50, &gd, &ww);
+	r = grey_sync(st, t0 + 50, A("192.0.2.71"), 1, t0 + 49, &gd, &ww);
 	ok(r == GREY_SYNC_STALE && get(st, "192.0.2.71", &gd) ==
-	    STORE_NOTFOUND, "an expiry not in the future changes nothing");
+	    STORE_NOTFOUND, "an expiry in the past changes nothing");
+	r = grey_sync(st, t0 + 50, A("192.0.2.72"), 0, t0 + 50, &gd, &ww);
+	ok(r == GREY_SYNC_WHITE && get(st, "192.0.2.72", &gd) == STORE_OK &&
+	    gd.expire == t0 + 50, "an expiry of now is kept, as in OpenBSD "
+	    "(the scan deletes it)");
 	r = grey_sync(st, t0 + 600, A("192.0.2.70"), 0, t0 + 900, &gd, &ww);
 	ok(r == GREY_SYNC_WHITE && gd.first == t0 + 600 && gd.pcount == 0 &&
 	    gd.expire == t0 + 900, "an expired record is replaced as new");

@@ -544,7 +544,10 @@ static void
 t_vis(void)
 {
 	struct smtp_sess	*s;
-	char			 buf[16];
+	struct grey_tuple	 t;
+	struct addr		 ip;
+	char			 k1[GD_KEY_MAX], k2[GD_KEY_MAX];
+	char			 k3[GD_KEY_MAX];
 
 	if ((s = smtp_sess_new(&sc)) == NULL)
 		exit(1);
@@ -556,10 +559,25 @@ t_vis(void)
 	    "ESC, '|', DEL, '\\\\', 8-bit bytes are stored as \\ooo: %s %s %s",
 	    lastmsg.helo, lastmsg.from, lastmsg.to);
 	smtp_sess_free(s);
-	smtp_vis(buf, 6, "ab\033cd", 5);
-	ok(strcmp(buf, "ab") == 0, "an escape is not cut by the buffer end");
-	smtp_vis(buf, 8, "ab\033cd", 5);
-	ok(strcmp(buf, "ab\\033c") == 0, "room for the escape: kept");
+
+	/* A UTF-8 tuple here, from a peer and from spamdb: one key. */
+	if ((s = smtp_sess_new(&sc)) == NULL)
+		exit(1);
+	say(s, "HELO h\xc3\xa9.example\r\n"
+	    "MAIL FROM:<j\xc3\xa9|x@example.com>\r\n"
+	    "RCPT TO:<r@example.org>\r\n");
+	smtp_sess_free(s);
+	addr_parse(&ip, "192.0.2.1");
+	grey_tuple_raw(&t, &ip, "h\xc3\xa9.example",
+	    "<j\xc3\xa9|x@example.com>", "<r@example.org>");
+	ok(grey_key(k1, sizeof(k1), &ip, lastmsg.helo, lastmsg.from,
+	    lastmsg.to) > 0 && grey_key(k2, sizeof(k2), &ip, t.helo, t.from,
+	    t.to) > 0 && gd_tuplekey(k3, sizeof(k3), "192.0.2.1|"
+	    "h\xc3\xa9.example|<j\\303\\251|x@example.com>|<r@example.org>")
+	    == NULL && strcmp(k1, k2) == 0 && strcmp(k1, k3) == 0 &&
+	    strcmp(lastmsg.from, "<j\\303\\251\\174x@example.com>") == 0,
+	    "a UTF-8 tuple with a bar: SMTP, sync and spamdb make one key "
+	    "(%s)", lastmsg.from);
 }
 
 /* A fresh session given `in': the one-line greeting, then 500. */

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "gsync.h"
 #include "sync.h"
 #include "tap.h"
 
@@ -131,6 +132,35 @@ mutate(const char *hex, const struct sync_key *k, size_t off, int val,
 	return sync_decode(buf, len, k, collect, &g);
 }
 
+/* Which addresses a peer may name (spamd/gsync.c). */
+static void
+addrs(void)
+{
+	static const char *bad[] = { "0.0.0.0", "0.1.2.3", "127.0.0.1",
+	    "169.254.1.1", "224.0.0.1", "239.255.255.250", "240.0.0.1",
+	    "255.255.255.255", "::", "::1", "::ffff:198.51.100.77",
+	    "::198.51.100.77", "ff02::1", "fe80::1", "febf::1" };
+	static const char *good[] = { "192.0.2.7", "198.51.100.77",
+	    "10.1.2.3", "223.255.255.254", "2001:db8::7", "fec0::1",
+	    "::1:0:0:1" };
+	struct addr	 a;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* As sync_decode leaves them: af 24 keeps ::ffff: as is. */
+		memset(&a, 0, sizeof(a));
+		a.af = strchr(bad[i], ':') ? AF_INET6 : AF_INET;
+		inet_pton(a.af, bad[i], a.a);
+		ok(!gsync_addr_ok(&a), "a peer may not name %s", bad[i]);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		a.af = strchr(good[i], ':') ? AF_INET6 : AF_INET;
+		inet_pton(a.af, good[i], a.a);
+		ok(gsync_addr_ok(&a), "a peer may name %s", good[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -183,6 +213,30 @@ main(void)
 	/* Malformed variants change nothing. */
 	ok(mutate(vec_white, &k, 8, 0x7c, -1, 0) == SYNC_EMAC,
 	    "a flipped HMAC byte is refused");
+	/*
+	 * Every byte of the HMAC counts, the last as much as the first: a
+	 * comparison of a prefix would pass the one above.  One bit of
+	 * each, the lowest and the highest.
+	 */
+	{
+		uint8_t	 orig[SYNC_MAXLEN];
+		size_t	 off;
+		int	 bit, nbad = 0, firstbad = -1;
+
+		unhex(vec_white, orig);
+		for (off = 8; off < 8 + SYNC_MACLEN; off++)
+			for (bit = 0; bit < 8; bit += 7)
+				if (mutate(vec_white, &k, off,
+				    orig[off] ^ (1 << bit), -1, 0) !=
+				    SYNC_EMAC) {
+					nbad++;
+					if (firstbad == -1)
+						firstbad = (int)off;
+				}
+		ok(nbad == 0, "one bit flipped in any of HMAC bytes 8..%d is "
+		    "refused (%d accepted, the first at byte %d)",
+		    8 + SYNC_MACLEN - 1, nbad, firstbad);
+	}
 	ok(mutate(vec_white, &k, 40, 0x66, -1, 0) == SYNC_EMAC,
 	    "a changed expiry is refused (the HMAC covers it)");
 	ok(mutate(vec_white, &k, 0, 1, -1, 1) == SYNC_EVERSION,
@@ -265,5 +319,19 @@ main(void)
 	entry(&e, SYNC_WHITE, "192.0.2.7", 1);
 	ok(sync_encode(buf, 51, &k, 7, &e) == -1 && errno == EMSGSIZE,
 	    "a buffer one byte short is refused");
+	/* The engine's check: the same verdict, the datagram untouched. */
+	n = (ssize_t)unhex(vec_white, buf);
+	memcpy(two, buf, (size_t)n);
+	ok(sync_check(buf, (size_t)n, &k) == SYNC_OK &&
+	    memcmp(two, buf, (size_t)n) == 0 &&
+	    sync_decode(buf, (size_t)n, &k, collect, &g) == SYNC_OK,
+	    "sync_check passes a signed datagram and leaves it as it was");
+	n = (ssize_t)unhex(vec_white_nokey, buf);
+	ok(sync_check(buf, (size_t)n, &k) == SYNC_EMAC,
+	    "sync_check refuses one signed with another key");
+	ok(sync_check(buf, SYNC_MAXLEN + 1, &k) == SYNC_ELONG,
+	    "sync_check refuses %d bytes", SYNC_MAXLEN + 1);
+
+	addrs();
 	return tap_done();
 }
