@@ -236,6 +236,110 @@ gdb_track(DB_ENV *env)
 	return 0;
 }
 
+/*
+ * Who holds locks, read from Berkeley DB's dump of the lockers (the
+ * only interface that names a holder's pid): each locker's header line
+ * carries "pid/thread PID/TID", its lock lines follow.  Handle locks,
+ * which every open database keeps, are not counted.
+ */
+#define HOLDERS_MAX	8
+
+struct holders {
+	pid_t		 cur;		/* of the locker being read */
+	int		 n;
+	struct {
+		pid_t		 pid;
+		unsigned int	 locks, writes;
+	}		 h[HOLDERS_MAX];
+};
+
+static __thread struct holders	*hold_cap;	/* a dump being read */
+
+int
+gdb_holders_msg(const char *msg)
+{
+	struct holders	*hs = hold_cap;
+	const char	*p;
+	unsigned long	 id;
+	unsigned int	 count;
+	char		 mode[16], status[16], type[16];
+	int		 i;
+
+	if (hs == NULL)
+		return 0;
+	if (strstr(msg, " dd=") != NULL &&
+	    (p = strstr(msg, "pid/thread ")) != NULL) {
+		hs->cur = (pid_t)strtol(p + 11, NULL, 10);
+		return 1;
+	}
+	if (sscanf(msg, "%lx %15s %u %15s %*s %15s", &id, mode, &count,
+	    status, type) != 5 || strcmp(status, "HELD") != 0 ||
+	    strcmp(type, "handle") == 0 || hs->cur <= 0)
+		return 1;
+	for (i = 0; i < hs->n && hs->h[i].pid != hs->cur; i++)
+		;
+	if (i == hs->n) {
+		if (hs->n == HOLDERS_MAX)
+			return 1;
+		hs->h[hs->n].pid = hs->cur;
+		hs->h[hs->n].locks = hs->h[hs->n].writes = 0;
+		hs->n++;
+	}
+	hs->h[i].locks++;
+	if (strstr(mode, "WRITE") != NULL)
+		hs->h[i].writes++;
+	return 1;
+}
+
+/*
+ * A lock request timed out (the waiter calls this, whoever expired the
+ * wait): name the other processes that hold locks, and whether they are
+ * stopped (SIGSTOP, a suspended terminal job, a debugger): alive, so
+ * failchk frees nothing, and every writer waits until they go on or
+ * die.  A stopped holder is a warning, at most every NAG_S seconds;
+ * running ones are only contention.
+ */
+#define NAG_S	10
+
+void
+gdb_holders(DB_ENV *env, const char *path, int rejected)
+{
+	static time_t		 last;
+	struct holders		 hs;
+	unsigned long long	 start;
+	pid_t			 me = self(&start);
+	char			 state;
+	const char		*what;
+	int			 i;
+
+	memset(&hs, 0, sizeof(hs));
+	hold_cap = &hs;
+	(void)env->lock_stat_print(env, DB_STAT_LOCK_LOCKERS);
+	hold_cap = NULL;
+	for (i = 0; i < hs.n; i++) {
+		if (hs.h[i].pid == me)
+			continue;
+		if (proc_start(hs.h[i].pid, &start, &state) == -1)
+			state = '?';
+		what = state == 'T' ? "stopped" : state == 't' ?
+		    "stopped by a debugger" : NULL;
+		if (what == NULL) {
+			log_debug("database %s: pid %ld holds %u lock%s",
+			    path, (long)hs.h[i].pid, hs.h[i].locks,
+			    hs.h[i].locks == 1 ? "" : "s");
+			continue;
+		}
+		if (!log_nag(&last, NAG_S))
+			continue;
+		log_warnx("database %s: %d lock request%s timed out: pid %ld "
+		    "is %s holding %u lock%s (%u for writing); writers wait "
+		    "until it goes on or dies", path, rejected,
+		    rejected == 1 ? "" : "s", (long)hs.h[i].pid, what,
+		    hs.h[i].locks, hs.h[i].locks == 1 ? "" : "s",
+		    hs.h[i].writes);
+	}
+}
+
 static int64_t
 mono_s(void)
 {
@@ -272,7 +376,7 @@ watch_once(struct gdbwatch *w)
 		    &rejected);
 		if (ret == DB_RUNRECOVERY)
 			*w->panic = 1;
-		else if (rejected > 0)
+		else if (rejected > 0)	/* the waiters name the holders */
 			log_debug("database %s: %d lock request%s timed out",
 			    w->path, rejected, rejected == 1 ? "" : "s");
 	}

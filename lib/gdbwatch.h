@@ -49,6 +49,17 @@ void		 gdbwatch_leave(struct gdbwatch *);
  * NULL (logged) when no thread could be started.
  */
 struct gdbguard	*gdbguard_start(const char *path, int seconds);
+
+/*
+ * After `rejected' lock requests of the caller timed out (the watchdog
+ * expired them, or the waiter itself): log the pid of any stopped
+ * process holding locks, at most every 10 s; running holders only at
+ * debug level.  It reads Berkeley DB's dump of the lockers through the
+ * environment's message callback, which passes each message to
+ * gdb_holders_msg() first: 1 means it was part of the dump, consumed.
+ */
+void		 gdb_holders(DB_ENV *, const char *path, int rejected);
+int		 gdb_holders_msg(const char *msg);
 void		 gdbguard_stop(struct gdbguard *);
 
 #endif

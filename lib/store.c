@@ -70,6 +70,14 @@ store_broken(struct store *st)
 }
 
 int
+store_compact(struct store *st, unsigned int *pos)
+{
+	if (st->ops->compact == NULL)
+		return STORE_OK;
+	return st->ops->compact(st->h, pos);
+}
+
+int
 store_reopen(struct store *st, char *err, size_t errlen)
 {
 	if (st->ops->reopen == NULL) {

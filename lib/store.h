@@ -47,6 +47,14 @@ struct store_ops {
 	 */
 	int	(*broken)(void *);
 	int	(*reopen)(void *, char *err, size_t errlen);
+	/*
+	 * One bounded step of giving the space of deleted records back to
+	 * the file system, outside any transaction of the caller.  *pos
+	 * is the backend's place, 0 to start.  Returns 1 while there is
+	 * more, STORE_OK when done, STORE_RETRY (*pos kept) or STORE_ERR.
+	 * May be NULL: nothing to give back.
+	 */
+	int	(*compact)(void *, unsigned int *pos);
 };
 
 struct store {
@@ -77,5 +85,6 @@ int	store_reopen(struct store *, char *err, size_t errlen);
  * second); -1 while it stays broken.
  */
 int	store_mend(struct store *);
+int	store_compact(struct store *, unsigned int *pos);
 
 #endif

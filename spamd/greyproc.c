@@ -22,6 +22,7 @@
 #include "firewall.h"
 #include "blacklist.h"
 #include "blfile.h"
+#include "gpcompact.h"
 #include "greymsg.h"
 #include "gsync.h"
 #include "trapdom.h"
@@ -729,6 +730,7 @@ gp_scan(struct store *st)
 	gp_scan_listed = 0;
 	fw_scan_begin();
 	if (grey_scan(st, &conf.gc, now, &cb, &stats) == -1 || stats.more) {
+		gpc_expired(stats.deleted, 0);
 		if (!stats.more)
 			log_notice("scan of %s failed", conf.dbpath);
 		else
@@ -744,6 +746,7 @@ gp_scan(struct store *st)
 	fw_scan_end(st, now);
 	if (gp_scan_listed)
 		gp_white_drop(st);
+	gpc_expired(stats.deleted, 1);
 	gp_traps_flush();
 	t = gp_srcs;
 	gp_srcs = gp_srcs_next;
@@ -873,6 +876,8 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			wait.tv_sec = t;
 		if ((t = nftwatch_tick(st, now)) < wait.tv_sec)
 			wait.tv_sec = t;
+		if (gpc_step(st))	/* a slice, then what is queued */
+			wait.tv_sec = 0;
 
 		pfd.fd = fd;
 		pfd.events = POLLIN;

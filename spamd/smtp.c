@@ -243,7 +243,7 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 	}
 	if (s->state != SMTP_FIRST && match(line, "RSET")) {
 		s->from[0] = s->rcpt[0] = '\0';
-		s->flags &= ~SMTP_SF_SENT;
+		s->flags &= ~(SMTP_SF_SENT | SMTP_SF_OFFERED);
 		s->state = SMTP_MAIL;
 		/* MAIL and RSET in turn would go on for ever. */
 		return badcmd(s, "250 Ok to start over.", ip, bl);
@@ -263,11 +263,16 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 			return -1;
 		return SMTP_R_REPLY;
 	}
+	/*
+	 * STARTTLS only straight after the EHLO that offered it, as
+	 * OpenBSD's state 8: MAIL, RCPT and RSET end the offer, NOOP and
+	 * bad commands keep it.  Out of place it is a bad command.
+	 */
 	if ((s->flags & SMTP_SF_OFFERED) && match(line, "STARTTLS"))
 		return starttls(s);
 	if (s->state != SMTP_RCPT && match(line, "MAIL")) {
 		smtp_arg_addr(s->from, sizeof(s->from), line);
-		s->flags &= ~SMTP_SF_SENT;
+		s->flags &= ~(SMTP_SF_SENT | SMTP_SF_OFFERED);
 		s->state = SMTP_RCPT;
 		if (reply_printf(&s->out, "250 You are about to try to "
 		    "deliver spam. Your time will be spent, for nothing.\r\n")
@@ -276,6 +281,7 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 		return SMTP_R_REPLY;
 	}
 	if (match(line, "RCPT")) {
+		s->flags &= ~SMTP_SF_OFFERED;
 		/* Per session, not per MAIL: RSET must not reset it. */
 		if (s->nrcpt >= (unsigned int)s->conf->maxrcpt)
 			return badcmd(s, "452 4.5.3 Too many recipients", ip,
@@ -331,9 +337,11 @@ ehlo_tls(struct smtp_sess *s)
 }
 
 /*
- * STARTTLS after an EHLO that offered it.  The dialogue starts over
- * (RFC 3207): the tuple so far is forgotten, the input too (smtp_next).
- * The cap may have filled since the EHLO: then 454, and plain goes on.
+ * STARTTLS straight after an EHLO that offered it.  The dialogue starts
+ * over (RFC 3207): the input so far is forgotten (smtp_next).  The HELO
+ * name is kept, as OpenBSD does, for a client that skips the second
+ * EHLO.  The cap may have filled since the EHLO: then 454, and plain
+ * goes on.
  */
 static int
 starttls(struct smtp_sess *s)
@@ -346,7 +354,7 @@ starttls(struct smtp_sess *s)
 	}
 	s->state = SMTP_FIRST;
 	s->flags = (s->flags & ~SMTP_SF_OFFERED) | SMTP_SF_TLS;
-	s->helo[0] = s->from[0] = s->rcpt[0] = '\0';
+	s->from[0] = s->rcpt[0] = '\0';
 	if (reply_printf(&s->out, "220 glad you want to burn more CPU "
 	    "cycles on your spam\r\n") == -1)
 		return -1;

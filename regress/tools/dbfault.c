@@ -5,6 +5,7 @@
  *	dbfault kill dir rounds
  *	dbfault opener dir
  *	dbfault write dir n every
+ *	dbfault flood dir n
  *
  * kill runs a greylister (grey_tuple as fast as it goes, reporting the
  * longest call), a spamlogd (grey_white_seen of new hosts, 64 to a
@@ -28,6 +29,9 @@
  * prints the bytes the process wrote (/proc/self/io wchar, the final
  * checkpoint at close included) per tuple.  every > 0 checkpoints every
  * that many commits through a second handle, as lib/gdb did before.
+ *
+ * flood writes n GREY tuples as write does, but ten days old, so that
+ * the next scan expires them all (regress/t-dbcompact).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -57,7 +61,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: dbfault kill dir rounds\n"
 	    "       dbfault opener dir\n"
-	    "       dbfault write dir n every\n");
+	    "       dbfault write dir n every\n"
+	    "       dbfault flood dir n\n");
 	exit(2);
 }
 
@@ -318,7 +323,8 @@ wchar(void)
 }
 
 static int
-write_run(const char *dir, unsigned long n, unsigned long every)
+write_run(const char *dir, unsigned long n, unsigned long every,
+    time_t age)
 {
 	struct store	*st = open_db(dir, GDB_CREATE);
 	DB_ENV		*env = NULL;
@@ -337,7 +343,8 @@ write_run(const char *dir, unsigned long n, unsigned long every)
 		    i >> 8 & 0xff, i & 0xff);
 		snprintf(helo, sizeof(helo), "mail%lu.example.org", i % 5000);
 		snprintf(to, sizeof(to), "<user%lu@example.net>", i);
-		if (grey_tuple(st, &gc, time(NULL), ip, helo, "<a@example.org>",
+		if (grey_tuple(st, &gc, time(NULL) - age, ip, helo,
+		    "<a@example.org>",
 		    to, NULL) == GREY_FAIL)
 			errx(1, "tuple %lu failed", i);
 		if (env != NULL && (i + 1) % every == 0)
@@ -381,7 +388,14 @@ main(int argc, char *argv[])
 		every = strtonum(argv[4], 0, 10000000, &e);
 		if (e != NULL)
 			usage();
-		return write_run(argv[2], n, every);
+		return write_run(argv[2], n, every, 0);
+	}
+	if (argc == 4 && strcmp(argv[1], "flood") == 0) {
+		unsigned long n = strtonum(argv[3], 1, 10000000, &e);
+
+		if (e != NULL)
+			usage();
+		return write_run(argv[2], n, 0, 10 * 86400);
 	}
 	usage();
 }

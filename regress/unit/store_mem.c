@@ -185,7 +185,7 @@ mem_close(void *h)
 
 static const struct store_ops mem_ops = {
 	mem_begin, mem_commit, mem_abort, mem_get, mem_put, mem_del,
-	mem_walk, mem_close, NULL, NULL
+	mem_walk, mem_close, NULL, NULL, NULL
 };
 
 struct store *

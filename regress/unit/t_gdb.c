@@ -2,9 +2,10 @@
  * The Berkeley DB store on real files: create and reopen, refusal of
  * what is not spamd's database, bad records, concurrent writers in
  * separate processes, a writer killed with SIGKILL, many reopens by one
- * process after writers killed at random moments, and a live peer of
+ * process after writers killed at random moments, a live peer of
  * another user that /proc hides (hidepid=invisible, systemd's
- * ProtectProc=invisible) not taken for dead.
+ * ProtectProc=invisible) not taken for dead, a stopped holder named by
+ * the writer that waits for it, and compaction after a flood.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -548,6 +549,175 @@ hidden_peer(void)
 	    pst);
 }
 
+static long long
+file_size(const char *path)
+{
+	struct stat	 sb;
+	char		 f[300];
+
+	snprintf(f, sizeof(f), "%s/spamd.db", path);
+	return stat(f, &sb) == -1 ? -1 : (long long)sb.st_size;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * A flood of n GREY entries expires (NEW-H1): compaction, in slices,
+ * gives the file's space back and keeps the live entries.
+ */
+static void
+compact_flood(const char *path, int n, int live)
+{
+	struct store		*st;
+	struct grey_scan_stats	 stats;
+	struct gdata		 gd;
+	char			 from[64], key[128];
+	unsigned int		 pos = 0;
+	long long		 full, after;
+	double			 t, longest = 0;
+	int			 i, r, steps = 0, bad = 0;
+
+	if ((st = open_rw(path)) == NULL) {
+		ok(0, "compaction: open: %s", err);
+		return;
+	}
+	for (i = 0; i < n + live; i++) {
+		snprintf(from, sizeof(from), "<flood%d@example.org>", i);
+		if (grey_tuple(st, &gc, i < n ? 1000 : 4000, "2001:db8::7",
+		    "helo.example.org", from, "<rcpt@example.net>", NULL) !=
+		    GREY_NEW)
+			bad++;
+	}
+	store_close(st);		/* checkpointed: the file's full size */
+	full = file_size(path);
+	st = open_rw(path);
+	do {
+		r = grey_scan(st, &gc, 1000 + gc.greyexp, NULL, &stats);
+	} while (r == 0 && stats.more);
+	ok(bad == 0 && r == 0 && count(st) == live, "compaction: %d entries "
+	    "written, %d expired by the scan, %d left", n + live, n,
+	    count(st));
+	do {
+		t = now_ms();
+		r = store_compact(st, &pos);
+		t = now_ms() - t;
+		if (t > longest)
+			longest = t;
+		steps++;
+	} while ((r == 1 || r == STORE_RETRY) && steps < 10000);
+	after = file_size(path);
+	ok(r == STORE_OK && steps > 2, "compaction done in %d steps, the "
+	    "longest %.0f ms", steps, longest);
+	ok(full > 0 && after > 0 && after * 3 < full, "the file shrank "
+	    "after the flood expired: %lld bytes, %lld after compaction",
+	    full, after);
+	snprintf(from, sizeof(from), "<flood%d@example.org>", n);
+	snprintf(key, sizeof(key), "2001:db8::7\nhelo.example.org\n%s\n"
+	    "<rcpt@example.net>", from);
+	ok(count(st) == live && st->ops->get(st->h, key, strlen(key), &gd) ==
+	    STORE_OK && gd.pcount == 0, "the live entries are still there");
+	ok(grey_tuple(st, &gc, 4100, "2001:db8::8", "h", "<a@b>", "<c@d>",
+	    NULL) == GREY_NEW, "and a new tuple is written after it");
+	store_close(st);
+}
+
+/*
+ * A participant stopped (SIGSTOP) inside a write transaction blocks the
+ * writers; the one whose request timed out names its pid (NEW-L4).
+ */
+static void
+stopped_holder(const char *path)
+{
+	struct store	*st;
+	struct gdata	 gd;
+	char		 logf[300], buf[4096], want[128], *line, c;
+	pid_t		 holder, writer;
+	int		 p[2], go[2], fd, status, n;
+
+	memset(&gd, 0, sizeof(gd));
+	gd.first = gd.pass = gd.expire = 1000;
+	if (pipe(p) == -1 || pipe(go) == -1) {
+		ok(0, "stopped holder: pipe");
+		return;
+	}
+	snprintf(logf, sizeof(logf), "%s.log", path);
+	if ((writer = fork()) == 0) {
+		close(p[0]);
+		close(go[1]);
+		if ((fd = open(logf, O_CREAT | O_TRUNC | O_WRONLY, 0600)) == -1)
+			_exit(2);
+		dup2(fd, 2);
+		if ((st = open_rw(path)) == NULL)
+			_exit(1);
+		(void)write(p[1], "x", 1);
+		close(p[1]);
+		if (read(go[0], &c, 1) != 1 ||
+		    st->ops->begin(st->h) != STORE_OK)
+			_exit(1);
+		n = st->ops->put(st->h, "192.0.2.50", 10, &gd);
+		st->ops->abort(st->h);
+		_exit(n == STORE_RETRY ? 0 : 1);
+	}
+	close(go[0]);
+	if (read(p[0], &c, 1) != 1) {
+		ok(0, "stopped holder: the writer did not open the database");
+		close(go[1]);
+		wait_bounded(writer, 1);
+		return;
+	}
+	if ((holder = fork()) == 0) {
+		close(p[0]);
+		close(go[1]);
+		if ((st = open_rw(path)) == NULL ||
+		    st->ops->begin(st->h) != STORE_OK ||
+		    st->ops->put(st->h, "192.0.2.50", 10, &gd) != STORE_OK)
+			_exit(1);
+		(void)write(p[1], "x", 1);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], &c, 1);
+	close(p[0]);
+	if (n != 1 || waitpid(holder, &status, WUNTRACED) != holder ||
+	    !WIFSTOPPED(status)) {
+		ok(0, "stopped holder: the holder stopped in its transaction");
+		kill(holder, SIGKILL);
+		waitpid(holder, NULL, 0);
+		close(go[1]);
+		wait_bounded(writer, 1);
+		return;
+	}
+	/* The writer's handle was opened before (an open writes too). */
+	if (write(go[1], "x", 1) != 1)
+		ok(0, "stopped holder: pipe");
+	close(go[1]);
+	status = wait_bounded(writer, 30);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	buf[0] = '\0';
+	if ((fd = open(logf, O_RDONLY)) != -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	snprintf(want, sizeof(want), "pid %ld is stopped holding",
+	    (long)holder);
+	if ((line = strstr(buf, want)) == NULL)
+		line = buf;
+	line[strcspn(line, "\n")] = '\0';
+	ok(exited0(status) && strstr(line, want) != NULL, "a writer that "
+	    "waits for a stopped holder names its pid: %s",
+	    line[0] != '\0' ? line : "nothing logged");
+}
+
 int
 main(void)
 {
@@ -747,6 +917,12 @@ main(void)
 	    "directory is back (status %#x)", status);
 
 	hidden_peer();
+
+	snprintf(path, sizeof(path), "%s/stopped", dir);
+	stopped_holder(path);
+
+	snprintf(path, sizeof(path), "%s/flood", dir);
+	compact_flood(path, 120000, 100);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	system(cmd);

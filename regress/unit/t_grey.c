@@ -150,7 +150,7 @@ flaky_walk(void *h, store_walk_cb cb, void *arg)
 
 static const struct store_ops flaky_ops = {
 	flaky_begin, flaky_commit, flaky_abort, flaky_get, flaky_put,
-	flaky_del, flaky_walk, flaky_close, NULL, NULL
+	flaky_del, flaky_walk, flaky_close, NULL, NULL, NULL
 };
 
 /* Writes a record, then returns what *arg says for the first runs. */

@@ -595,6 +595,29 @@ not_offered(int tlsok, const char *in, const struct bl_hit *bl,
 }
 
 /*
+ * After an offering EHLO and `before', STARTTLS is a bad command in
+ * OpenBSD's words, it counts as one, and no handshake follows.
+ */
+static void
+out_of_place(const char *before, const char *rbefore, const char *what)
+{
+	struct smtp_sess	*s = smtp_sess_new(&sc);
+	unsigned int		 bad;
+	int			 r;
+
+	s->flags |= SMTP_SF_TLSOK;
+	say(s, "EHLO tls.example\r\n");
+	say(s, before);
+	ok(strcmp(replies, rbefore) == 0, "%s: the commands before", what);
+	bad = s->badcmd;
+	r = say(s, "STARTTLS\r\n");
+	ok(r == SMTP_R_REPLY && strcmp(replies, BADCMD) == 0 &&
+	    s->badcmd == bad + 1 && strcmp(s->helo, "tls.example") == 0,
+	    "%s", what);
+	smtp_sess_free(s);
+}
+
+/*
  * STARTTLS: offered by EHLO only when the engine says TLS is possible
  * (SMTP_SF_TLSOK) and the client is on no list; the 220 resets the
  * dialogue and drops what was pipelined after it; never offered twice.
@@ -615,22 +638,25 @@ t_starttls(void)
 	r = say(s, "EHLO tls.example\r\n");
 	ok(r == SMTP_R_REPLY && strcmp(replies, EHLOTLS) == 0 &&
 	    crlf_only(replies), "EHLO with TLS: OpenBSD's four lines");
-	say(s, "MAIL FROM:<a@b.example>\r\n");
-	r = say(s, "RCPT TO:<c@d.example>\r\n");
-	ok(r == (SMTP_R_REPLY | SMTP_R_TUPLE), "RCPT before STARTTLS: tuple");
+	say(s, "NOOP\r\nBOGUS\r\nHELO again.example\r\n");
+	ok(strcmp(replies, NOOPOK BADCMD BADCMD) == 0,
+	    "after the offer: NOOP and bad commands");
 	r = say(s, "STARTTLS\r\n");
 	ok(r == (SMTP_R_REPLY | SMTP_R_STARTTLS) && strcmp(replies, TLSGO) ==
-	    0, "STARTTLS: 220 and SMTP_R_STARTTLS");
-	ok(s->state == SMTP_FIRST && s->helo[0] == '\0' &&
+	    0, "STARTTLS after NOOP and bad commands: 220 and "
+	    "SMTP_R_STARTTLS");
+	ok(s->state == SMTP_FIRST && strcmp(s->helo, "tls.example") == 0 &&
 	    s->from[0] == '\0' && s->rcpt[0] == '\0',
-	    "after STARTTLS the dialogue starts over (state %d, helo \"%s\", "
-	    "from \"%s\", rcpt \"%s\")", s->state, s->helo, s->from,
-	    s->rcpt);
+	    "after STARTTLS the dialogue starts over, the helo is kept "
+	    "(state %d, helo \"%s\", from \"%s\", rcpt \"%s\")", s->state,
+	    s->helo, s->from, s->rcpt);
 	/* The engine clears TLSOK once the session is in TLS. */
 	s->flags &= ~SMTP_SF_TLSOK;
-	r = say(s, "EHLO tls.example\r\nSTARTTLS\r\n");
-	ok(strcmp(replies, HELLO BADCMD) == 0,
-	    "in TLS: one-line EHLO, a second STARTTLS unrecognised");
+	r = say(s, "EHLO tls2.example\r\nSTARTTLS\r\n");
+	ok(strcmp(replies, HELLO BADCMD) == 0 &&
+	    strcmp(s->helo, "tls2.example") == 0,
+	    "in TLS: one-line EHLO names the helo, a second STARTTLS "
+	    "unrecognised");
 	s->flags |= SMTP_SF_TLSOK;
 	r = say(s, "RSET\r\nSTARTTLS\r\n");
 	ok(strcmp(replies, RSETOK BADCMD) == 0,
@@ -638,7 +664,7 @@ t_starttls(void)
 	say(s, "MAIL FROM:<e@f.example>\r\n");
 	r = say(s, "RCPT TO:<g@h.example>\r\n");
 	ok(r == (SMTP_R_REPLY | SMTP_R_TUPLE) &&
-	    strcmp(lastmsg.helo, "tls.example") == 0 &&
+	    strcmp(lastmsg.helo, "tls2.example") == 0 &&
 	    strcmp(lastmsg.from, "<e@f.example>") == 0 &&
 	    strcmp(lastmsg.to, "<g@h.example>") == 0,
 	    "tuple after TLS: the same fields as without it");
@@ -647,13 +673,38 @@ t_starttls(void)
 	    0, "DATA after TLS: the same 451");
 	smtp_sess_free(s);
 
+	/* No second EHLO after the handshake: OpenBSD keeps the old helo. */
+	s = smtp_sess_new(&sc);
+	s->flags |= SMTP_SF_TLSOK;
+	say(s, "EHLO old.example\r\n");
+	say(s, "STARTTLS\r\n");
+	s->flags &= ~SMTP_SF_TLSOK;
+	say(s, "MAIL FROM:<a@b.example>\r\n");
+	r = say(s, "RCPT TO:<c@d.example>\r\n");
+	ok(r == (SMTP_R_REPLY | SMTP_R_TUPLE) &&
+	    strcmp(lastmsg.helo, "old.example") == 0,
+	    "no EHLO after STARTTLS: the tuple has the first helo (\"%s\")",
+	    lastmsg.helo);
+	smtp_sess_free(s);
+
+	/* MAIL, RCPT or RSET end the offer: STARTTLS is then a bad command. */
+	out_of_place("MAIL FROM:<a@b.example>\r\n", MAILOK,
+	    "STARTTLS after MAIL: 500, as OpenBSD");
+	out_of_place("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n",
+	    MAILOK RCPTOK, "STARTTLS after RCPT: 500, as OpenBSD");
+	out_of_place("RCPT TO:<c@d.example>\r\n", RCPTOK,
+	    "STARTTLS after a RCPT with no MAIL: 500, as OpenBSD");
+	out_of_place("RSET\r\n", RSETOK,
+	    "STARTTLS after RSET: 500, as OpenBSD");
+
 	/* RFC 3207: commands pipelined after STARTTLS are void. */
 	s = smtp_sess_new(&sc);
 	s->flags |= SMTP_SF_TLSOK;
 	say(s, "EHLO tls.example\r\n");
 	r = say(s, "STARTTLS\r\nEHLO evil.example\r\nMAIL FROM:<x@y>\r\n");
 	ok(r == (SMTP_R_REPLY | SMTP_R_STARTTLS) && nreplies == 1 &&
-	    s->ilen == 0 && s->state == SMTP_FIRST && s->helo[0] == '\0' &&
+	    s->ilen == 0 && s->state == SMTP_FIRST &&
+	    strcmp(s->helo, "tls.example") == 0 &&
 	    s->from[0] == '\0', "pipelined after STARTTLS: discarded "
 	    "(%d replies, %zu bytes left, helo \"%s\")", nreplies, s->ilen,
 	    s->helo);
