@@ -108,7 +108,7 @@ static int
 gdb_err(struct gdb *g, int ret, const char *what)
 {
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED) {
-		/* Mostly a wait that timed out: who makes us wait? */
+		/* A lock held elsewhere: by whom? */
 		gdb_holders(g->env, g->path, 1);
 		return STORE_RETRY;
 	}

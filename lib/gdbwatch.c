@@ -292,8 +292,8 @@ gdb_holders_msg(const char *msg)
 }
 
 /*
- * A lock request timed out (the waiter calls this, whoever expired the
- * wait): name the other processes that hold locks, and whether they are
+ * A lock request was refused (transactions do not wait; the refused
+ * caller calls this, at most once a second): name the other processes that hold locks, and whether they are
  * stopped (SIGSTOP, a suspended terminal job, a debugger): alive, so
  * failchk frees nothing, and every writer waits until they go on or
  * die.  A stopped holder is a warning, at most every NAG_S seconds;
@@ -304,7 +304,7 @@ gdb_holders_msg(const char *msg)
 void
 gdb_holders(DB_ENV *env, const char *path, int rejected)
 {
-	static time_t		 last;
+	static time_t		 last, lastdump;
 	struct holders		 hs;
 	unsigned long long	 start;
 	pid_t			 me = self(&start);
@@ -312,6 +312,9 @@ gdb_holders(DB_ENV *env, const char *path, int rejected)
 	const char		*what;
 	int			 i;
 
+	/* Conflicts come at once now (no waiting): one dump a second. */
+	if (!log_nag(&lastdump, 1))
+		return;
 	memset(&hs, 0, sizeof(hs));
 	hold_cap = &hs;
 	(void)env->lock_stat_print(env, DB_STAT_LOCK_LOCKERS);
@@ -331,9 +334,9 @@ gdb_holders(DB_ENV *env, const char *path, int rejected)
 		}
 		if (!log_nag(&last, NAG_S))
 			continue;
-		log_warnx("database %s: %d lock request%s timed out: pid %ld "
-		    "is %s holding %u lock%s (%u for writing); writers wait "
-		    "until it goes on or dies", path, rejected,
+		log_warnx("database %s: %d lock request%s refused: pid %ld "
+		    "is %s holding %u lock%s (%u for writing); writers give "
+		    "up until it goes on or dies", path, rejected,
 		    rejected == 1 ? "" : "s", (long)hs.h[i].pid, what,
 		    hs.h[i].locks, hs.h[i].locks == 1 ? "" : "s",
 		    hs.h[i].writes);
