@@ -42,6 +42,7 @@ struct bl_list {
 	struct cidr_range	*v6;
 	size_t			 n6;
 	enum bl_origin		 origin;
+	int			 wide;	/* more than BL_DROP_MIN4/6 */
 };
 
 struct istr {
@@ -210,6 +211,7 @@ bl_install(const char *tag, const char *msg, enum bl_origin origin,
 {
 	struct bl_list	*l, *old;
 	size_t		 i, idx = 0, oldn;
+	int		 wide;
 
 	if (!bl_tag_ok(tag, strlen(tag))) {
 		bl_stage_free(st);
@@ -218,6 +220,8 @@ bl_install(const char *tag, const char *msg, enum bl_origin origin,
 	}
 	cidr_list_normalize(&st->v4);
 	cidr_list_normalize(&st->v6);
+	wide = cidr_list_prefix(&st->v4) < BL_DROP_MIN4 ||
+	    cidr_list_prefix(&st->v6) < BL_DROP_MIN6;
 	old = lookup_tag(tag, &idx);
 	oldn = old != NULL ? old->n4 + old->n6 : 0;
 	if (old == NULL && nlists == BL_MAXLISTS) {
@@ -233,6 +237,7 @@ bl_install(const char *tag, const char *msg, enum bl_origin origin,
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		goto fail;
 	l->origin = origin;
+	l->wide = wide;
 	if ((l->tag = intern(tag)) == NULL ||
 	    (l->msg = intern(msg != NULL ? msg : "")) == NULL)
 		goto fail;
@@ -369,6 +374,35 @@ bl_match(const struct addr *a)
 		log_warn("blacklist lookup: out of memory, client taken as "
 		    "not listed");
 	return h;
+}
+
+int
+bl_listed_narrow(const struct addr *a)
+{
+	struct cidr_ip	 ip;
+	size_t		 i;
+
+	if (a->af != AF_INET && a->af != AF_INET6)
+		return 0;
+	cidr_ip_from_bytes(a->af, a->a, &ip);
+	for (i = 0; i < nlists; i++) {
+		if (lists[i]->wide)
+			continue;
+		if (a->af == AF_INET ? find4(lists[i], (uint32_t)ip.lo) :
+		    find6(lists[i], &ip))
+			return 1;
+	}
+	return 0;
+}
+
+size_t
+bl_nwide(void)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < nlists; i++)
+		n += lists[i]->wide != 0;
+	return n;
 }
 
 /* Write the CIDR blocks of r (fp NULL: only count them). */

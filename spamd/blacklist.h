@@ -77,6 +77,18 @@ void	bl_quiet(int);
 int	bl_is_quiet(void);
 
 /* For logs and tests. */
+/*
+ * A list covering more than a /8 of IPv4 or a /16 of IPv6 in all is
+ * "wide": its hosts are tarpitted like any list's, but it never takes a
+ * host off the whitelist (a bad list source must not wipe it).
+ * bl_listed_narrow: a is on a list that is not wide; bl_nwide: how many
+ * loaded lists are.
+ */
+#define BL_DROP_MIN4	8
+#define BL_DROP_MIN6	16
+int	bl_listed_narrow(const struct addr *);
+size_t	bl_nwide(void);
+
 size_t	bl_nlists(void);
 uint64_t bl_ninstalls(void);	/* lists installed since start */
 size_t	bl_nranges(const char *tag, size_t *n6);	/* IPv4; -1 if none */

@@ -328,7 +328,7 @@ static int
 gp_listed(const struct addr *a, void *arg)
 {
 	(void)arg;
-	return bl_match(a) != NULL;
+	return bl_listed_narrow(a);
 }
 
 static void
@@ -354,7 +354,7 @@ gp_white_unlist(struct store *st, const struct addr *a, const char *how)
 	const struct bl_hit	*h = bl_match(a);
 	char			 ip[INET6_ADDRSTRLEN];
 
-	if (h == NULL)
+	if (h == NULL || !bl_listed_narrow(a))
 		return 0;
 	addr_str(a, ip, sizeof(ip));
 	if (grey_white_drop_addr(st, a) == -1)
@@ -387,6 +387,14 @@ gp_white_drop(struct store *st)
 {
 	int	 n;
 
+	static size_t	 wide;
+
+	if (bl_nwide() != wide && (wide = bl_nwide()) > 0)
+		log_warnx("blacklists: %zu list%s cover%s more than a /%d "
+		    "(IPv4) or /%d (IPv6): %s hosts are tarpitted but not "
+		    "taken off the whitelist", wide, wide == 1 ? "" : "s",
+		    wide == 1 ? "s" : "", BL_DROP_MIN4, BL_DROP_MIN6,
+		    wide == 1 ? "its" : "their");
 	if (bl_nlists() == 0)
 		return;
 	n = grey_white_drop(st, gp_listed, gp_unlisted, NULL);
@@ -469,7 +477,7 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	most = now + (trapped ? conf.gc.trapexp : conf.gc.whiteexp);
 	if (expire > most)
 		expire = most;
-	if (!trapped && (h = bl_match(&a)) != NULL) {
+	if (!trapped && bl_listed_narrow(&a) && (h = bl_match(&a)) != NULL) {
 		if (gp_sync_say())
 			log_info("sync: WHITE for %s from %s ignored: "
 			    "blacklisted (%s)", ip, peer, h->tags);
