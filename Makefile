@@ -101,7 +101,7 @@ UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
 # t_grey counts the address conversions of grey_decide.
 UNIT_LD_t_grey = -Wl,--wrap=addr_str,--wrap=addr_parse
 
-.PHONY: all tests check demo install clean deps bench lint fuzz deb \
+.PHONY: all tests check demo install clean deps bench lint fuzz fuzz-build deb \
 	deb-check deps-debtest
 .DEFAULT_GOAL := all
 
@@ -264,7 +264,7 @@ FUZZ_LOG     = regress/fuzz/fuzzlog.c
 FUZZ_sync    = lib/sync.c lib/addr.c
 FUZZ_smtp    = spamd/smtp.c lib/gdata.c lib/addr.c $(FUZZ_LOG)
 FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
-	       lib/cidr.c lib/addr.c $(FUZZ_LOG)
+	       lib/cidr.c lib/addr.c lib/gdata.c $(FUZZ_LOG)
 FUZZ_spamdconf = spamd-setup/spamdconf.c lib/rfile.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
@@ -280,6 +280,9 @@ regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	$(say) FUZZ $@
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) \
 	    $(FUZZ_LIBS_$*) $(CRYPTO_LIBS) $(BSD_LIBS)
+
+# The harnesses alone (regress/t-fuzz builds them and runs the seeds).
+fuzz-build: $(FUZZ_BINS)
 
 fuzz: deps deps-fuzz
 	$(MAKE) $(FUZZ_BINS)
