@@ -29,6 +29,23 @@
 #define CF_LIFEQ	0x0100	/* on the session lifetime queue */
 #define CF_STARTTLS	0x0200	/* TLS handshake once the output is out */
 #define CF_TLSHS	0x0400	/* in the TLS handshake */
+#define CF_SRC		0x0800	/* counted in the per-source table */
+#define CF_OPEN		0x1000	/* con_begin ran: logged, in the stats */
+
+/*
+ * Where a connection is in its life.  Every connection starts in
+ * CP_PROXY (with -X, from a listed balancer: its PROXY header comes
+ * first, proxyin.c) or goes straight to con_begin(), which knows the
+ * client's real address and sends it to CP_RELAY (relay.c: bytes to
+ * and from the MTA), CP_HOLD (silent until a verdict: dnsrep.c) or
+ * CP_SMTP (spamd's own dialogue, smtp.c).
+ */
+enum con_phase {
+	CP_PROXY = 0,
+	CP_HOLD,
+	CP_SMTP,
+	CP_RELAY
+};
 
 struct con {
 	struct evsrc		 src;	/* first: the epoll data */
@@ -48,6 +65,7 @@ struct con {
 	uint16_t		 opos;	/* bytes of the output written */
 	uint16_t		 flags;	/* CF_* */
 	uint16_t		 dport;	/* original destination port */
+	uint8_t			 phase;	/* enum con_phase */
 	char			 tail[SMTP_TIMELEN]; /* banner time stamp */
 };
 

@@ -31,11 +31,15 @@
 #include "blacklist.h"
 #include "cfgsock.h"
 #include "con.h"
+#include "dnsrep.h"
+#include "engine.h"
 #include "evsrc.h"
 #include "greymsg.h"
 #include "greytrap.h"
 #include "stats.h"
 #include "log.h"
+#include "proxyin.h"
+#include "relay.h"
 #include "smtp.h"
 #include "spamd.h"
 #include "srctab.h"
@@ -100,11 +104,10 @@ static void	grey_send(struct con *);
 static void	black_saved(void);
 static int	bl_lookup(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
-static int	con_refuse(int, const struct addr *);
+static int	con_refuse(struct con *);
 static void	con_expire(struct con *);
 static void	con_origdst(struct con *);
 static const char *con_ip(const struct con *, char *);
-static int	con_setev(struct con *, uint32_t);
 static int	con_stuttering(const struct con *);
 static void	con_touch(struct con *);
 static void	stut_queue(struct con *, int64_t);
@@ -118,7 +121,6 @@ static void	con_written(struct con *);
 static void	con_process(struct con *);
 static void	con_read(struct con *);
 static void	con_event(struct evsrc *, uint32_t);
-static void	con_close(struct con *, const char *);
 static void	con_tls_start(struct con *);
 static void	con_tls_handshake(struct con *);
 static void	run_timers(void);
@@ -432,42 +434,43 @@ trap_lookup(struct con *c)
  * closed.  1 if fd was refused (and closed).
  */
 static int
-con_refuse(int fd, const struct addr *a)
+con_refuse(struct con *c)
 {
 	static time_t		 lastnag;
 	static unsigned long	 refused;
 	char			 ip[INET6_ADDRSTRLEN], msg[HOST_NAME_MAX + 80];
 	int			 n;
 
-	if (srctab_count(srcs, a) < (unsigned int)conf.maxsrccon)
+	if (srctab_count(srcs, &c->addr) < (unsigned int)conf.maxsrccon)
 		return 0;
 	refused++;
-	addr_str(a, ip, sizeof(ip));
+	con_ip(c, ip);
 	if (log_nag(&lastnag, NAG_SECS))
 		log_warnx("%s: refused: %d connections from its %s already "
 		    "(%lu refused so far)", ip,
-		    conf.maxsrccon, a->af == AF_INET6 ? "/64" : "address",
+		    conf.maxsrccon, c->addr.af == AF_INET6 ? "/64" : "address",
 		    refused);
 	n = snprintf(msg, sizeof(msg), "421 4.7.0 %s Too many connections "
 	    "from your network, try again later\r\n", conf.hostname);
 	/* A fresh socket has room; if not, the client hears nothing. */
 	if (n > 0 && (size_t)n < sizeof(msg) &&
-	    send(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+	    send(c->fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
 		log_debug("%s: send 421: %s", ip, strerror(errno));
-	if (close(fd) == -1)
-		log_warn("close");
+	con_close(c, NULL);
 	return 1;
 }
 
+/*
+ * A new socket: a struct con from the start, so that it counts against
+ * -c while a PROXY header is awaited.  Its real client is known at once
+ * or, with -X, once the header is read (proxyin.c); con_begin goes on
+ * from there.
+ */
 static void
 con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 {
-	static time_t	 lastt = -1;
-	static char	 lasttail[SMTP_TIMELEN];
 	struct con	*c;
 	struct addr	 a;
-	char		 ip[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	time_t		 t;
 
 	if (addr_from_sa(&a, sa, salen) == -1) {
 		log_warnx("connection of address family %d refused",
@@ -476,8 +479,6 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 			log_warn("close");
 		return;
 	}
-	if (con_refuse(fd, &a))
-		return;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("connection");
 		if (close(fd) == -1)
@@ -487,11 +488,34 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	c->src.ev = con_event;
 	c->fd = fd;
 	c->addr = a;
-	/* Cannot fail: at most maxcon sources, and room for as many. */
-	if (srctab_add(srcs, &a, 1) == -1)
-		fatalx("per-source table full");
 	c->start = c->lastio = now;
-	con_origdst(c);
+	nclients++;
+	TAILQ_INSERT_TAIL(&idleq, c, idq);
+	if (nclients >= conf.maxcon)
+		listen_update();
+	if (proxyin_expected(&a)) {
+		c->phase = CP_PROXY;
+		proxyin_begin(c);
+	} else
+		con_begin(c);
+}
+
+void
+con_begin(struct con *c)
+{
+	static time_t	 lastt = -1;
+	static char	 lasttail[SMTP_TIMELEN];
+	char		 ip[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	time_t		 t;
+
+	if (con_refuse(c))
+		return;
+	/* Cannot fail: at most maxcon sources, and room for as many. */
+	if (srctab_add(srcs, &c->addr, 1) == -1)
+		fatalx("per-source table full");
+	c->flags |= CF_SRC;
+	if (c->dst.af == 0)
+		con_origdst(c);
 	/* ctime once per second, not once per client. */
 	if ((t = time(NULL)) != lastt) {
 		smtp_banner_time(lasttail, t);
@@ -499,18 +523,14 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	}
 	memcpy(c->tail, lasttail, SMTP_TIMELEN);
 
-	nclients++;
-	TAILQ_INSERT_TAIL(&idleq, c, idq);
 	if (bl_lookup(c) || trap_lookup(c)) {
 		c->flags |= CF_BLACK;
 		if (++nblack > conf.maxblack)
 			c->flags |= CF_NOSTUTTER;
-	} else if (conf.greylist) {
-		/* Accepted in order of start: a FIFO by deadline. */
-		TAILQ_INSERT_TAIL(&lifeq, c, lfq);
-		c->flags |= CF_LIFEQ;
 	}
+	c->phase = CP_SMTP;
 	stats_open(c);
+	c->flags |= CF_OPEN;
 	con_ip(c, ip);
 	log_info("%s: connected (%d/%d)%s%s", ip, nclients, nblack,
 	    c->bl != NULL ? ", lists: " : "",
@@ -518,11 +538,41 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	if (c->dst.af != 0)
 		log_debug("%s: original destination %s port %u", ip,
 		    addr_str(&c->dst, dst, sizeof(dst)), c->dport);
+	if (relay_wanted(c)) {
+		relay_start(c);
+		return;
+	}
+	if (dnsrep_hold(c)) {
+		c->phase = CP_HOLD;
+		return;
+	}
+	con_greet(c);
+}
+
+void
+con_greet(struct con *c)
+{
+	c->phase = CP_SMTP;
+	if (!(c->flags & CF_BLACK) && conf.greylist) {
+		/* Accepted in order of start: a FIFO by deadline. */
+		TAILQ_INSERT_TAIL(&lifeq, c, lfq);
+		c->flags |= CF_LIFEQ;
+	}
 	c->flags |= CF_OUT | CF_BANNER;
 	if (con_begin_output(c) == 1)
 		con_written(c);
-	if (nclients >= conf.maxcon)
-		listen_update();
+}
+
+int64_t
+engine_now(void)
+{
+	return now;
+}
+
+int
+engine_epfd(void)
+{
+	return epfd;
 }
 
 /*
@@ -590,7 +640,7 @@ con_ip(const struct con *c, char *buf)
  * Ask epoll for ev on c.  On failure the connection is closed and -1
  * returned: callers must not touch c after -1.
  */
-static int
+int
 con_setev(struct con *c, uint32_t ev)
 {
 	if ((c->flags & CF_REG) && c->ev == ev)
@@ -904,6 +954,19 @@ con_event(struct evsrc *src, uint32_t ev)
 {
 	struct con	*c = (struct con *)src;
 
+	switch (c->phase) {
+	case CP_PROXY:
+		proxyin_event(c, ev);
+		return;
+	case CP_RELAY:
+		relay_event(c, ev);
+		return;
+	case CP_HOLD:
+		/* Silent until the verdict: only a hang-up matters. */
+		if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+			con_close(c, "hung up while held");
+		return;
+	}
 	if (ev & (EPOLLERR | EPOLLHUP)) {
 		con_close(c, (ev & EPOLLERR) ? "connection error" :
 		    "hung up");
@@ -938,7 +1001,7 @@ con_event(struct evsrc *src, uint32_t ev)
 		con_read(c);
 }
 
-static void
+void
 con_close(struct con *c, const char *why)
 {
 	char	 ip[INET6_ADDRSTRLEN];
@@ -946,19 +1009,25 @@ con_close(struct con *c, const char *why)
 	con_ip(c, ip);
 	if (why != NULL)
 		log_debug("%s: %s", ip, why);
-	log_info("%s: disconnected after %lld seconds.%s%s", ip,
-	    (long long)((now - c->start) / 1000),
-	    c->bl != NULL ? " lists: " : "",
-	    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
-	stats_close(c, now);
+	/* Refused before con_begin was through: no line, no stats. */
+	if (c->flags & CF_OPEN) {
+		log_info("%s: disconnected after %lld seconds.%s%s", ip,
+		    (long long)((now - c->start) / 1000),
+		    c->bl != NULL ? " lists: " : "",
+		    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
+		stats_close(c, now);
+	}
 	stut_remove(c);
 	TAILQ_REMOVE(&idleq, c, idq);
 	if (c->flags & CF_LIFEQ)
 		TAILQ_REMOVE(&lifeq, c, lfq);
-	(void)srctab_add(srcs, &c->addr, -1);
+	if (c->flags & CF_SRC)
+		(void)srctab_add(srcs, &c->addr, -1);
 	if (c->flags & CF_BLACK)
 		nblack--;
 	nclients--;
+	relay_free(c);
+	dnsrep_free(c);
 	tls_sess_free(c->tls);
 	/* Closing the only reference also takes it out of the epoll set. */
 	if (close(c->fd) == -1)

@@ -1,0 +1,32 @@
+/*
+ * What the engine (engine.c) lends the files that take a connection
+ * through a phase of its own (con.h: proxyin.c, relay.c, dnsrep.c).
+ * They run in the engine's process and loop; these are its clock, its
+ * epoll set and the steps of a connection's life.
+ */
+#ifndef SPAMD_ENGINE_H
+#define SPAMD_ENGINE_H
+
+#include <stdint.h>
+
+struct con;
+
+/* CLOCK_MONOTONIC milliseconds, as of this turn of the loop. */
+int64_t	engine_now(void);
+/* The engine's epoll descriptor, for sources of one's own (evsrc.h). */
+int	engine_epfd(void);
+
+/*
+ * The client's real address is in c->addr (and c->dst, or af 0 to ask
+ * the socket): per-source limits, blacklists, then relay, hold or the
+ * banner.  c may be closed on return.
+ */
+void	con_begin(struct con *c);
+/* Start spamd's own dialogue (CP_SMTP): the banner.  c may be closed. */
+void	con_greet(struct con *c);
+/* Close c and free it, logging why (NULL: nothing to add). */
+void	con_close(struct con *c, const char *why);
+/* Ask epoll for ev on c; -1: c was closed. */
+int	con_setev(struct con *c, uint32_t ev);
+
+#endif
