@@ -50,7 +50,7 @@ SSL_LIBS = $(call pc_libs,libssl libcrypto)
 # spamd -F loads the administrator's ruleset with nft's own parser.
 SPAMD_LIBS    = $(LIBSPAMD) -ldb $(call pc_libs,libnftables) $(NFT_LIBS) \
 		$(SSL_LIBS) $(BSD_LIBS)
-SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
+SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) -lz $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)
 SETUP_LIBS    = $(LIBSPAMD) $(NFT_LIBS) -lcurl -lz $(BSD_LIBS)

@@ -1,7 +1,8 @@
 /*
  * spamdb's modules: options and privileges (spamdb.c), the listing
  * (list.c), adding and deleting entries (edit.c), the import of an
- * OpenBSD listing (import.c) and the nft whitelist sets (fw.c).
+ * OpenBSD listing (import.c), the day-one whitelist from the MTA's log
+ * (dayone.c, maillog.c) and the nft whitelist sets (fw.c).
  */
 #ifndef SPAMDB_SPAMDB_H
 #define SPAMDB_SPAMDB_H
@@ -33,6 +34,13 @@ int	spamdb_del_grey(struct store *, const char *);
 
 /* import.c: returns the number of lines that failed. */
 int	spamdb_import(struct store *, const char *path);
+
+/*
+ * dayone.c: -m, the clients that delivered mail in the last days of
+ * the MTA's logs, whitelisted; returns the number of errors.
+ */
+int	spamdb_dayone(struct store *, char **files, int nfiles, int days,
+	    int verbose, time_t now);
 
 /*
  * fw.c: queue whitelist set changes; spamdb_fw_flush sends them if the
