@@ -270,6 +270,9 @@ FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
 FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
+FUZZ_maillog = lib/addr.c
+# includes spamdb/maillog.c itself
+regress/fuzz/fuzz_maillog: spamdb/maillog.c spamdb/maillog.h
 # includes spfwalk/walk.c itself
 FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)
