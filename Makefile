@@ -95,6 +95,7 @@ UNIT_t_srctab	 = spamd/srctab.o
 UNIT_t_trapdom	 = spamd/trapdom.o
 UNIT_t_spamdblist = spamdb/list.o
 UNIT_t_spamdbedit = spamdb/edit.o regress/unit/store_mem.o
+UNIT_t_maillog	 = spamdb/maillog.o
 UNIT_t_sync	 = spamd/gsync.o
 # Extra link flags: t_greytrap counts the work of greytrap.c;
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
