@@ -269,7 +269,9 @@ FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 FUZZ_spamdconf = spamd-setup/spamdconf.c lib/rfile.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
-FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c $(FUZZ_LOG)
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c spamdb/lines.c \
+	       $(FUZZ_LOG)
+FUZZ_LIBS_import = -lz
 FUZZ_cidr    = lib/cidr.c
 FUZZ_maillog = lib/addr.c
 # includes spamdb/maillog.c itself

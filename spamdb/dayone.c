@@ -21,9 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <zlib.h>
 
 #include "grey.h"
 #include "maillog.h"
@@ -47,66 +44,41 @@ struct batch {
 	time_t		 now;
 };
 
-static int	read_file(struct maillog *, const char *, int, unsigned long *);
+static void	read_line(char *, size_t, unsigned long, void *);
+static void	read_toolong(unsigned long, void *);
 static int	dayone_txn(struct store *, void *);
 static int	write_batch(struct store *, struct batch *, int,
 		    unsigned long [3]);
 
-/* One file into ml; -1 if it cannot be read. */
-static int
-read_file(struct maillog *ml, const char *path, int verbose,
-    unsigned long *shown)
-{
-	gzFile		 gz;
-	char		 line[ML_LINE_MAX];
-	const char	*e;
-	size_t		 len;
-	unsigned long	 lineno = 0, bad0;
-	int		 skipping = 0, gerr;
+/* One file being read into ml. */
+struct reading {
+	struct maillog	*ml;
+	const char	*path;
+	int		 verbose;
+	unsigned long	 shown;		/* malformed lines named */
+};
 
-	if (strcmp(path, "-") == 0)
-		gz = gzdopen(dup(STDIN_FILENO), "r");
-	else
-		gz = gzopen(path, "r");
-	if (gz == NULL) {
-		warn("%s", path);
-		return -1;
-	}
-	while (!spamdb_quit && gzgets(gz, line, sizeof(line)) != NULL) {
-		len = strlen(line);
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (!gzeof(gz)) {
-			/* Overlong: one malformed line, read to its end. */
-			if (!skipping) {
-				lineno++;
-				ml_line(ml, "");	/* counted as bad */
-				if (verbose && (*shown)++ < BAD_SHOWN)
-					warnx("%s:%lu: line too long, "
-					    "skipped", path, lineno);
-			}
-			skipping = 1;
-			continue;
-		}
-		if (skipping) {
-			skipping = 0;
-			continue;
-		}
-		lineno++;
-		bad0 = ml_bad(ml);
-		ml_line(ml, line);
-		if (verbose && ml_bad(ml) > bad0 && (*shown)++ < BAD_SHOWN)
-			warnx("%s:%lu: not a Postfix log line as expected, "
-			    "skipped", path, lineno);
-	}
-	e = gzerror(gz, &gerr);
-	if (gerr != Z_OK && gerr != Z_STREAM_END) {
-		warnx("%s: %s", path, gerr == Z_ERRNO ? strerror(errno) : e);
-		gzclose(gz);
-		return -1;
-	}
-	gzclose(gz);
-	return 0;
+static void
+read_line(char *line, size_t len, unsigned long lineno, void *arg)
+{
+	struct reading	*r = arg;
+	unsigned long	 bad0 = ml_bad(r->ml);
+
+	(void)len;
+	ml_line(r->ml, line);
+	if (r->verbose && ml_bad(r->ml) > bad0 && r->shown++ < BAD_SHOWN)
+		warnx("%s:%lu: not a Postfix log line as expected, skipped",
+		    r->path, lineno);
+}
+
+static void
+read_toolong(unsigned long lineno, void *arg)
+{
+	struct reading	*r = arg;
+
+	ml_line(r->ml, "");	/* counted as malformed */
+	if (r->verbose && r->shown++ < BAD_SHOWN)
+		warnx("%s:%lu: line too long, skipped", r->path, lineno);
 }
 
 static int
@@ -181,18 +153,28 @@ spamdb_dayone(struct store *st, char **files, int nfiles, int days,
 	struct maillog		*ml;
 	const struct ml_stats	*s;
 	struct batch		 b;
-	unsigned long		 count[3] = { 0, 0, 0 }, shown = 0;
+	struct reading		 rd;
+	struct spamdb_lines	 cb = { read_line, read_toolong, &rd };
+	char			*line;
+	unsigned long		 count[3] = { 0, 0, 0 };
 	char			 since[32];
 	struct tm		 tm;
 	size_t			 i, n;
 	time_t			 from = now - (time_t)days * 86400;
 	int			 f, errors = 0;
 
-	if ((ml = ml_new(now, from)) == NULL)
+	if ((ml = ml_new(now, from)) == NULL ||
+	    (line = malloc(ML_LINE_MAX)) == NULL)
 		err(1, "day-one whitelist");
-	for (f = 0; f < nfiles && !spamdb_quit; f++)
-		if (read_file(ml, files[f], verbose, &shown) == -1)
+	memset(&rd, 0, sizeof(rd));
+	rd.ml = ml;
+	rd.verbose = verbose;
+	for (f = 0; f < nfiles && !spamdb_quit; f++) {
+		rd.path = files[f];
+		if (spamdb_readlines(files[f], line, ML_LINE_MAX, &cb) != 0)
 			errors++;
+	}
+	free(line);
 	s = ml_stats(ml);
 	if (s->lines > 0 && s->bad == s->lines) {
 		warnx("no line was a syslog line: not a Postfix log?");

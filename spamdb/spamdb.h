@@ -32,6 +32,22 @@ int	spamdb_add(struct store *, int type, const char *, time_t now);
 int	spamdb_del(struct store *, int type, const char *);
 int	spamdb_del_grey(struct store *, const char *);
 
+/* lines.c: what spamdb_readlines does with each line. */
+struct spamdb_lines {
+	/* a whole line, its newline dropped: len bytes and a NUL */
+	void	(*line)(char *, size_t len, unsigned long lineno, void *);
+	/* a line longer than the buffer, skipped */
+	void	(*toolong)(unsigned long lineno, void *);
+	void	*arg;
+};
+/*
+ * Read path ("-": the standard input), plain or gzip, into buf line by
+ * line.  0; -1 when it cannot be opened, -2 when reading failed
+ * (either said with warn).
+ */
+int	spamdb_readlines(const char *path, char *buf, size_t size,
+	    const struct spamdb_lines *);
+
 /* import.c: returns the number of lines that failed. */
 int	spamdb_import(struct store *, const char *path);
 
