@@ -50,7 +50,7 @@ SSL_LIBS = $(call pc_libs,libssl libcrypto)
 # spamd -F loads the administrator's ruleset with nft's own parser.
 SPAMD_LIBS    = $(LIBSPAMD) -ldb $(call pc_libs,libnftables) $(NFT_LIBS) \
 		$(SSL_LIBS) $(BSD_LIBS)
-SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
+SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) -lz $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)
 SETUP_LIBS    = $(LIBSPAMD) $(NFT_LIBS) -lcurl -lz $(BSD_LIBS)
@@ -95,6 +95,7 @@ UNIT_t_srctab	 = spamd/srctab.o
 UNIT_t_trapdom	 = spamd/trapdom.o
 UNIT_t_spamdblist = spamdb/list.o
 UNIT_t_spamdbedit = spamdb/edit.o regress/unit/store_mem.o
+UNIT_t_maillog	 = spamdb/maillog.o
 UNIT_t_sync	 = spamd/gsync.o
 # Extra link flags: t_greytrap counts the work of greytrap.c;
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
@@ -268,8 +269,13 @@ FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 FUZZ_spamdconf = spamd-setup/spamdconf.c lib/rfile.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
-FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c $(FUZZ_LOG)
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c spamdb/lines.c \
+	       $(FUZZ_LOG)
+FUZZ_LIBS_import = -lz
 FUZZ_cidr    = lib/cidr.c
+FUZZ_maillog = lib/addr.c
+# includes spamdb/maillog.c itself
+regress/fuzz/fuzz_maillog: spamdb/maillog.c spamdb/maillog.h
 # includes spfwalk/walk.c itself
 FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)

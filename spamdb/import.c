@@ -242,82 +242,82 @@ flush_batch(struct store *st, struct batch *b)
 	return 0;
 }
 
+/* What one import has done so far. */
+struct import_ctx {
+	struct store	*st;
+	const char	*path;
+	struct batch	 b;
+	unsigned long	 lastno, good, from;
+	int		 errors;
+};
+
+static void
+import_flush(struct import_ctx *c)
+{
+	if (flush_batch(c->st, &c->b) == -1) {
+		warnx("%s:%lu-%lu: not imported: database error", c->path,
+		    c->from, c->lastno);
+		c->errors++;
+	} else
+		c->good += c->b.n;
+	c->b.n = 0;
+}
+
+static void
+import_line(char *line, size_t len, unsigned long lineno, void *arg)
+{
+	struct import_ctx	*c = arg;
+	const char		*why;
+
+	c->lastno = lineno;
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (len == 0 || line[0] == '#')
+		return;
+	if ((why = parse_line(line, &c->b.p[c->b.n], time(NULL))) != NULL) {
+		warnx("%s:%lu: %s", c->path, lineno, why);
+		c->errors++;
+		return;
+	}
+	if (c->b.n == 0)
+		c->from = lineno;
+	if (++c->b.n == IMPORT_BATCH)
+		import_flush(c);
+}
+
+static void
+import_toolong(unsigned long lineno, void *arg)
+{
+	struct import_ctx	*c = arg;
+
+	warnx("%s:%lu: line too long", c->path, lineno);
+	c->errors++;
+}
+
 int
 spamdb_import(struct store *st, const char *path)
 {
-	FILE		*fp;
-	struct batch	 b;
-	char		 line[IMPORT_LINE_MAX];
-	const char	*why;
-	size_t		 len;
-	unsigned long	 lineno = 0, good = 0, from = 1;
-	int		 errors = 0, skipping = 0;
+	struct import_ctx	 c;
+	struct spamdb_lines	 cb = { import_line, import_toolong, &c };
+	char			 line[IMPORT_LINE_MAX];
+	int			 r;
 
-	if (strcmp(path, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(path, "r")) == NULL) {
-		warn("%s", path);
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	c.path = path;
+	c.from = 1;
+	if ((c.b.p = calloc(IMPORT_BATCH, sizeof(*c.b.p))) == NULL)
+		err(1, "calloc");
+	if ((r = spamdb_readlines(path, line, sizeof(line), &cb)) == -1) {
+		free(c.b.p);
 		return 1;
 	}
-	if ((b.p = calloc(IMPORT_BATCH, sizeof(*b.p))) == NULL)
-		err(1, "calloc");
-	b.n = 0;
-	while (!spamdb_quit && fgets(line, sizeof(line), fp) != NULL) {
-		len = strlen(line);
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (!feof(fp)) {
-			/* Overlong: report once, skip to the next newline. */
-			if (!skipping) {
-				warnx("%s:%lu: line too long", path,
-				    ++lineno);
-				errors++;
-			}
-			skipping = 1;
-			continue;
-		}
-		if (skipping) {
-			skipping = 0;
-			continue;
-		}
-		lineno++;
-		if (len > 0 && line[len - 1] == '\r')
-			line[--len] = '\0';
-		if (len == 0 || line[0] == '#')
-			continue;
-		if ((why = parse_line(line, &b.p[b.n], time(NULL))) != NULL) {
-			warnx("%s:%lu: %s", path, lineno, why);
-			errors++;
-			continue;
-		}
-		if (b.n == 0)
-			from = lineno;
-		if (++b.n == IMPORT_BATCH) {
-			if (flush_batch(st, &b) == -1) {
-				warnx("%s:%lu-%lu: not imported: database "
-				    "error", path, from, lineno);
-				errors++;
-			} else
-				good += b.n;
-			b.n = 0;
-		}
-	}
-	if (ferror(fp)) {
-		warn("%s", path);
-		errors++;
-	}
-	if (b.n > 0) {
-		if (flush_batch(st, &b) == -1) {
-			warnx("%s:%lu-%lu: not imported: database error",
-			    path, from, lineno);
-			errors++;
-		} else
-			good += b.n;
-	}
-	free(b.p);
-	if (fp != stdin)
-		fclose(fp);
+	if (r == -2)
+		c.errors++;
+	if (c.b.n > 0)
+		import_flush(&c);
+	free(c.b.p);
 	fprintf(stderr, "spamdb: %s: imported %lu entries, %d error%s\n",
-	    path, good, errors, errors == 1 ? "" : "s");
-	return errors;
+	    path, c.good, c.errors, c.errors == 1 ? "" : "s");
+	return c.errors;
 }

@@ -30,6 +30,9 @@
 #define ACT_ADD		1
 #define ACT_DEL		2
 
+#define DAYONE_FILES	64	/* -m files at most */
+#define DAYONE_DAYS	36	/* -D: as long as a WHITE entry lives */
+
 volatile sig_atomic_t	spamdb_quit;
 
 static uid_t		saved_euid;
@@ -47,7 +50,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: spamdb [-adGTt] [-f dbdir] [keys ...]\n"
 	    "       spamdb [-f dbdir] -i file\n"
-	    "       spamdb [-f dbdir] -s\n");
+	    "       spamdb [-f dbdir] -s\n"
+	    "       spamdb [-v] [-D days] [-f dbdir] -m maillog [-m maillog ...]\n");
 	exit(2);
 }
 
@@ -154,12 +158,21 @@ main(int argc, char *argv[])
 	char		 errbuf[512];
 	int		 ch, action = ACT_LIST, type = GD_WHITE, greyflag = 0;
 	int		 i, flags, errors = 0, summary = 0;
+	char		*logs[DAYONE_FILES];
+	const char	*errstr;
+	int		 nlogs = 0, days = -1, verbose = 0;
 	time_t		 now;
 
-	while ((ch = getopt(argc, argv, "adf:Gi:sTt")) != -1) {
+	while ((ch = getopt(argc, argv, "aD:df:Gi:m:sTtv")) != -1) {
 		switch (ch) {
 		case 'a':
 			action = ACT_ADD;
+			break;
+		case 'D':
+			days = (int)strtonum(optarg, 1, 3650, &errstr);
+			if (errstr != NULL)
+				errx(2, "-D %s: %s (allowed 1 to 3650 days)",
+				    optarg, errstr);
 			break;
 		case 'd':
 			action = ACT_DEL;
@@ -173,6 +186,11 @@ main(int argc, char *argv[])
 		case 'i':
 			import = optarg;
 			break;
+		case 'm':
+			if (nlogs == DAYONE_FILES)
+				errx(2, "-m: at most %d files", DAYONE_FILES);
+			logs[nlogs++] = optarg;
+			break;
 		case 's':
 			summary = 1;
 			break;
@@ -182,6 +200,9 @@ main(int argc, char *argv[])
 		case 't':
 			type = GD_TRAPPED_T;
 			break;
+		case 'v':
+			verbose = 1;
+			break;
 		default:
 			usage();
 		}
@@ -189,6 +210,13 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (nlogs > 0 && (action != ACT_LIST || greyflag || import != NULL ||
+	    summary || type != GD_WHITE || argc != 0))
+		usage();
+	if (nlogs == 0 && (days != -1 || verbose))
+		usage();
+	if (days == -1)
+		days = DAYONE_DAYS;
 	if (summary && (action != ACT_LIST || greyflag || import != NULL ||
 	    type != GD_WHITE || argc != 0))
 		usage();
@@ -208,11 +236,11 @@ main(int argc, char *argv[])
 
 	log_init(1, "spamdb");
 	signals();
-	check_path(dbpath, import != NULL);
+	check_path(dbpath, import != NULL || nlogs > 0);
 	flags = 0;
 	if (action == ACT_LIST && import == NULL)
 		flags = GDB_RDONLY;
-	if (import != NULL) {
+	if (import != NULL || nlogs > 0) {
 		make_dir(dbpath);
 		flags = GDB_CREATE;
 	}
@@ -223,6 +251,8 @@ main(int argc, char *argv[])
 	now = time(NULL);
 	if (import != NULL)
 		errors = spamdb_import(st, import);
+	else if (nlogs > 0)
+		errors = spamdb_dayone(st, logs, nlogs, days, verbose, now);
 	else if (summary)
 		errors = spamdb_summary(st, now);
 	else if (action == ACT_LIST && argc == 0)
@@ -259,7 +289,7 @@ main(int argc, char *argv[])
 			return 1;	/* the reader has had enough */
 		err(1, "stdout");
 	}
-	if (import != NULL)
+	if (import != NULL || nlogs > 0)
 		return errors ? 1 : 0;
 	return errors > 255 ? 255 : errors;
 }

@@ -1,7 +1,8 @@
 /*
  * spamdb's modules: options and privileges (spamdb.c), the listing
  * (list.c), adding and deleting entries (edit.c), the import of an
- * OpenBSD listing (import.c) and the nft whitelist sets (fw.c).
+ * OpenBSD listing (import.c), the day-one whitelist from the MTA's log
+ * (dayone.c, maillog.c) and the nft whitelist sets (fw.c).
  */
 #ifndef SPAMDB_SPAMDB_H
 #define SPAMDB_SPAMDB_H
@@ -31,8 +32,31 @@ int	spamdb_add(struct store *, int type, const char *, time_t now);
 int	spamdb_del(struct store *, int type, const char *);
 int	spamdb_del_grey(struct store *, const char *);
 
+/* lines.c: what spamdb_readlines does with each line. */
+struct spamdb_lines {
+	/* a whole line, its newline dropped: len bytes and a NUL */
+	void	(*line)(char *, size_t len, unsigned long lineno, void *);
+	/* a line longer than the buffer, skipped */
+	void	(*toolong)(unsigned long lineno, void *);
+	void	*arg;
+};
+/*
+ * Read path ("-": the standard input), plain or gzip, into buf line by
+ * line.  0; -1 when it cannot be opened, -2 when reading failed
+ * (either said with warn).
+ */
+int	spamdb_readlines(const char *path, char *buf, size_t size,
+	    const struct spamdb_lines *);
+
 /* import.c: returns the number of lines that failed. */
 int	spamdb_import(struct store *, const char *path);
+
+/*
+ * dayone.c: -m, the clients that delivered mail in the last days of
+ * the MTA's logs, whitelisted; returns the number of errors.
+ */
+int	spamdb_dayone(struct store *, char **files, int nfiles, int days,
+	    int verbose, time_t now);
 
 /*
  * fw.c: queue whitelist set changes; spamdb_fw_flush sends them if the
