@@ -41,6 +41,7 @@
 #include "srctab.h"
 #include "syncfwd.h"
 #include "tls.h"
+#include "trusted.h"
 
 /*
  * From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
@@ -476,7 +477,8 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 			log_warn("close");
 		return;
 	}
-	if (con_refuse(fd, &a))
+	/* Trusted networks are never refused by -L conn= (trusted.h). */
+	if (!trusted_match(&a) && con_refuse(fd, &a))
 		return;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("connection");
@@ -501,7 +503,10 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 
 	nclients++;
 	TAILQ_INSERT_TAIL(&idleq, c, idq);
-	if (bl_lookup(c) || trap_lookup(c)) {
+	/* Trusted: never stuttered nor tarpitted, whatever lists it. */
+	if (trusted_match(&c->addr))
+		c->flags |= CF_NOSTUTTER;
+	if (!(c->flags & CF_NOSTUTTER) && (bl_lookup(c) || trap_lookup(c))) {
 		c->flags |= CF_BLACK;
 		if (++nblack > conf.maxblack)
 			c->flags |= CF_NOSTUTTER;
@@ -515,6 +520,9 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	log_info("%s: connected (%d/%d)%s%s", ip, nclients, nblack,
 	    c->bl != NULL ? ", lists: " : "",
 	    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
+	if ((c->flags & (CF_NOSTUTTER | CF_BLACK)) == CF_NOSTUTTER)
+		log_debug("%s: trusted network: not stuttered, whitelisted "
+		    "at its first tuple", ip);
 	if (c->dst.af != 0)
 		log_debug("%s: original destination %s port %u", ip,
 		    addr_str(&c->dst, dst, sizeof(dst)), c->dport);
@@ -1136,6 +1144,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		if (reload) {
 			reload = 0;
 			tls_reload();
+			trusted_reload(1);
 		}
 		n = epoll_pwait(epfd, evs, MAXEVENTS,
 		    stats_timeout(now, next_timeout()),
