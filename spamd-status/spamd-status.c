@@ -75,17 +75,18 @@ ck_age(time_t s, char *buf, size_t len)
 {
 	if (s < 0)
 		s = 0;
+	/* Two units at most, the second left out when it is zero. */
 	if (s < 120)
 		snprintf(buf, len, "%llds", (long long)s);
 	else if (s < 2 * 3600)
-		snprintf(buf, len, "%lldm%02llds", (long long)s / 60,
-		    (long long)s % 60);
+		snprintf(buf, len, s % 60 ? "%lldm%02llds" : "%lldm",
+		    (long long)s / 60, (long long)s % 60);
 	else if (s < 2 * 86400)
-		snprintf(buf, len, "%lldh%02lldm", (long long)s / 3600,
-		    (long long)s / 60 % 60);
+		snprintf(buf, len, s / 60 % 60 ? "%lldh%02lldm" : "%lldh",
+		    (long long)s / 3600, (long long)s / 60 % 60);
 	else
-		snprintf(buf, len, "%lldd%02lldh", (long long)s / 86400,
-		    (long long)s / 3600 % 24);
+		snprintf(buf, len, s / 3600 % 24 ? "%lldd%02lldh" : "%lldd",
+		    (long long)s / 86400, (long long)s / 3600 % 24);
 	return buf;
 }
 
