@@ -338,8 +338,9 @@ metrics_check(const struct sconf *conf, struct check *ck,
 		    conf->metrics);
 		return;
 	}
-	ck_set(sync, CK_INFO, 0, "%.0f datagrams received, %.0f rejected, "
-	    "%.0f entries sent", recv, rej, sent);
+	ck_set(sync, CK_INFO, 0, "%.0f datagram%s received, %.0f rejected, "
+	    "%.0f entr%s sent", recv, recv == 1 ? "" : "s", rej, sent,
+	    sent == 1 ? "y" : "ies");
 	if (last > 0) {
 		a = conf->now - (time_t)last;
 		ck_append(sync, "; a peer last heard %s ago",

@@ -24,6 +24,8 @@
 #include "status.h"
 
 #define DEFAULTS_PATH	"/etc/default/spamd-nft"
+/* spamd-graph's default: read when it exists and nothing else is named. */
+#define METRICS_PATH	"/var/lib/prometheus/node-exporter/spamd.prom"
 #define SPAMD_PORT	8025
 #define BLACK_MAX	(24 * 60 * 60)	/* spamd-setup.timer: hourly */
 #define METRICS_MAX	60		/* spamd writes every 5 s */
@@ -239,8 +241,9 @@ check_drift(const struct nftstate *nf, const struct dbstate *db,
 	nex = only_in(&nf->elems, &db->white, &db->near, ex, sizeof(ex));
 	nmi = only_in(&db->white, &nf->elems, NULL, mi, sizeof(mi));
 	if (nex == 0 && nmi == 0) {
-		ck_set(ck, CK_OK, 0, "the sets hold the %zu WHITE entries "
-		    "of the database", db->white.n);
+		ck_set(ck, CK_OK, 0, "the sets hold exactly the %zu WHITE "
+		    "entr%s of the database", db->white.n,
+		    db->white.n == 1 ? "y" : "ies");
 		return;
 	}
 	ck_set(ck, CK_FAIL, ST_DRIFT, "sets and database differ:");
@@ -331,6 +334,8 @@ main(int argc, char *argv[])
 		errx(ST_ERROR, "%s", err);
 	if (conf.dbpath == NULL)
 		conf.dbpath = PATH_SPAMD_DB;
+	if (conf.metrics == NULL && access(METRICS_PATH, F_OK) == 0)
+		conf.metrics = METRICS_PATH;
 	if (conf.table == NULL)
 		conf.table = NFTSET_TABLE;
 	if (conf.set4 == NULL)
@@ -398,10 +403,10 @@ main(int argc, char *argv[])
 	if (nfok == 0 && nf.table) {
 		ck_set(&ck[C_BYPASS], CK_INFO, 0, "trusted: ");
 		ck_append(&ck[C_BYPASS], nf.trusted < 0 ? "no sets" :
-		    "%ld ranges", nf.trusted);
+		    "%ld range%s", nf.trusted, nf.trusted == 1 ? "" : "s");
 		ck_append(&ck[C_BYPASS], ", nospamd: ");
 		ck_append(&ck[C_BYPASS], nf.nospamd < 0 ? "no sets" :
-		    "%ld ranges", nf.nospamd);
+		    "%ld range%s", nf.nospamd, nf.nospamd == 1 ? "" : "s");
 	} else
 		ck_set(&ck[C_BYPASS], CK_INFO, 0, "not read");
 	black_check(&conf, &ck[C_BLACK]);
