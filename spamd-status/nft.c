@@ -172,14 +172,6 @@ rule_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-static int
-ignore_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	(void)nlh;
-	(void)arg;
-	return MNL_CB_OK;
-}
-
 /* The ranges of an interval set pair; -1 when neither exists. */
 static long
 pair_ranges(struct nlbatch *nb, const char *s4, const char *s6)
@@ -214,7 +206,8 @@ nft_read(const struct sconf *conf, struct nftstate *st, char *err,
 	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETTABLE, NFPROTO_INET,
 	    NLM_F_ACK, nlb_seq(nb));
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, conf->table);
-	if (nlb_request(nb, nlh, ignore_cb, NULL) == -1) {
+	/* libmnl takes no callback for replies that carry nothing we read. */
+	if (nlb_request(nb, nlh, NULL, NULL) == -1) {
 		if (errno == ENOENT)
 			rv = 0;		/* st->table stays 0 */
 		else
