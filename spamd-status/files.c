@@ -10,12 +10,14 @@
 #include <sys/statvfs.h>
 
 #include <dirent.h>
+#include <err.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gcount.h"
 #include "gdb.h"
@@ -28,6 +30,9 @@
 #define NEAR_EXPIRY	5	/* seconds: an entry the kernel may have
 				   dropped already, or not yet */
 #define MLINE_MAX	1024
+
+static int	db_walk(const struct sconf *, struct dbstate *, char *,
+		    size_t);
 
 struct whitectx {
 	struct dbstate	*db;
@@ -79,8 +84,45 @@ dir_bytes(const char *dir)
 	return n;
 }
 
+/*
+ * As spamdb does: a root reader works on the environment as the
+ * directory's owner, so that a file Berkeley DB makes stays the user's
+ * spamd runs as; back to root afterwards, for nftables.
+ */
+static uid_t
+as_owner(const char *path)
+{
+	struct stat	 sb;
+
+	if (geteuid() != 0 || stat(path, &sb) == -1 || sb.st_uid == 0)
+		return (uid_t)-1;
+	if (setegid(sb.st_gid) == -1 || seteuid(sb.st_uid) == -1)
+		err(ST_ERROR, "seteuid %u", (unsigned)sb.st_uid);
+	return 0;
+}
+
+static void
+as_root(uid_t saved)
+{
+	if (saved == 0 && (seteuid(0) == -1 || setegid(0) == -1))
+		err(ST_ERROR, "seteuid 0");
+}
+
 int
 db_read(const struct sconf *conf, struct dbstate *db, char *err,
+    size_t errlen)
+{
+	uid_t	 saved;
+	int	 rv;
+
+	saved = as_owner(conf->dbpath);
+	rv = db_walk(conf, db, err, errlen);
+	as_root(saved);
+	return rv;
+}
+
+static int
+db_walk(const struct sconf *conf, struct dbstate *db, char *err,
     size_t errlen)
 {
 	struct store	*st;
