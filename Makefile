@@ -95,6 +95,7 @@ UNIT_t_greymsg	 = spamd/greymsg.o
 UNIT_t_greytrap	 = spamd/greytrap.o
 UNIT_t_srctab	 = spamd/srctab.o
 UNIT_t_trapdom	 = spamd/trapdom.o
+UNIT_t_trusted	 = spamd/trusted.o
 UNIT_t_spamdblist = spamdb/list.o
 UNIT_t_spamdbedit = spamdb/edit.o regress/unit/store_mem.o
 UNIT_t_sync	 = spamd/gsync.o
