@@ -57,6 +57,7 @@ SETUP_LIBS    = $(LIBSPAMD) $(NFT_LIBS) -lcurl -lz $(BSD_LIBS)
 SPFWALK_LIBS  = $(LIBSPAMD) $(call pc_libs,libcares) $(BSD_LIBS)
 # spamd-graph: librrd draws the graphs and keeps the round-robin data.
 GRAPH_LIBS    = $(call pc_libs,librrd) -lm $(BSD_LIBS)
+STATUS_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
 TEST_LIBS     = $(LIBSPAMD) -ldb $(NFT_LIBS) $(CRYPTO_LIBS) $(BSD_LIBS)
 
 # Quiet lines by default; V=1 shows the commands.
@@ -75,8 +76,9 @@ SPAMLOGD_OBJS = $(patsubst %.c,%.o,$(wildcard spamlogd/*.c))
 SETUP_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd-setup/*.c))
 SPFWALK_OBJS  = $(patsubst %.c,%.o,$(wildcard spfwalk/*.c))
 GRAPH_OBJS    = $(patsubst %.c,%.o,$(wildcard spamd-graph/*.c))
+STATUS_OBJS   = $(patsubst %.c,%.o,$(wildcard spamd-status/*.c))
 PROGS	 = spamd/spamd spamdb/spamdb spamlogd/spamlogd spamd-setup/spamd-setup \
-	   spfwalk/spfwalk spamd-graph/spamd-graph
+	   spfwalk/spfwalk spamd-graph/spamd-graph spamd-status/spamd-status
 
 UNIT_BINS  = $(patsubst %.c,%,$(wildcard regress/unit/t_*.c))
 TOOL_BINS  = $(patsubst %.c,%,$(wildcard regress/tools/*.c))
@@ -93,6 +95,7 @@ UNIT_t_greymsg	 = spamd/greymsg.o
 UNIT_t_greytrap	 = spamd/greytrap.o
 UNIT_t_srctab	 = spamd/srctab.o
 UNIT_t_trapdom	 = spamd/trapdom.o
+UNIT_t_trusted	 = spamd/trusted.o
 UNIT_t_spamdblist = spamdb/list.o
 UNIT_t_spamdbedit = spamdb/edit.o regress/unit/store_mem.o
 UNIT_t_maillog	 = spamdb/maillog.o
@@ -147,6 +150,10 @@ spfwalk/spfwalk: $(SPFWALK_OBJS) $(LIBSPAMD)
 spamd-graph/spamd-graph: $(GRAPH_OBJS)
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GRAPH_OBJS) $(GRAPH_LIBS)
+
+spamd-status/spamd-status: $(STATUS_OBJS) $(LIBSPAMD)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(STATUS_OBJS) $(STATUS_LIBS)
 
 # Keep intermediate objects such as regress/unit/store_mem.o.
 .SECONDARY:
@@ -314,6 +321,7 @@ install: all
 	    $(DESTDIR)$(LIBEXEC)/
 	install -m 755 spamdb/spamdb spfwalk/spfwalk spamd-graph/spamd-graph \
 	    $(DESTDIR)$(SBINDIR)/
+	install -m 755 spamd-status/spamd-status $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	@if [ -z "$(DESTDIR)" ] && ! getent passwd _spamd >/dev/null; then \
@@ -326,11 +334,12 @@ clean:
 	rm -f lib/*.o lib/*.d $(LIBSPAMD) spamd/*.o spamd/*.d spamdb/*.o \
 	    spamdb/*.d spamlogd/*.o spamlogd/*.d spamd-setup/*.o \
 	    spamd-setup/*.d spfwalk/*.o spfwalk/*.d spamd-graph/*.o \
-	    spamd-graph/*.d regress/unit/*.o regress/unit/*.d \
+	    spamd-graph/*.d spamd-status/*.o spamd-status/*.d regress/unit/*.o regress/unit/*.d \
 	    regress/tools/*.d bench/src/*.d bench/bin/*.d $(PROGS) \
 	    $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(FUZZ_BINS) $(SAN_STAMP)
 
 -include $(wildcard spamd-graph/*.d)
+-include $(wildcard spamd-status/*.d)
 -include $(wildcard lib/*.d spamd/*.d spamdb/*.d spamlogd/*.d spamd-setup/*.d \
     spfwalk/*.d \
     regress/unit/*.d regress/tools/*.d bench/bin/*.d)

@@ -24,6 +24,15 @@
 #define NFTSET_TABLE	"spamd"		/* family inet */
 #define NFTSET_SET4	"spamd-white"
 #define NFTSET_SET6	"spamd-white6"
+/*
+ * The interval sets of networks that bypass spamd, which spamd-setup
+ * fills: nospamd (OpenBSD's <nospamd>) and trusted (never greylisted
+ * nor tarpitted, ahead of the blacklist sets too).
+ */
+#define NFTSET_NOSPAMD4	"spamd-nospamd"
+#define NFTSET_NOSPAMD6	"spamd-nospamd6"
+#define NFTSET_TRUSTED4	"spamd-trusted"
+#define NFTSET_TRUSTED6	"spamd-trusted6"
 /* The longest element timeout we send: ten years, as -G allows. */
 #define NFTSET_TIMEOUT_MAX	(3650ULL * 24 * 60 * 60 * 1000)
 

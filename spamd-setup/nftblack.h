@@ -11,12 +11,15 @@
 #include <stddef.h>
 
 #include "cidr.h"
+#include "nftset.h"
 
 #define NFTBLACK_TABLE	"spamd"		/* family inet */
 #define NFTBLACK_SET4	"spamd-black"
 #define NFTBLACK_SET6	"spamd-black6"
-#define NOSPAMD_SET4	"spamd-nospamd"
-#define NOSPAMD_SET6	"spamd-nospamd6"
+#define NOSPAMD_SET4	NFTSET_NOSPAMD4
+#define NOSPAMD_SET6	NFTSET_NOSPAMD6
+#define TRUSTED_SET4	NFTSET_TRUSTED4
+#define TRUSTED_SET6	NFTSET_TRUSTED6
 
 /*
  * Make the sets hold exactly these ranges (normalized lists; NULL

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "cidr.h"
+#include "paths.h"
 #include "spamdconf.h"
 
 /* A list larger than this, compressed or not, is refused. */
@@ -59,23 +60,27 @@ void	slist_free(struct slist *);
 
 /* nospamd.c */
 #define NOSPAMD_PATH	"/etc/mail/nospamd"
+#define TRUSTED_PATH	PATH_TRUSTED
 /*
- * The bypass list: nospamd_read reads the file into v4 and v6: 0; 1 for
- * no file; 2 when lines wider than CIDR_SENDER_MIN4/6 were left out
- * (each logged with file:line), the rest read; -1 for a bad file (a
- * line that does not parse), nothing read.  nospamd_load puts what was
- * read into the nospamd sets of table (NULL: the default; with dryrun,
- * only says so), nothing for a bad file.  spamd-setup also takes these
- * ranges out of the black lists, for spamd and for the -b sets alike.
+ * The bypass lists: nospamd_read and trusted_read read a file into v4
+ * and v6: 0; 1 for no file; 2 when lines wider than the list's bound
+ * were left out (each logged with file:line), the rest read; -1 for a
+ * bad file (a line that does not parse), nothing to use.  netlist_load
+ * puts what was read into the sets set4 and set6 of table (NULL: the
+ * default; with dryrun, only says so), and nothing for a bad file.
+ * spamd-setup also takes the nospamd ranges out of the black lists,
+ * for spamd and for the -b sets alike.
  */
 #define NOSPAMD_OK	0
 #define NOSPAMD_NOFILE	1
 #define NOSPAMD_WIDE	2
 int	nospamd_read(const char *path, struct cidr_list *v4,
 	    struct cidr_list *v6);
-int	nospamd_load(const char *path, int rc, const char *table,
-	    const struct cidr_list *v4, const struct cidr_list *v6,
-	    int dryrun);
+int	trusted_read(const char *path, struct cidr_list *v4,
+	    struct cidr_list *v6);
+int	netlist_load(const char *path, int rc, const char *table,
+	    const char *set4, const char *set6, const struct cidr_list *v4,
+	    const struct cidr_list *v6, int dryrun);
 
 /* cfgsend.c */
 /* Where spamd listens: the unix socket path, or TCP 127.0.0.1:port. */

@@ -46,7 +46,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: spamd-setup [-bDdno] [-f file] "
 	    "[-N table:set:set6]\n"
-	    "                   [-P cfgport | -U cfgsocket] [-x nospamd]\n");
+	    "                   [-P cfgport | -U cfgsocket] [-t trusted] "
+	    "[-x nospamd]\n");
 	exit(1);
 }
 
@@ -182,6 +183,7 @@ main(int argc, char *argv[])
 	struct cfgdest	 dst = { SPAMD_CFG_PATH, 0 };
 	struct slist	*lists, **res;
 	const char	*path = SPAMDCONF_PATH, *nospamd = NOSPAMD_PATH;
+	const char	*trusted = TRUSTED_PATH;
 	char		 errbuf[1024], **names;
 	char		*table = NULL, *set4 = NULL, *set6 = NULL;
 	const char	*errstr;
@@ -190,10 +192,10 @@ main(int argc, char *argv[])
 	int		 failed = 0, bad, fd = -1, wstatus, uflag = 0;
 	int		 oversize = 0;
 	pid_t		 pid;
-	struct cidr_list by4, by6;
-	int		 byrc;
+	struct cidr_list by4, by6, tr4, tr6;
+	int		 byrc, trrc;
 
-	while ((ch = getopt(argc, argv, "bDdf:N:noP:U:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "bDdf:N:noP:t:U:x:")) != -1) {
 		switch (ch) {
 		case 'b':
 			bflag = 1;
@@ -229,6 +231,9 @@ main(int argc, char *argv[])
 			if (errstr != NULL)
 				errx(1, "-P %s: port is %s (allowed 1 to "
 				    "65535)", optarg, errstr);
+			break;
+		case 't':
+			trusted = optarg;
 			break;
 		case 'U':
 			dst.path = optarg;
@@ -324,8 +329,20 @@ main(int argc, char *argv[])
 		status = 1;
 	if (bflag && load_nft(res, nres, table, set4, set6, dryrun) == -1)
 		status = 1;
-	if (nospamd_load(nospamd, byrc, table, &by4, &by6, dryrun) == -1)
+	if (netlist_load(nospamd, byrc, table, NOSPAMD_SET4, NOSPAMD_SET6,
+	    &by4, &by6, dryrun) == -1)
 		status = 1;
+	/* The trusted list: its own sets, ahead of the blacklist sets. */
+	cidr_list_init(&tr4, AF_INET);
+	cidr_list_init(&tr6, AF_INET6);
+	if ((trrc = trusted_read(trusted, &tr4, &tr6)) == -1 ||
+	    trrc == NOSPAMD_WIDE)
+		status = 1;
+	if (netlist_load(trusted, trrc, table, TRUSTED_SET4, TRUSTED_SET6,
+	    &tr4, &tr6, dryrun) == -1)
+		status = 1;
+	cidr_list_free(&tr4);
+	cidr_list_free(&tr6);
 	if (pid > 0) {
 		while (waitpid(pid, &wstatus, 0) == -1)
 			if (errno != EINTR)

@@ -45,6 +45,7 @@
 #include "srctab.h"
 #include "syncfwd.h"
 #include "tls.h"
+#include "trusted.h"
 
 /*
  * From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
@@ -508,7 +509,8 @@ con_begin(struct con *c)
 	char		 ip[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	time_t		 t;
 
-	if (con_refuse(c))
+	/* Trusted networks are never refused by -L conn= (trusted.h). */
+	if (!trusted_match(&c->addr) && con_refuse(c))
 		return;
 	/* Cannot fail: at most maxcon sources, and room for as many. */
 	if (srctab_add(srcs, &c->addr, 1) == -1)
@@ -523,7 +525,10 @@ con_begin(struct con *c)
 	}
 	memcpy(c->tail, lasttail, SMTP_TIMELEN);
 
-	if (bl_lookup(c) || trap_lookup(c)) {
+	/* Trusted: never stuttered nor tarpitted, whatever lists it. */
+	if (trusted_match(&c->addr))
+		c->flags |= CF_NOSTUTTER;
+	if (!(c->flags & CF_NOSTUTTER) && (bl_lookup(c) || trap_lookup(c))) {
 		c->flags |= CF_BLACK;
 		if (++nblack > conf.maxblack)
 			c->flags |= CF_NOSTUTTER;
@@ -535,6 +540,9 @@ con_begin(struct con *c)
 	log_info("%s: connected (%d/%d)%s%s", ip, nclients, nblack,
 	    c->bl != NULL ? ", lists: " : "",
 	    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
+	if ((c->flags & (CF_NOSTUTTER | CF_BLACK)) == CF_NOSTUTTER)
+		log_debug("%s: trusted network: not stuttered, whitelisted "
+		    "at its first tuple", ip);
 	if (c->dst.af != 0)
 		log_debug("%s: original destination %s port %u", ip,
 		    addr_str(&c->dst, dst, sizeof(dst)), c->dport);
@@ -1205,6 +1213,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		if (reload) {
 			reload = 0;
 			tls_reload();
+			trusted_reload(1);
 		}
 		n = epoll_pwait(epfd, evs, MAXEVENTS,
 		    stats_timeout(now, next_timeout()),

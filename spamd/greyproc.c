@@ -26,6 +26,7 @@
 #include "greymsg.h"
 #include "gsync.h"
 #include "trapdom.h"
+#include "trusted.h"
 #include "log.h"
 #include "metrics.h"
 #include "nftwatch.h"
@@ -128,6 +129,28 @@ gp_field_ok(const char *f, size_t len)
  * family.  Checked in place, so that a record run again after a
  * database repair passes the same way.
  */
+/*
+ * A trusted client reached spamd (before spamd-setup filled the trusted
+ * sets, say): whitelisted at once, so that its retry reaches the MTA.
+ */
+static void
+gp_trusted(struct store *st, const struct grey_tuple *t)
+{
+	struct gdata	 rec;
+	char		 ip[INET6_ADDRSTRLEN];
+	time_t		 now = time(NULL);
+
+	addr_str(&t->ip, ip, sizeof(ip));
+	if (grey_admin_set(st, &conf.gc, now, GD_WHITE, ip, &rec) !=
+	    STORE_OK) {
+		log_warnx("can't whitelist trusted %s in the database", ip);
+		return;
+	}
+	log_info("whitelisting %s: trusted network, %s -> %s", ip, t->from,
+	    t->to);
+	fw_white_add(&t->ip, rec.expire, now);
+}
+
 static void
 gp_tuple(struct store *st, struct grey_msg *m)
 {
@@ -150,6 +173,10 @@ gp_tuple(struct store *st, struct grey_msg *m)
 	    strchr(t->to, '\n') != NULL) {
 		log_warnx("greylister: dropped record for %s with a newline "
 		    "in a field", addr_str(&t->ip, ip, sizeof(ip)));
+		return;
+	}
+	if (trusted_match(&t->ip)) {
+		gp_trusted(st, t);
 		return;
 	}
 	gp_greylist(st, t, 0);
@@ -853,6 +880,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 			log_info("SIGHUP: reading %s again",
 			    conf.alloweddomains);
 			trapdom_reload();
+			trusted_reload(0);
 			nftwatch_hup(st);
 			/* The engine re-reads the TLS pair (tls.c). */
 			if (kill(engine, SIGHUP) == -1)

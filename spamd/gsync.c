@@ -198,6 +198,7 @@ gsync_recv(uint8_t *buf, size_t len, const char *from, time_t now,
 		return;
 	}
 	gs_counts.accepted++;
+	gs_counts.last_accepted = (int64_t)now;
 	for (i = 0; i < b.n; i++) {
 		if (!gsync_addr_ok(&b.e[i].ip)) {
 			gs_counts.bogus++;

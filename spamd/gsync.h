@@ -30,6 +30,7 @@ struct sync_counts {
 	uint64_t	stale;		/* entries too far from our clock */
 	uint64_t	bogus;		/* entries for no host's address */
 	uint64_t	sent;		/* entries sent */
+	int64_t		last_accepted;	/* when one was last accepted, 0 */
 };
 
 /* For the greylister: where to send, with which key (NULL: none). */

@@ -31,6 +31,7 @@
 
 #define KP_SAVE		1	/* store the blacklists file passed */
 #define KP_TLS		2	/* open the TLS pair and pass it */
+#define KP_TRUSTED	3	/* open the trusted file (trusted.h) */
 #define KP_WAIT_MS	30000	/* longest wait for an answer (fsync) */
 
 struct kmsg {
@@ -206,6 +207,13 @@ keeper_call(int type, int sendfd, int *fds, int want, char *err,
 			break;
 		close_fds(got, ngot);	/* a late answer to a call given up */
 	}
+	if (want == -1) {	/* one descriptor or none */
+		if (m.ok && ngot <= 1) {
+			fds[0] = ngot == 1 ? got[0] : -1;
+			return 0;
+		}
+		want = 1;
+	}
 	if (!m.ok || ngot != want) {
 		close_fds(got, ngot);
 		snprintf(err, errlen, "%s", m.ok ? "the keeper sent no file" :
@@ -232,6 +240,18 @@ keeper_tls(int *certfd, int *keyfd, char *err, size_t errlen)
 		return -1;
 	*certfd = fds[0];
 	*keyfd = fds[1];
+	return 0;
+}
+
+int
+keeper_trusted(int *fd, char *err, size_t errlen)
+{
+	int	 fds[1];
+
+	/* ok with no descriptor: there is no file. */
+	if (keeper_call(KP_TRUSTED, -1, fds, -1, err, errlen) == -1)
+		return -1;
+	*fd = fds[0];
 	return 0;
 }
 
@@ -346,6 +366,24 @@ keeper_main(int sock, const struct passwd *pw)
 			else {
 				m.ok = 1;
 				n = 2;
+			}
+			r = ksend(sock, &m, fds, n);
+			close_fds(fds, n);
+			break;
+		case KP_TRUSTED:
+			/* No file: ok and no descriptor, an empty list. */
+			close_fds(fds, n);
+			n = 0;
+			if (conf.trusted == NULL)
+				snprintf(m.err, sizeof(m.err), "no trusted "
+				    "file");
+			else if ((errno = 0, fds[0] = open_pair_file(
+			    conf.trusted, m.err, sizeof(m.err))) != -1) {
+				m.ok = 1;
+				n = 1;
+			} else if (errno == ENOENT) {
+				m.ok = 1;
+				m.err[0] = '\0';
 			}
 			r = ksend(sock, &m, fds, n);
 			close_fds(fds, n);

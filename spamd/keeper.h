@@ -5,9 +5,10 @@
  * root, it runs as _spamd outside the chroot with the database
  * directory open, and with CAP_DAC_READ_SEARCH alone when -C and -K
  * name a TLS pair, so that the key may stay readable by root only.  It
- * serves two requests over a socket pair it shares with the engine:
+ * serves three requests over a socket pair it shares with the engine:
  * store the blacklists the engine wrote into an anonymous file
- * (blfile.c), and open the TLS pair afresh for SIGHUP (tls.c).  It
+ * (blfile.c), open the TLS pair afresh for SIGHUP (tls.c), and open
+ * the trusted file for SIGHUP (trusted.c).  It
  * takes no path from the engine, and ends when the engine does.
  */
 #ifndef SPAMD_KEEPER_H
@@ -25,6 +26,11 @@ void	keeper_start(const struct passwd *pw, const char *cert,
 	    const char *key);
 /* Engine: store fd (the blacklists file, read from offset 0). */
 int	keeper_save(int fd, char *err, size_t errlen);
+/*
+ * Engine: a descriptor of the trusted file (spamd -t), opened now, or
+ * -1 in *fd when there is no such file.
+ */
+int	keeper_trusted(int *fd, char *err, size_t errlen);
 /* Engine: descriptors of the TLS certificate and key files, opened now. */
 int	keeper_tls(int *certfd, int *keyfd, char *err, size_t errlen);
 

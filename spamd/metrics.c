@@ -217,6 +217,12 @@ m_write(FILE *fp)
 			m_one(fp, one[i].name, one[i].type, one[i].help,
 			    one[i].v);
 	}
+	/* For spamd-status: is a sync peer heard from at all? */
+	m_family(fp, "sync_accepted_seconds", "gauge",
+	    "When a sync peer's datagram was last accepted, in seconds since "
+	    "the epoch; 0: none since spamd started.");
+	fprintf(fp, "spamd_sync_accepted_seconds %lld\n",
+	    (long long)sc.last_accepted);
 	if (m_counted) {
 		m_family(fp, "entries", "gauge",
 		    "Database entries by state, after the last scan.");

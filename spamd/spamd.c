@@ -45,6 +45,7 @@
 #include "spamd.h"
 #include "srctab.h"
 #include "tls.h"
+#include "trusted.h"
 #include "trapdom.h"
 
 #define PATH_CHROOT	"/var/empty"	/* the SMTP engine's empty root */
@@ -77,7 +78,7 @@ usage(void)
 	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
 	    "\t[-Y synctarget] [-y synclisten]\n"
-	    "\t[-C certfile -K keyfile [-T maxtls]]\n");
+	    "\t[-C certfile -K keyfile [-T maxtls]] [-t trustedfile]\n");
 	exit(1);
 }
 
@@ -358,6 +359,7 @@ main(int argc, char *argv[])
 	conf.grey_stutter = GREY_STUTTER;
 	conf.dbpath = PATH_SPAMD_DB;
 	conf.alloweddomains = PATH_ALLOWEDDOMAINS;
+	conf.trusted = PATH_TRUSTED;
 	conf.gc.passtime = PASSTIME;
 	conf.gc.greyexp = GREYEXP;
 	conf.gc.whiteexp = WHITEEXP;
@@ -385,7 +387,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:Y:y:")) != -1) {
+	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:t:U:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -467,6 +469,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			conf.stutter = parse_stutter(optarg);
+			break;
+		case 't':
+			conf.trusted = optarg;
 			break;
 		case 'U':
 			cfgpath = optarg;
@@ -567,6 +572,8 @@ main(int argc, char *argv[])
 	}
 	/* The saved blacklists: read by each process, written by the keeper. */
 	blfile_open(conf.dbpath);
+	/* Trusted networks: both processes keep a copy (trusted.h). */
+	trusted_init(conf.trusted);
 	/* The table and sets must be there before the first whitelisting. */
 	if (nft_file != NULL && nftwatch_load(nft_file, nft_table, nft_set4,
 	    nft_set6, errbuf, sizeof(errbuf)) == -1)

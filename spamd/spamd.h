@@ -80,6 +80,7 @@ struct spamd_conf {
 	long long	 minfree;	/* -L free=, megabytes, 0: off */
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
 	const struct sync_key *synckey;	/* -k: with sync */
+	const char	*trusted;	/* -t: trusted networks (trusted.h) */
 };
 
 extern struct spamd_conf conf;
