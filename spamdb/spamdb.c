@@ -23,6 +23,7 @@
 
 #include "gdb.h"
 #include "log.h"
+#include "opt.h"
 #include "paths.h"
 #include "spamdb.h"
 
@@ -47,7 +48,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: spamdb [-adGTt] [-f dbdir] [keys ...]\n"
 	    "       spamdb [-f dbdir] -i file\n"
-	    "       spamdb [-f dbdir] -s\n");
+	    "       spamdb [-f dbdir] -s\n"
+	    "       spamdb [-f dbdir] -u age\n");
 	exit(2);
 }
 
@@ -154,9 +156,9 @@ main(int argc, char *argv[])
 	char		 errbuf[512];
 	int		 ch, action = ACT_LIST, type = GD_WHITE, greyflag = 0;
 	int		 i, flags, errors = 0, summary = 0;
-	time_t		 now;
+	time_t		 now, age = -1;
 
-	while ((ch = getopt(argc, argv, "adf:Gi:sTt")) != -1) {
+	while ((ch = getopt(argc, argv, "adf:Gi:sTtu:")) != -1) {
 		switch (ch) {
 		case 'a':
 			action = ACT_ADD;
@@ -182,6 +184,11 @@ main(int argc, char *argv[])
 		case 't':
 			type = GD_TRAPPED_T;
 			break;
+		case 'u':
+			if (duration_parse(optarg, 1, &age) == -1)
+				errx(2, "-u %s: not a duration (a number of "
+				    "seconds, or with s, m, h or d)", optarg);
+			break;
 		default:
 			usage();
 		}
@@ -191,6 +198,9 @@ main(int argc, char *argv[])
 
 	if (summary && (action != ACT_LIST || greyflag || import != NULL ||
 	    type != GD_WHITE || argc != 0))
+		usage();
+	if (age != -1 && (summary || action != ACT_LIST || greyflag ||
+	    import != NULL || type != GD_WHITE || argc != 0))
 		usage();
 	if (import != NULL && (action != ACT_LIST || greyflag ||
 	    type != GD_WHITE || argc != 0))
@@ -225,6 +235,8 @@ main(int argc, char *argv[])
 		errors = spamdb_import(st, import);
 	else if (summary)
 		errors = spamdb_summary(st, now);
+	else if (age != -1)
+		errors = spamdb_list_noretry(st, now - age);
 	else if (action == ACT_LIST && argc == 0)
 		errors = spamdb_list(st);
 	for (i = 0; i < argc && !spamdb_quit; i++) {
