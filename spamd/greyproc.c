@@ -38,6 +38,7 @@
 #define GP_SOURCES	65536	/* sources whose GREY entries are counted */
 #define NAG_SECS	10	/* repeated warnings at most this often */
 #define SYNC_LOG_MAX	30	/* peers' updates logged a minute */
+#define NORETRY_LOG_MAX	1000	/* "no retry" lines a minute */
 
 static volatile sig_atomic_t	gp_quit;
 static volatile sig_atomic_t	gp_child;
@@ -429,31 +430,52 @@ gp_sync(struct store *st, struct grey_msg *m)
 }
 
 /*
- * Say at info what a peer did to our lists, at most SYNC_LOG_MAX lines
- * a minute: a key holder may whitelist anybody, and the admin should
- * see it, but a flood of updates must not flood the log.
+ * Lines of one kind at info, at most max a minute, so that a flood
+ * does not flood the log (nor reach journald's rate limit, which would
+ * drop other lines): the rest are counted and said in one line.
  */
-static int
-gp_sync_say(void)
-{
-	static time_t	 window;
-	static unsigned	 said, hushed;
-	time_t		 now = time(NULL);
+struct gp_quota {
+	const char	*prefix, *what;	/* "sync: N more updates ..." */
+	unsigned	 max;
+	time_t		 window;
+	unsigned	 said, hushed;
+};
 
-	if (now - window >= 60) {
-		if (hushed > 0)
-			log_info("sync: %u more updates from peers applied, "
-			    "not logged", hushed);
-		window = now;
-		said = hushed = 0;
-	}
-	if (said < SYNC_LOG_MAX) {
-		said++;
+/* The lines hushed in a window that is over; then a new window. */
+static void
+gp_quota_flush(struct gp_quota *q, time_t now)
+{
+	if (now - q->window < 60)
+		return;
+	if (q->hushed > 0)
+		log_info("%s: %u more %s, not logged", q->prefix, q->hushed,
+		    q->what);
+	q->window = now;
+	q->said = q->hushed = 0;
+}
+
+/* May one more line be said now? */
+static int
+gp_say(struct gp_quota *q)
+{
+	gp_quota_flush(q, time(NULL));
+	if (q->said < q->max) {
+		q->said++;
 		return 1;
 	}
-	hushed++;
+	q->hushed++;
 	return 0;
 }
+
+/*
+ * What a peer did to our lists, at most SYNC_LOG_MAX lines a minute: a
+ * key holder may whitelist anybody, and the admin should see it.
+ */
+static struct gp_quota	gp_sync_quota = { "sync", "updates from peers "
+			    "applied", SYNC_LOG_MAX, 0, 0, 0 };
+/* Tuples that expired without a retry (gp_grey_gone). */
+static struct gp_quota	gp_noretry_quota = { "no retry", "tuples expired "
+			    "without a retry", NORETRY_LOG_MAX, 0, 0, 0 };
 
 /* One entry of a sync datagram that passed gsync_recv's checks. */
 static void
@@ -486,7 +508,7 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	if (expire > most)
 		expire = most;
 	if (!trapped && bl_listed_narrow(&a) && (h = bl_match(&a)) != NULL) {
-		if (gp_sync_say())
+		if (gp_say(&gp_sync_quota))
 			log_info("sync: WHITE for %s from %s ignored: "
 			    "blacklisted (%s)", ip, peer, h->tags);
 		return;
@@ -498,13 +520,13 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 		    ip, peer);
 		break;
 	case GREY_SYNC_WHITE:
-		if (gp_sync_say())
+		if (gp_say(&gp_sync_quota))
 			log_info("sync: WHITE for %s from %s, expires %lld",
 			    ip, peer, (long long)rec.expire);
 		fw_white_add(&a, rec.expire, now);
 		break;
 	case GREY_SYNC_TRAPPED:
-		if (gp_sync_say())
+		if (gp_say(&gp_sync_quota))
 			log_info("sync: TRAPPED for %s from %s, expires %lld",
 			    ip, peer, (long long)rec.expire);
 		if (was_white)
@@ -770,6 +792,7 @@ gp_scan(struct store *st)
 	gp_srcs = gp_srcs_next;
 	gp_srcs_next = t;
 	metrics_scan(st, now);
+	gp_quota_flush(&gp_noretry_quota, now);
 	if (stats.deleted || stats.promoted || stats.bogus)
 		log_debug("scan: %lu entries, %lu expired, %lu promoted, "
 		    "%lu bogus", stats.seen, stats.deleted, stats.promoted,
@@ -857,7 +880,7 @@ gp_grey_gone(const char *key, size_t keylen, const struct gdata *gd,
 	if (gd->bcount > 1)
 		log_debug("expired after %d attempts: %s %s -> %s, helo %s, "
 		    "first seen %s ago", gd->bcount, f[0], f[2], f[3], f[1], d);
-	else
+	else if (gp_say(&gp_noretry_quota))
 		log_info("no retry: %s %s -> %s, helo %s, first seen %s ago "
 		    "(%lld)", f[0], f[2], f[3], f[1], d, (long long)gd->first);
 }
