@@ -179,7 +179,8 @@ DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libdb-dev db-util libbsd-dev libcurl4-openssl-dev zlib1g-dev \
 	   libssl-dev openssl nftables iproute2 postfix swaks socat mandoc \
 	   python3 procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
-	   libnftables-dev prometheus-node-exporter python3-png
+	   libnftables-dev prometheus-node-exporter python3-png \
+	   prometheus
 # What the package tests add (`make deb-check'): lintian, systemd-nspawn
 # for the boot test, mmdebstrap for the clean-root build.
 DEB_TEST_PKGS = lintian systemd-container mmdebstrap

@@ -18,6 +18,8 @@ gcount_cb(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 	if (t == GD_META)
 		return 0;
 	gc->n[t]++;
+	if (t == GD_WHITE && gd->expire > gc->now)
+		gc->white_live++;
 	if (t != GD_GREY && t != GD_WHITE)
 		return 0;	/* a trap's times say nothing of mail */
 	if (gd->first > 0 && (gc->oldest == 0 || gd->first < gc->oldest))

@@ -22,6 +22,7 @@ struct gcount {
 	int64_t		newest;		/* ... largest first, 0: none */
 	uint64_t	passed_day;	/* WHITE entries that passed since */
 	time_t		now;		/* ... now - GCOUNT_DAY */
+	uint64_t	white_live;	/* WHITE entries not expired at now */
 };
 
 /* Walk st and fill *gc; 0, or -1 when the walk failed. */

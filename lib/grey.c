@@ -652,6 +652,10 @@ scan_report(struct scan_ctx *sc, struct scan_change *c)
 		sc->stats->deleted++;
 		if (c->white && ok && sc->cb && sc->cb->white_gone)
 			sc->cb->white_gone(&a, sc->cb->arg);
+		if (sc->cb && sc->cb->grey_gone &&
+		    gd_type(c->key, c->keylen, &c->gd) == GD_GREY)
+			sc->cb->grey_gone(c->key, c->keylen, &c->gd,
+			    sc->cb->arg);
 	} else {
 		sc->stats->promoted++;
 		if (ok && sc->cb && sc->cb->white_new)

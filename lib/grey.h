@@ -198,6 +198,9 @@ struct grey_scan_cb {
 		    void *arg);
 	/* every GREY tuple that stays, by its ip, to count them per source */
 	void	(*grey_live)(const struct addr *, void *arg);
+	/* an expired GREY tuple was deleted: its key and its record */
+	void	(*grey_gone)(const char *key, size_t keylen,
+		    const struct gdata *, void *arg);
 	void	*arg;
 };
 

@@ -15,6 +15,7 @@
 #include <netinet/in.h>		/* before the linux headers, which defer to it */
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
 #include <errno.h>
@@ -708,5 +709,51 @@ nftset_missing(struct nftset *ns, const char **what)
 		*what = setname(ns, AF_INET6);
 		return errno == ENOENT ? 1 : -1;
 	}
+	return 0;
+}
+
+/* Elements of one message of a GETSETELEM dump, counted not parsed. */
+static int
+count_attr(const struct nlattr *attr, void *arg)
+{
+	const struct nlattr	*e;
+	size_t			*n = arg;
+
+	if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS)
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(e, attr)
+		(*n)++;
+	return MNL_CB_OK;
+}
+
+static int
+count_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), count_attr, arg);
+}
+
+static int
+count_set(struct nftset *ns, int af, size_t *n)
+{
+	char		 req[REQ_LEN];
+	struct nlmsghdr	*nlh;
+
+	*n = 0;
+	memset(req, 0, sizeof(req));
+	if ((nlh = nlb_put_msg(req, sizeof(req), NFT_MSG_GETSETELEM,
+	    NLM_F_DUMP, nlb_seq(ns->nb), ns->table, setname(ns, af))) ==
+	    NULL) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return nlb_request(ns->nb, nlh, count_cb, n);
+}
+
+int
+nftset_count(struct nftset *ns, size_t *n4, size_t *n6)
+{
+	if (count_set(ns, AF_INET, n4) == -1 ||
+	    count_set(ns, AF_INET6, n6) == -1)
+		return -1;
 	return 0;
 }

@@ -103,4 +103,10 @@ uint64_t	 nftset_white_timeout(time_t expire, time_t now);
 int		 nftset_queue_white(struct nftset *, const struct addr *,
 		    time_t expire, time_t now);
 
+/*
+ * The elements in each set now, as the kernel lists them (expired ones
+ * are left out): 0, or -1 with errno set; nothing is logged.
+ */
+int		 nftset_count(struct nftset *, size_t *n4, size_t *n6);
+
 #endif

@@ -23,6 +23,15 @@ static const char *const	 names[DS_N] = {
 	"spamd_entries{state=\"TRAPPED\"}",
 };
 
+static const char *const	 dnames[DD_N] = {
+	"spamd_pass_delay_seconds_bucket{le=\"1800\"}",
+	"spamd_pass_delay_seconds_bucket{le=\"3600\"}",
+	"spamd_pass_delay_seconds_bucket{le=\"7200\"}",
+	"spamd_pass_delay_seconds_bucket{le=\"14400\"}",
+	"spamd_pass_delay_seconds_count",
+	"spamd_pass_delay_seconds_sum",
+};
+
 int
 prom_read(const char *path, struct g_sample *s)
 {
@@ -33,6 +42,8 @@ prom_read(const char *path, struct g_sample *s)
 
 	for (i = 0; i < DS_N; i++)
 		s->v[i] = NAN;
+	for (i = 0; i < DD_N; i++)
+		s->d[i] = NAN;
 	if ((fp = fopen(path, "re")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -53,6 +64,9 @@ prom_read(const char *path, struct g_sample *s)
 		for (i = 0; i < DS_N; i++)
 			if (strcmp(line, names[i]) == 0)
 				s->v[i] = v;
+		for (i = 0; i < DD_N; i++)
+			if (strcmp(line, dnames[i]) == 0)
+				s->d[i] = v;
 	}
 	saved = errno;
 	if (ferror(fp)) {

@@ -444,6 +444,8 @@ con_refuse(struct con *c)
 
 	if (srctab_count(srcs, &c->addr) < (unsigned int)conf.maxsrccon)
 		return 0;
+	stats_limit(srctab_count_src(srcs, &c->addr) < (unsigned int)conf.maxsrccon ?
+	    SL_NETCONN : SL_CONN, 1);
 	refused++;
 	con_ip(c, ip);
 	if (log_nag(&lastnag, NAG_SECS))
@@ -595,6 +597,7 @@ con_expire(struct con *c)
 
 	n = snprintf(msg, sizeof(msg), "421 4.4.2 %s Session too long, "
 	    "closing\r\n", conf.hostname);
+	stats_limit(SL_SESSION, 1);
 	if (!(c->flags & CF_OUT) && n > 0 && (size_t)n < sizeof(msg) &&
 	    send(c->fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
 		log_debug("send 421: %s", strerror(errno));
@@ -869,7 +872,7 @@ static void
 con_process(struct con *c)
 {
 	char	 ip[INET6_ADDRSTRLEN];
-	int	 r;
+	int	 r, offered;
 
 	for (;;) {
 		if (c->sess == NULL) {
@@ -880,11 +883,14 @@ con_process(struct con *c)
 			c->sess->flags |= SMTP_SF_TLSOK;
 		else
 			c->sess->flags &= ~SMTP_SF_TLSOK;
+		offered = c->sess->flags & SMTP_SF_OFFERED;
 		if ((r = smtp_next(c->sess, con_ip(c, ip), c->bl)) == -1) {
 			log_warn("%s: reply", ip);
 			con_close(c, "out of memory");
 			return;
 		}
+		if (!offered && (c->sess->flags & SMTP_SF_OFFERED))
+			stats_tls(STLS_OFFERED);
 		if (r & SMTP_R_TUPLE)
 			grey_send(c);
 		if ((r & SMTP_R_WINDOW) && conf.window > 0 &&
@@ -1025,6 +1031,10 @@ con_close(struct con *c, const char *why)
 		    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
 		stats_close(c, now);
 	}
+	if (c->sess != NULL)
+		stats_limit(SL_RCPT, c->sess->rcptover);
+	if (c->flags & CF_TLSHS)
+		stats_tls(STLS_FAILED);		/* timed out, refused, cut */
 	stut_remove(c);
 	TAILQ_REMOVE(&idleq, c, idq);
 	if (c->flags & CF_LIFEQ)
@@ -1059,6 +1069,7 @@ con_tls_start(struct con *c)
 
 	c->flags &= ~CF_STARTTLS;
 	if ((c->tls = tls_sess_new(c->fd, con_ip(c, ip), c, now)) == NULL) {
+		stats_tls(STLS_FAILED);
 		con_close(c, "no TLS session");
 		return;
 	}
@@ -1077,6 +1088,7 @@ con_tls_handshake(struct con *c)
 		return;
 	case 1:
 		c->flags &= ~CF_TLSHS;
+		stats_tls(STLS_USED);
 		con_touch(c);
 		con_process(c);
 		return;

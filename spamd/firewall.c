@@ -340,3 +340,13 @@ fw_counts(uint64_t *ops, uint64_t *fails)
 	*ops = fw_nops;
 	*fails = fw_nfails;
 }
+
+long long
+fw_elements(void)
+{
+	size_t	 n4, n6;
+
+	if (fw_ns == NULL || !fw_ok || nftset_count(fw_ns, &n4, &n6) == -1)
+		return -1;
+	return (long long)(n4 + n6);
+}

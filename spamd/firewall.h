@@ -45,4 +45,10 @@ void	fw_scan_end(struct store *, time_t now);
 /* nft transactions sent since start, and how many of them failed. */
 void	fw_counts(uint64_t *ops, uint64_t *fails);
 
+/*
+ * Elements in the whitelist sets now, as the kernel lists them: -1
+ * when they cannot be counted (no sets, no netlink).
+ */
+long long fw_elements(void);
+
 #endif

@@ -39,6 +39,7 @@
 #define GP_SOURCES	65536	/* sources whose GREY entries are counted */
 #define NAG_SECS	10	/* repeated warnings at most this often */
 #define SYNC_LOG_MAX	30	/* peers' updates logged a minute */
+#define NORETRY_LOG_MAX	1000	/* "no retry" lines a minute */
 
 static volatile sig_atomic_t	gp_quit;
 static volatile sig_atomic_t	gp_child;
@@ -103,6 +104,11 @@ static void	gp_white_new(const struct addr *, const struct gdata *,
 static void	gp_white_live(const struct addr *, const struct gdata *,
 		    void *);
 static time_t	gp_scan_interval(void);
+static const char *gp_dur(char *, size_t, time_t);
+static void	gp_passed(const char *, const struct grey_tuple *,
+		    const struct gdata *, int);
+static void	gp_grey_gone(const char *, size_t, const struct gdata *,
+		    void *);
 static void	gp_exit(struct store *, pid_t, int) __attribute__((noreturn));
 
 static void
@@ -247,8 +253,12 @@ gp_refused(const struct grey_tuple *t, const char *ip)
 	static unsigned long	 refused;
 	unsigned int		 n;
 
-	if (gp_disk_low())
+	if (gp_disk_low()) {
+		metrics_limit(SL_FREE);
 		return;
+	}
+	metrics_limit(srctab_count_src(gp_srcs, &t->ip) <
+	    (unsigned int)conf.maxsrcgrey ? SL_NETGREY : SL_GREY);
 	n = srctab_count(gp_srcs, &t->ip);
 	refused++;
 	if (log_nag(&lastnag, NAG_SECS))
@@ -329,8 +339,7 @@ gp_greylist(struct store *st, const struct grey_tuple *t, int synced)
 	case GREY_PASSED:
 		if (gp_white_unlist(st, &t->ip, "passed"))
 			break;
-		log_info("whitelisting %s: %s -> %s passed%s", v.ip, t->from,
-		    t->to, synced ? " (retry seen by a sync peer)" : "");
+		gp_passed(v.ip, t, &v.rec, synced);
 		fw_white_add(&t->ip, v.rec.expire, now);
 		break;
 	case GREY_WHITE:
@@ -448,31 +457,52 @@ gp_sync(struct store *st, struct grey_msg *m)
 }
 
 /*
- * Say at info what a peer did to our lists, at most SYNC_LOG_MAX lines
- * a minute: a key holder may whitelist anybody, and the admin should
- * see it, but a flood of updates must not flood the log.
+ * Lines of one kind at info, at most max a minute, so that a flood
+ * does not flood the log (nor reach journald's rate limit, which would
+ * drop other lines): the rest are counted and said in one line.
  */
-static int
-gp_sync_say(void)
-{
-	static time_t	 window;
-	static unsigned	 said, hushed;
-	time_t		 now = time(NULL);
+struct gp_quota {
+	const char	*prefix, *what;	/* "sync: N more updates ..." */
+	unsigned	 max;
+	time_t		 window;
+	unsigned	 said, hushed;
+};
 
-	if (now - window >= 60) {
-		if (hushed > 0)
-			log_info("sync: %u more updates from peers applied, "
-			    "not logged", hushed);
-		window = now;
-		said = hushed = 0;
-	}
-	if (said < SYNC_LOG_MAX) {
-		said++;
+/* The lines hushed in a window that is over; then a new window. */
+static void
+gp_quota_flush(struct gp_quota *q, time_t now)
+{
+	if (now - q->window < 60)
+		return;
+	if (q->hushed > 0)
+		log_info("%s: %u more %s, not logged", q->prefix, q->hushed,
+		    q->what);
+	q->window = now;
+	q->said = q->hushed = 0;
+}
+
+/* May one more line be said now? */
+static int
+gp_say(struct gp_quota *q)
+{
+	gp_quota_flush(q, time(NULL));
+	if (q->said < q->max) {
+		q->said++;
 		return 1;
 	}
-	hushed++;
+	q->hushed++;
 	return 0;
 }
+
+/*
+ * What a peer did to our lists, at most SYNC_LOG_MAX lines a minute: a
+ * key holder may whitelist anybody, and the admin should see it.
+ */
+static struct gp_quota	gp_sync_quota = { "sync", "updates from peers "
+			    "applied", SYNC_LOG_MAX, 0, 0, 0 };
+/* Tuples that expired without a retry (gp_grey_gone). */
+static struct gp_quota	gp_noretry_quota = { "no retry", "tuples expired "
+			    "without a retry", NORETRY_LOG_MAX, 0, 0, 0 };
 
 /* One entry of a sync datagram that passed gsync_recv's checks. */
 static void
@@ -505,7 +535,7 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 	if (expire > most)
 		expire = most;
 	if (!trapped && bl_listed_narrow(&a) && (h = bl_match(&a)) != NULL) {
-		if (gp_sync_say())
+		if (gp_say(&gp_sync_quota))
 			log_info("sync: WHITE for %s from %s ignored: "
 			    "blacklisted (%s)", ip, peer, h->tags);
 		return;
@@ -517,13 +547,13 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 		    ip, peer);
 		break;
 	case GREY_SYNC_WHITE:
-		if (gp_sync_say())
+		if (gp_say(&gp_sync_quota))
 			log_info("sync: WHITE for %s from %s, expires %lld",
 			    ip, peer, (long long)rec.expire);
 		fw_white_add(&a, rec.expire, now);
 		break;
 	case GREY_SYNC_TRAPPED:
-		if (gp_sync_say())
+		if (gp_say(&gp_sync_quota))
 			log_info("sync: TRAPPED for %s from %s, expires %lld",
 			    ip, peer, (long long)rec.expire);
 		if (was_white)
@@ -712,7 +742,8 @@ gp_white_new(const struct addr *a, const struct gdata *gd, void *arg)
 	time_t	*now = arg;
 	char	 ip[INET6_ADDRSTRLEN];
 
-	log_info("whitelisting %s", addr_str(a, ip, sizeof(ip)));
+	addr_str(a, ip, sizeof(ip));
+	gp_passed(ip, NULL, gd, 0);
 	metrics_promoted();
 	fw_white_add(a, gd->expire, *now);
 }
@@ -760,6 +791,7 @@ gp_scan(struct store *st)
 	cb.white_live = gp_white_live;
 	cb.trap_live = gp_trap_live;
 	cb.grey_live = gp_grey_live;
+	cb.grey_gone = gp_grey_gone;
 	cb.arg = &now;
 	srctab_clear(gp_srcs_next);
 	gp_scan_listed = 0;
@@ -787,11 +819,97 @@ gp_scan(struct store *st)
 	gp_srcs = gp_srcs_next;
 	gp_srcs_next = t;
 	metrics_scan(st, now);
+	gp_quota_flush(&gp_noretry_quota, now);
 	if (stats.deleted || stats.promoted || stats.bogus)
 		log_debug("scan: %lu entries, %lu expired, %lu promoted, "
 		    "%lu bogus", stats.seen, stats.deleted, stats.promoted,
 		    stats.bogus);
 	return 0;
+}
+
+/* Seconds as an admin reads them: 45s, 27m13s, 4h0m5s, 2d3h10m. */
+static const char *
+gp_dur(char *buf, size_t len, time_t s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%llds", (long long)s / 60,
+		    (long long)s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%lldm%llds", (long long)s / 3600,
+		    (long long)s % 3600 / 60, (long long)s % 60);
+	else
+		snprintf(buf, len, "%lldd%lldh%lldm", (long long)s / 86400,
+		    (long long)s % 86400 / 3600, (long long)s % 3600 / 60);
+	return buf;
+}
+
+/*
+ * ip passed greylisting: how long its sender waited since the first
+ * attempt and how many attempts that took (the WHITE record keeps the
+ * tuple's first, pass and bcount), in the log and the histogram.  t is
+ * NULL for a tuple a scan promoted.
+ */
+static void
+gp_passed(const char *ip, const struct grey_tuple *t, const struct gdata *w,
+    int synced)
+{
+	char	 d[32];
+	time_t	 delay = (time_t)(w->pass - w->first);
+
+	if (t != NULL)
+		log_info("whitelisting %s: %s -> %s passed after %s (%lld s), "
+		    "%d attempt%s%s", ip, t->from, t->to,
+		    gp_dur(d, sizeof(d), delay), (long long)delay, w->bcount,
+		    w->bcount == 1 ? "" : "s",
+		    synced ? " (retry seen by a sync peer)" : "");
+	else
+		log_info("whitelisting %s: passed after %s (%lld s), %d "
+		    "attempt%s", ip, gp_dur(d, sizeof(d), delay),
+		    (long long)delay, w->bcount, w->bcount == 1 ? "" : "s");
+	metrics_pass(delay);
+}
+
+/*
+ * A GREY tuple expired.  One tried once and never again is what
+ * greylisting is for: said at info, one line each, so that "who never
+ * came back" is in the log (grep "no retry"); others at debug.
+ */
+static void
+gp_grey_gone(const char *key, size_t keylen, const struct gdata *gd,
+    void *arg)
+{
+	time_t		*now = arg;
+	char		 buf[GD_KEY_MAX + 1], f[4][4 * GD_FIELD_MAX + 1];
+	char		 d[32];
+	char		*p, *nl;
+	int		 i;
+
+	metrics_grey_expired(gd->bcount > 1);
+	if (gd->bcount > 1 && !log_getverbose())
+		return;
+	if (keylen > GD_KEY_MAX)
+		keylen = GD_KEY_MAX;
+	memcpy(buf, key, keylen);
+	buf[keylen] = '\0';
+	/* ip, helo, from, to; raw bytes of an old entry shown escaped */
+	for (p = buf, i = 0; i < 4; i++) {
+		if ((nl = strchr(p, '\n')) != NULL && i < 3)
+			*nl = '\0';
+		if (gd_canon(f[i], sizeof(f[i]), p, strlen(p)) == -1)
+			strlcpy(f[i], "?", sizeof(f[i]));
+		p = nl != NULL && i < 3 ? nl + 1 : p + strlen(p);
+	}
+	gp_dur(d, sizeof(d), *now - (time_t)gd->first);
+	if (gd->bcount > 1)
+		log_debug("expired after %d attempts: %s %s -> %s, helo %s, "
+		    "first seen %s ago", gd->bcount, f[0], f[2], f[3], f[1], d);
+	else if (gp_say(&gp_noretry_quota))
+		log_info("no retry: %s %s -> %s, helo %s, first seen %s ago "
+		    "(%lld)", f[0], f[2], f[3], f[1], d, (long long)gd->first);
 }
 
 /*

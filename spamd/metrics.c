@@ -32,6 +32,22 @@ static struct gcount	 m_count;
 static int		 m_counted;	/* m_count holds a walk */
 static time_t		 m_next;	/* monotonic: next write */
 
+/*
+ * Pass delays, first attempt to pass, in buckets of minutes to hours:
+ * passtime is 25 minutes by default and greyexp 4 hours, but -G may
+ * say days.
+ */
+static const unsigned int m_delay_le[] = {
+	60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400
+};
+#define M_NDELAY	(sizeof(m_delay_le) / sizeof(m_delay_le[0]))
+static uint64_t		 m_delay[M_NDELAY + 1];	/* the last: +Inf */
+static uint64_t		 m_delay_sum;
+static uint64_t		 m_grey_expired, m_grey_unretried;
+static uint64_t		 m_limit[SL_N];		/* greylister's own */
+static long long	 m_setn = -1;		/* set elements, -1: unknown */
+
+static void	m_admin(FILE *);
 static void	m_family(FILE *, const char *, const char *, const char *);
 static void	m_label(FILE *, const char *);
 static void	m_lists(FILE *, int);
@@ -68,6 +84,34 @@ metrics_promoted(void)
 }
 
 void
+metrics_pass(time_t delay)
+{
+	size_t	 i;
+
+	if (delay < 0)
+		delay = 0;
+	for (i = 0; i < M_NDELAY && (uint64_t)delay > m_delay_le[i]; i++)
+		;
+	m_delay[i]++;
+	m_delay_sum += (uint64_t)delay;
+}
+
+void
+metrics_grey_expired(int retried)
+{
+	m_grey_expired++;
+	if (!retried)
+		m_grey_unretried++;
+}
+
+void
+metrics_limit(enum stats_limit l)
+{
+	if (l >= 0 && l < SL_N)
+		m_limit[l]++;
+}
+
+void
 metrics_scan(struct store *st, time_t now)
 {
 	if (conf.metrics == NULL)
@@ -78,6 +122,7 @@ metrics_scan(struct store *st, time_t now)
 		return;
 	}
 	m_counted = 1;
+	m_setn = fw_elements();
 }
 
 static void
@@ -122,6 +167,60 @@ m_lists(FILE *fp, int total)
 		fprintf(fp, "\"} %" PRIu64 "\n", total ?
 		    m_eng.list[i].total : m_eng.list[i].now);
 	}
+}
+
+/* Delays, expiries, limits, STARTTLS and the sets against the database. */
+static void
+m_admin(FILE *fp)
+{
+	static const char *const limits[SL_N] = {
+		[SL_RCPT] = "rcpt", [SL_CONN] = "conn",
+		[SL_NETCONN] = "netconn", [SL_SESSION] = "session",
+		[SL_GREY] = "grey", [SL_NETGREY] = "netgrey",
+		[SL_FREE] = "free"
+	};
+	uint64_t	 n;
+	size_t		 i;
+
+	m_family(fp, "pass_delay_seconds", "histogram",
+	    "Seconds from a tuple's first attempt to the retry that passed.");
+	for (n = 0, i = 0; i < M_NDELAY; i++) {
+		n += m_delay[i];
+		fprintf(fp, "spamd_pass_delay_seconds_bucket{le=\"%u\"} %"
+		    PRIu64 "\n", m_delay_le[i], n);
+	}
+	n += m_delay[M_NDELAY];
+	fprintf(fp, "spamd_pass_delay_seconds_bucket{le=\"+Inf\"} %" PRIu64
+	    "\n", n);
+	fprintf(fp, "spamd_pass_delay_seconds_sum %" PRIu64 "\n", m_delay_sum);
+	fprintf(fp, "spamd_pass_delay_seconds_count %" PRIu64 "\n", n);
+	m_one(fp, "grey_expired_total", "counter",
+	    "GREY tuples that expired without passing.", m_grey_expired);
+	m_one(fp, "grey_expired_unretried_total", "counter",
+	    "GREY tuples that expired never tried again: greylisting stopped "
+	    "them.", m_grey_unretried);
+	m_family(fp, "limit_hits_total", "counter",
+	    "Clients that ran into a -L limit, by limit.");
+	for (i = 0; i < SL_N; i++)
+		fprintf(fp, "spamd_limit_hits_total{limit=\"%s\"} %" PRIu64
+		    "\n", limits[i], m_eng.limit[i] + m_limit[i]);
+	m_one(fp, "starttls_offered_total", "counter",
+	    "EHLO replies that offered STARTTLS.", m_eng.tls[STLS_OFFERED]);
+	m_one(fp, "starttls_used_total", "counter",
+	    "STARTTLS handshakes completed.", m_eng.tls[STLS_USED]);
+	m_one(fp, "starttls_failed_total", "counter",
+	    "STARTTLS handshakes that failed or timed out.",
+	    m_eng.tls[STLS_FAILED]);
+	if (!m_counted || m_setn < 0)
+		return;
+	m_one(fp, "white_set_elements", "gauge",
+	    "Elements in the nft whitelist sets, after the last scan.",
+	    (uint64_t)m_setn);
+	m_family(fp, "white_set_drift", "gauge",
+	    "Set elements minus live WHITE entries after the last scan: not "
+	    "0 when something else changed the sets.");
+	fprintf(fp, "spamd_white_set_drift %lld\n",
+	    m_setn - (long long)m_count.white_live);
 }
 
 static int
@@ -230,6 +329,7 @@ m_write(FILE *fp)
 			fprintf(fp, "spamd_entries{state=\"%s\"} %" PRIu64
 			    "\n", gcount_name(i), m_count.n[i]);
 	}
+	m_admin(fp);
 	m_family(fp, "metrics_written_seconds", "gauge",
 	    "When spamd wrote this file, in seconds since the epoch.");
 	fprintf(fp, "spamd_metrics_written_seconds %lld\n",

@@ -22,7 +22,16 @@ void	metrics_engine(const struct grey_msg *);
 void	metrics_tuple(enum grey_result);
 void	metrics_trapped(void);
 void	metrics_promoted(void);
-/* After a scan: count the entries by state. */
+/* A tuple passed, delay seconds after its first attempt. */
+void	metrics_pass(time_t delay);
+/* An expired GREY tuple went: retried, or never tried again. */
+void	metrics_grey_expired(int retried);
+/* A -L limit the greylister enforces: SL_GREY, SL_NETGREY, SL_FREE. */
+void	metrics_limit(enum stats_limit);
+/*
+ * After a scan: count the entries by state, and the elements of the
+ * whitelist sets to compare with the WHITE entries.
+ */
 void	metrics_scan(struct store *, time_t now);
 /*
  * Write the file when a write is due (mono: CLOCK_MONOTONIC seconds), or

@@ -283,9 +283,11 @@ cmd_line(struct smtp_sess *s, const char *line, const char *ip,
 	if (match(line, "RCPT")) {
 		s->flags &= ~SMTP_SF_OFFERED;
 		/* Per session, not per MAIL: RSET must not reset it. */
-		if (s->nrcpt >= (unsigned int)s->conf->maxrcpt)
+		if (s->nrcpt >= (unsigned int)s->conf->maxrcpt) {
+			s->rcptover++;
 			return badcmd(s, "452 4.5.3 Too many recipients", ip,
 			    bl);
+		}
 		s->nrcpt++;
 		smtp_arg_addr(s->rcpt, sizeof(s->rcpt), line);
 		s->state = SMTP_RCPT;

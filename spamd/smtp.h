@@ -107,6 +107,7 @@ struct smtp_sess {
 	char			 rcpt[GD_FIELD_MAX];
 	char			 lastrcpt[GD_FIELD_MAX]; /* last tuple sent */
 	unsigned int		 nrcpt;		/* RCPTs accepted */
+	unsigned int		 rcptover;	/* ... refused at -L rcpt= */
 	/* One more byte than is ever read, for the terminating NUL. */
 	char			 ibuf[SMTP_LINE_MAX + 1];
 };

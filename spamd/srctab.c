@@ -293,6 +293,15 @@ srctab_count(const struct srctab *t, const struct addr *a)
 	return t->srcmax;
 }
 
+unsigned int
+srctab_count_src(const struct srctab *t, const struct addr *a)
+{
+	struct srckey	 k;
+
+	srctab_key(&k, a, LV_SRC);
+	return srctab_get(t, &k);
+}
+
 long
 srctab_add(struct srctab *t, const struct addr *a, int delta)
 {

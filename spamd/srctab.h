@@ -45,6 +45,8 @@ void		 srctab_net(struct addr *net, const struct addr *a);
  * reached netmax (srctab_limits).
  */
 unsigned int	 srctab_count(const struct srctab *, const struct addr *);
+/* The count of a's source alone, whatever its network holds. */
+unsigned int	 srctab_count_src(const struct srctab *, const struct addr *);
 /*
  * Add delta to the counts of a's source and network; a count dropping
  * to 0 is forgotten.  Returns the source's new count (never -1 now:

@@ -122,6 +122,20 @@ stats_tuple(int sent)
 }
 
 void
+stats_limit(enum stats_limit l, unsigned int n)
+{
+	if (l >= 0 && l < SL_N)
+		st.limit[l] += n;
+}
+
+void
+stats_tls(enum stats_tls e)
+{
+	if (e >= 0 && e < STLS_N)
+		st.tls[e]++;
+}
+
+void
 stats_tick(int fd, int64_t now_ms, int force)
 {
 	static int		 warned;

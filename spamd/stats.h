@@ -22,6 +22,29 @@ enum stats_kind {
 	SK_N
 };
 
+/*
+ * The -L limits a client ran into: the engine counts the first four,
+ * the greylister (metrics.c) the others.
+ */
+enum stats_limit {
+	SL_RCPT,		/* a RCPT over -L rcpt= */
+	SL_CONN,		/* a connection over -L conn= */
+	SL_NETCONN,		/* ... over -L netconn= */
+	SL_SESSION,		/* a session closed at -L session= */
+	SL_GREY,		/* a new tuple over -L grey= */
+	SL_NETGREY,		/* ... over -L netgrey= */
+	SL_FREE,		/* ... refused under -L free= */
+	SL_N
+};
+
+/* STARTTLS: offered in an EHLO reply, handshakes done and failed. */
+enum stats_tls {
+	STLS_OFFERED,
+	STLS_USED,
+	STLS_FAILED,
+	STLS_N
+};
+
 struct stats_list {
 	char		tag[STATS_TAGLEN];	/* "" ends the table */
 	uint64_t	now;		/* connected now */
@@ -39,6 +62,8 @@ struct stats_rec {
 	uint64_t		bl_loaded;	/* lists installed by spamd-setup */
 	uint64_t		bl_lists;	/* lists in force now */
 	struct stats_list	list[STATS_MAXLISTS + 1];	/* + "other" */
+	uint64_t		limit[SL_N];	/* enum stats_limit */
+	uint64_t		tls[STLS_N];	/* enum stats_tls */
 };
 
 struct con;
@@ -48,6 +73,8 @@ void	stats_open(const struct con *);
 void	stats_close(const struct con *, int64_t now_ms);
 void	stats_stuttered(void);
 void	stats_tuple(int sent);
+void	stats_limit(enum stats_limit, unsigned int n);
+void	stats_tls(enum stats_tls);
 /* Send a snapshot when one is due (or now, with force); -m only. */
 void	stats_tick(int fd, int64_t now_ms, int force);
 /* The engine's poll timeout ms (-1: none), shortened to the next snapshot. */

@@ -32,6 +32,8 @@ static int	list_cb(const char *, size_t, const struct gdata *, void *);
 static const char *shown(int, const char *);
 
 static FILE	*spool;
+static int	 noretry;		/* -u: only tuples tried once */
+static time_t	 noretry_before;	/* ... first seen by then */
 
 /* Field i of a line in the key form, in a buffer of its own. */
 static const char *
@@ -105,6 +107,9 @@ list_cb(const char *key, size_t keylen, const struct gdata *gd, void *arg)
 {
 	FILE	*fp = arg;
 
+	if (noretry && (gd_type(key, keylen, gd) != GD_GREY ||
+	    gd->bcount > 1 || gd->first > noretry_before))
+		return spamdb_quit;
 	spamdb_print(fp, key, keylen, gd);
 	return spamdb_quit || ferror(fp);
 }
@@ -130,6 +135,14 @@ spamdb_list(struct store *st)
 		return 1;
 	}
 	return 0;
+}
+
+int
+spamdb_list_noretry(struct store *st, time_t before)
+{
+	noretry = 1;
+	noretry_before = before;
+	return spamdb_list(st);
 }
 
 /* After the database is closed: copy what was spooled to stdout. */

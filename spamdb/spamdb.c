@@ -23,6 +23,7 @@
 
 #include "gdb.h"
 #include "log.h"
+#include "opt.h"
 #include "paths.h"
 #include "spamdb.h"
 
@@ -51,7 +52,8 @@ usage(void)
 	fprintf(stderr, "usage: spamdb [-adGTt] [-f dbdir] [keys ...]\n"
 	    "       spamdb [-f dbdir] -i file\n"
 	    "       spamdb [-f dbdir] -s\n"
-	    "       spamdb [-v] [-D days] [-f dbdir] -m maillog [-m maillog ...]\n");
+	    "       spamdb [-v] [-D days] [-f dbdir] -m maillog [-m maillog ...]\n"
+	    "       spamdb [-f dbdir] -u age\n");
 	exit(2);
 }
 
@@ -161,9 +163,9 @@ main(int argc, char *argv[])
 	char		*logs[DAYONE_FILES];
 	const char	*errstr;
 	int		 nlogs = 0, days = -1, verbose = 0;
-	time_t		 now;
+	time_t		 now, age = -1;
 
-	while ((ch = getopt(argc, argv, "aD:df:Gi:m:sTtv")) != -1) {
+	while ((ch = getopt(argc, argv, "aD:df:Gi:m:sTtu:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			action = ACT_ADD;
@@ -200,6 +202,11 @@ main(int argc, char *argv[])
 		case 't':
 			type = GD_TRAPPED_T;
 			break;
+		case 'u':
+			if (duration_parse(optarg, 1, &age) == -1)
+				errx(2, "-u %s: not a duration (a number of "
+				    "seconds, or with s, m, h or d)", optarg);
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -219,6 +226,9 @@ main(int argc, char *argv[])
 		days = DAYONE_DAYS;
 	if (summary && (action != ACT_LIST || greyflag || import != NULL ||
 	    type != GD_WHITE || argc != 0))
+		usage();
+	if (age != -1 && (summary || nlogs > 0 || action != ACT_LIST ||
+	    greyflag || import != NULL || type != GD_WHITE || argc != 0))
 		usage();
 	if (import != NULL && (action != ACT_LIST || greyflag ||
 	    type != GD_WHITE || argc != 0))
@@ -255,6 +265,8 @@ main(int argc, char *argv[])
 		errors = spamdb_dayone(st, logs, nlogs, days, verbose, now);
 	else if (summary)
 		errors = spamdb_summary(st, now);
+	else if (age != -1)
+		errors = spamdb_list_noretry(st, now - age);
 	else if (action == ACT_LIST && argc == 0)
 		errors = spamdb_list(st);
 	for (i = 0; i < argc && !spamdb_quit; i++) {

@@ -21,6 +21,11 @@ extern volatile sig_atomic_t	spamdb_quit;
 void	spamdb_print(FILE *, const char *key, size_t keylen,
 	    const struct gdata *);
 int	spamdb_list(struct store *);
+/*
+ * -u: the GREY tuples never tried again (bcount 1) that were first seen
+ * at or before `before', in the listing's format.
+ */
+int	spamdb_list_noretry(struct store *, time_t before);
 int	spamdb_list_out(void);
 int	spamdb_list_key(struct store *, const char *);
 

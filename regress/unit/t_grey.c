@@ -450,6 +450,60 @@ greylive(const struct addr *ip, void *arg)
 		ngreylive++;
 }
 
+/* Expired GREY tuples as the scan reports them: key and bcount. */
+static char	greygone[4][GD_KEY_MAX];
+static int	greygone_b[4], ngreygone;
+
+static void
+greygone_cb(const char *key, size_t keylen, const struct gdata *gd,
+    void *arg)
+{
+	(void)arg;
+	if (ngreygone < 4 && keylen < GD_KEY_MAX) {
+		memcpy(greygone[ngreygone], key, keylen);
+		greygone[ngreygone][keylen] = '\0';
+		greygone_b[ngreygone] = gd->bcount;
+	}
+	ngreygone++;
+}
+
+/*
+ * A scan reports each GREY tuple it deletes for expiring, with its
+ * record, so the greylister can tell those never tried again; not one
+ * that passed (deleted at the pass), nor WHITE or TRAPPED entries.
+ */
+static void
+t_scan_grey_gone(void)
+{
+	struct store		*st = store_mem_open();
+	struct grey_scan_cb	 cb = { 0 };
+	struct grey_scan_stats	 ss;
+	struct gdata		 gd;
+	time_t			 t0 = 1000000;
+
+	cb.grey_gone = greygone_cb;
+	grey_tuple(st, &gc, t0, "192.0.2.10", "h", "<a@b>", "<once@d>", NULL);
+	grey_tuple(st, &gc, t0, "192.0.2.11", "h", "<a@b>", "<twice@d>", NULL);
+	grey_tuple(st, &gc, t0 + 10, "192.0.2.11", "h", "<a@b>", "<twice@d>",
+	    NULL);
+	grey_tuple(st, &gc, t0, "192.0.2.12", "h", "<a@b>", "<pass@d>", NULL);
+	grey_tuple(st, &gc, t0 + 100, "192.0.2.12", "h", "<a@b>", "<pass@d>",
+	    NULL);
+	memset(&gd, 0, sizeof(gd));
+	gd.first = t0; gd.expire = t0 + 10; gd.pcount = GD_TRAPPED;
+	st->ops->put(st->h, "192.0.2.13", 10, &gd);
+	ok(grey_scan(st, &gc, t0 + 3599, &cb, &ss) == 0 && ngreygone == 0,
+	    "grey_gone: nothing before greyexp (%d)", ngreygone);
+	ok(grey_scan(st, &gc, t0 + 3600, &cb, &ss) == 0 && ngreygone == 2,
+	    "grey_gone: the two expired tuples reported (%d)", ngreygone);
+	ok(strcmp(greygone[0], "192.0.2.10\nh\n<a@b>\n<once@d>") == 0 &&
+	    greygone_b[0] == 1 && strcmp(greygone[1],
+	    "192.0.2.11\nh\n<a@b>\n<twice@d>") == 0 && greygone_b[1] == 2,
+	    "grey_gone: their keys and attempts (%d, %d)", greygone_b[0],
+	    greygone_b[1]);
+	store_close(st);
+}
+
 /*
  * H1: a flood expiring at once is scanned in passes of GREY_SCAN_MAX
  * changes, not gathered whole; the live tuples are reported per ip.
@@ -631,7 +685,8 @@ int
 main(void)
 {
 	struct store		*st = store_mem_open();
-	struct grey_scan_cb	 cb = { gone, wnew, live, NULL, NULL, NULL };
+	struct grey_scan_cb	 cb = { gone, wnew, live, NULL, NULL, NULL,
+				    NULL };
 	struct grey_scan_stats	 ss;
 	struct gdata		 gd, w;
 	const char		*ip = "192.0.2.1";
@@ -744,5 +799,6 @@ main(void)
 	test_sync();
 	test_white_drop();
 	t_scan_batches();
+	t_scan_grey_gone();
 	return tap_done();
 }
