@@ -92,6 +92,7 @@ UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
 UNIT_t_greytrap	 = spamd/greytrap.o
 UNIT_t_srctab	 = spamd/srctab.o
+UNIT_t_proxyhdr = spamd/proxyhdr.o
 UNIT_t_trapdom	 = spamd/trapdom.o
 UNIT_t_spamdblist = spamdb/list.o
 UNIT_t_spamdbedit = spamdb/edit.o regress/unit/store_mem.o
@@ -270,6 +271,7 @@ FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
 FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
+FUZZ_proxy   = spamd/proxyhdr.c lib/addr.c
 # includes spfwalk/walk.c itself
 FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)

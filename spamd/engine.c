@@ -356,7 +356,8 @@ grey_send(struct con *c)
 	struct grey_msg		 m;
 	char			 ip[INET6_ADDRSTRLEN];
 
-	if (gfd == -1)
+	/* A balancer's health check (-X, LOCAL) is nobody to record. */
+	if (gfd == -1 || (c->flags & CF_LOCAL))
 		return;
 	memset(&m, 0, sizeof(m));
 	m.version = GREYMSG_VERSION;
@@ -1026,6 +1027,8 @@ con_close(struct con *c, const char *why)
 	if (c->flags & CF_BLACK)
 		nblack--;
 	nclients--;
+	if (c->phase == CP_PROXY)
+		proxyin_free(c);
 	relay_free(c);
 	dnsrep_free(c);
 	tls_sess_free(c->tls);
@@ -1083,6 +1086,7 @@ run_timers(void)
 
 	while ((c = tls_hs_expired(now)) != NULL)
 		con_close(c, NULL);
+	proxyin_expire(now);
 
 	while ((c = TAILQ_FIRST(&stutq)) != NULL && c->due <= now) {
 		stut_remove(c);
@@ -1122,6 +1126,8 @@ next_timeout(void)
 		t = paused;
 	if (tls_hs_due() < t)
 		t = tls_hs_due();
+	if (proxyin_due() < t)
+		t = proxyin_due();
 	if (t == INT64_MAX)
 		return -1;
 	if (t <= now)

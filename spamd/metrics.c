@@ -217,6 +217,20 @@ m_write(FILE *fp)
 			m_one(fp, one[i].name, one[i].type, one[i].help,
 			    one[i].v);
 	}
+	{
+		static const char *const pxr[SP_N] = {
+			[SP_PROXIED] = "proxied", [SP_LOCAL] = "local",
+			[SP_BAD] = "malformed", [SP_TIMEOUT] = "timeout",
+			[SP_HANGUP] = "hangup"
+		};
+
+		m_family(fp, "proxy_headers_total", "counter",
+		    "Connections from -X balancers, by how the PROXY header "
+		    "ended.");
+		for (i = 0; i < SP_N; i++)
+			fprintf(fp, "spamd_proxy_headers_total{result=\"%s\"} "
+			    "%" PRIu64 "\n", pxr[i], m_eng.proxy[i]);
+	}
 	if (m_counted) {
 		m_family(fp, "entries", "gauge",
 		    "Database entries by state, after the last scan.");

@@ -41,6 +41,7 @@
 #include "nftwatch.h"
 #include "opt.h"
 #include "priv.h"
+#include "proxyin.h"
 #include "sdnotify.h"
 #include "spamd.h"
 #include "srctab.h"
@@ -77,7 +78,8 @@ usage(void)
 	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
 	    "\t[-Y synctarget] [-y synclisten]\n"
-	    "\t[-C certfile -K keyfile [-T maxtls]]\n");
+	    "\t[-C certfile -K keyfile [-T maxtls]]\n"
+	    "\t[-X balancernet]\n");
 	exit(1);
 }
 
@@ -385,7 +387,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:Y:y:")) != -1) {
+	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:X:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -476,6 +478,10 @@ main(int argc, char *argv[])
 			break;
 		case 'w':
 			conf.window = numopt("w", optarg, 1, INT_MAX);
+			break;
+		case 'X':
+			if (proxyin_add(optarg, errbuf, sizeof(errbuf)) == -1)
+				errx(1, "-X %s: %s", optarg, errbuf);
 			break;
 		case 'Y':
 			if (syncnet_target(targets, &ntargets, optarg) == -1)

@@ -122,6 +122,12 @@ stats_tuple(int sent)
 }
 
 void
+stats_proxy(enum stats_proxy what)
+{
+	st.proxy[what]++;
+}
+
+void
 stats_tick(int fd, int64_t now_ms, int force)
 {
 	static int		 warned;

@@ -22,6 +22,16 @@ enum stats_kind {
 	SK_N
 };
 
+/* How a PROXY header (-X, proxyin.c) ended. */
+enum stats_proxy {
+	SP_PROXIED,		/* named the client */
+	SP_LOCAL,		/* the balancer's own check */
+	SP_BAD,			/* malformed, unsupported family */
+	SP_TIMEOUT,		/* missing or slow */
+	SP_HANGUP,		/* closed before the header was whole */
+	SP_N
+};
+
 struct stats_list {
 	char		tag[STATS_TAGLEN];	/* "" ends the table */
 	uint64_t	now;		/* connected now */
@@ -39,6 +49,7 @@ struct stats_rec {
 	uint64_t		bl_loaded;	/* lists installed by spamd-setup */
 	uint64_t		bl_lists;	/* lists in force now */
 	struct stats_list	list[STATS_MAXLISTS + 1];	/* + "other" */
+	uint64_t		proxy[SP_N];	/* -X headers, by outcome */
 };
 
 struct con;
@@ -48,6 +59,7 @@ void	stats_open(const struct con *);
 void	stats_close(const struct con *, int64_t now_ms);
 void	stats_stuttered(void);
 void	stats_tuple(int sent);
+void	stats_proxy(enum stats_proxy);
 /* Send a snapshot when one is due (or now, with force); -m only. */
 void	stats_tick(int fd, int64_t now_ms, int force);
 /* The engine's poll timeout ms (-1: none), shortened to the next snapshot. */
