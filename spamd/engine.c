@@ -45,6 +45,7 @@
 #include "srctab.h"
 #include "syncfwd.h"
 #include "tls.h"
+#include "whiteset.h"
 
 /*
  * From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
@@ -109,7 +110,6 @@ static void	con_expire(struct con *);
 static void	con_origdst(struct con *);
 static const char *con_ip(const struct con *, char *);
 static int	con_stuttering(const struct con *);
-static void	con_touch(struct con *);
 static void	stut_queue(struct con *, int64_t);
 static void	stut_remove(struct con *);
 static int	out_iov(const struct con *, struct iovec *);
@@ -340,7 +340,9 @@ grey_event(struct evsrc *src, uint32_t ev)
 		case GMR_DROPPED:
 			break;
 		case GMR_RECORD:
-			if (greytrap_msg(&m) == -1)
+			if ((m.type >= GM_WHITE_BEGIN &&
+			    m.type <= GM_WHITE_END ? whiteset_msg(&m) :
+			    greytrap_msg(&m)) == -1)
 				log_warnx("dropped a malformed record of type "
 				    "%u from the greylister", m.type);
 			break;
@@ -671,7 +673,7 @@ con_stuttering(const struct con *c)
 	return now - c->start < (int64_t)conf.grey_stutter * 1000;
 }
 
-static void
+void
 con_touch(struct con *c)
 {
 	c->lastio = now;
@@ -1083,6 +1085,7 @@ run_timers(void)
 
 	while ((c = tls_hs_expired(now)) != NULL)
 		con_close(c, NULL);
+	relay_expire(now);
 
 	while ((c = TAILQ_FIRST(&stutq)) != NULL && c->due <= now) {
 		stut_remove(c);
@@ -1122,6 +1125,8 @@ next_timeout(void)
 		t = paused;
 	if (tls_hs_due() < t)
 		t = tls_hs_due();
+	if (relay_due() < t)
+		t = relay_due();
 	if (t == INT64_MAX)
 		return -1;
 	if (t <= now)
