@@ -63,6 +63,7 @@
 #define ACCEPT_BURST	64	/* accepts per wake-up */
 #define MAXEVENTS	256
 #define NAG_SECS	10	/* log repeated trouble every 10 s */
+#define WHITE_WAIT_MS	10000	/* -R: longest wait for the WHITE list */
 
 TAILQ_HEAD(conq, con);
 
@@ -345,6 +346,11 @@ grey_event(struct evsrc *src, uint32_t ev)
 			    greytrap_msg(&m)) == -1)
 				log_warnx("dropped a malformed record of type "
 				    "%u from the greylister", m.type);
+			/* -R: the WHITE list is in, clients may come. */
+			else if (m.type == GM_WHITE_END && paused != 0) {
+				paused = 0;
+				listen_update();
+			}
 			break;
 		}
 	}
@@ -1198,6 +1204,9 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		fatal("epoll_ctl greylister");
 	syncfwd_init(epfd, conf.sync, conf.synckey, gfd);
 	cfgsock_init(epfd, black_saved);
+	/* -R: no WHITE host may meet the tarpit for want of the list. */
+	if (conf.relay != NULL && gfd != -1)
+		paused = now + WHITE_WAIT_MS;
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
 	    "stutter %dms, greylisted %ds, per source %d, session %ds)",

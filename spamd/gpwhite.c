@@ -35,8 +35,11 @@ static struct {
 void
 gpwhite_init(int fd)
 {
-	if (conf.relay != NULL)
-		gpw_fd = fd;
+	if (conf.relay == NULL)
+		return;
+	gpw_fd = fd;
+	/* The first list goes even if empty: the engine waits for it. */
+	gpw.sent_n = (size_t)-1;
 }
 
 /* 0 sent, -1 dropped (logged at most once a minute). */

@@ -13,7 +13,10 @@ Each session is one JSON line in the log file:
   {"proxy": {"src": ..., "sport": ..., "dst": ..., "dport": ...} or
    {"error": "..."}, "mode": ..., "size": ..., "sha256": ...}
 
-    python3 relaysink.py HOST PORT LOGFILE MODE [N]
+    python3 relaysink.py HOST PORT LOGFILE MODE [N] [SRC=MODE ...]
+
+MODE is what every session plays unless its PROXY source is named in a
+SRC=MODE argument.
 """
 
 import hashlib
@@ -120,11 +123,12 @@ def halfdn(c, rec, n):
     rec['got'] = got.decode(errors='replace')[:200]
 
 
-def session(c, path, mode, n, lock):
+def session(c, path, mode, n, bysrc, lock):
     rec = {'mode': mode}
     try:
         rec['proxy'] = read_proxy(c)
         if 'error' not in rec['proxy']:
+            mode = rec['mode'] = bysrc.get(rec['proxy']['src'], mode)
             if mode == 'smtp':
                 smtp(c, rec)
             elif mode == 'halfup':
@@ -143,6 +147,7 @@ def session(c, path, mode, n, lock):
 def main():
     host, port, path, mode = sys.argv[1:5]
     n = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    bysrc = dict(a.split('=', 1) for a in sys.argv[6:])
     fam = socket.AF_INET6 if ':' in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -152,7 +157,7 @@ def main():
     lock = threading.Lock()
     while True:
         c, _ = s.accept()
-        threading.Thread(target=session, args=(c, path, mode, n, lock),
+        threading.Thread(target=session, args=(c, path, mode, n, bysrc, lock),
                          daemon=True).start()
 
 
