@@ -173,6 +173,8 @@ DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   libssl-dev openssl nftables iproute2 postfix swaks socat mandoc \
 	   python3 procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
 	   libnftables-dev prometheus-node-exporter python3-png
+# The balancer in front of two MX in regress/t-haproxy (-X, -R).
+DEB_PKGS += haproxy
 # What the package tests add (`make deb-check'): lintian, systemd-nspawn
 # for the boot test, mmdebstrap for the clean-root build.
 DEB_TEST_PKGS = lintian systemd-container mmdebstrap
