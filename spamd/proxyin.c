@@ -50,6 +50,7 @@ static int		 nnets;
 /* Awaiting their header, by start (c->lfq: no lifetime queue yet). */
 static TAILQ_HEAD(, con) waitq = TAILQ_HEAD_INITIALIZER(waitq);
 
+static int	px_read(struct con *, uint32_t);
 static void	px_fail(struct con *, enum stats_proxy, const char *);
 static int	px_lowat(struct con *, int);
 
@@ -86,16 +87,29 @@ proxyin_expected(const struct addr *peer)
 	return 0;
 }
 
+/*
+ * The balancer writes the header as soon as its connect is through, so
+ * by the time the engine accepts, it is mostly there: try at once, and
+ * ask epoll only if it is not.
+ */
 void
 proxyin_begin(struct con *c)
 {
 	c->opos = 0;
 	TAILQ_INSERT_TAIL(&waitq, c, lfq);
-	(void)con_setev(c, EPOLLIN | EPOLLRDHUP);
+	if (px_read(c, 0) == 0)
+		(void)con_setev(c, EPOLLIN | EPOLLRDHUP);
 }
 
 void
 proxyin_event(struct con *c, uint32_t ev)
+{
+	(void)px_read(c, ev);
+}
+
+/* 0: c waits for more of its header; 1: c went on or was closed. */
+static int
+px_read(struct con *c, uint32_t ev)
 {
 	struct proxyhdr	 h;
 	uint8_t		 buf[PROXYHDR_MAX];
@@ -104,30 +118,30 @@ proxyin_event(struct con *c, uint32_t ev)
 
 	if (ev & EPOLLERR) {
 		px_fail(c, SP_HANGUP, "connection error before the header");
-		return;
+		return 1;
 	}
 	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
-			return;
+			return 0;
 		px_fail(c, SP_HANGUP, strerror(errno));
-		return;
+		return 1;
 	}
 	switch (proxyhdr_parse(buf, (size_t)n, &h, &why)) {
 	case PH_ERROR:
 		px_fail(c, SP_BAD, why);
-		return;
+		return 1;
 	case PH_MORE:
 		if (n == 0 || (ev & (EPOLLRDHUP | EPOLLHUP))) {
 			px_fail(c, SP_HANGUP, n == 0 ? "closed before a "
 			    "header" : "closed within the header");
-			return;
+			return 1;
 		}
 		/* Nothing new: wait for the byte after what is here. */
 		if ((size_t)n > c->opos && px_lowat(c, (int)n + 1) == -1)
-			return;
+			return 1;
 		c->opos = (uint16_t)n;
-		return;
+		return 0;
 	case PH_DONE:
 		break;
 	}
@@ -135,10 +149,10 @@ proxyin_event(struct con *c, uint32_t ev)
 	if ((n = recv(c->fd, buf, h.len, MSG_DONTWAIT)) != (ssize_t)h.len) {
 		px_fail(c, SP_HANGUP, n == -1 ? strerror(errno) :
 		    "header shorter than peeked");
-		return;
+		return 1;
 	}
 	if (c->opos > 0 && px_lowat(c, 1) == -1)
-		return;
+		return 1;
 	c->opos = 0;
 	TAILQ_REMOVE(&waitq, c, lfq);
 	if (h.local) {
@@ -152,6 +166,7 @@ proxyin_event(struct con *c, uint32_t ev)
 	}
 	c->phase = CP_SMTP;
 	con_begin(c);
+	return 1;
 }
 
 void
