@@ -3,12 +3,15 @@
  * PROXY header first, for bench/proxy.
  *
  *	proxyload -a addr -p port -r rate -d duration_ms -b src[,src...]
- *	    [-m plain|v1|v2] [-i inflight]
+ *	    [-c clients] [-m plain|v1|v2] [-i inflight]
  *
  * Starts `rate' sessions a second to addr:port (IPv4) for duration_ms,
  * from the source addresses in turn (a balancer's, with -m v1 or v2).
- * A session: connect, the PROXY header (v1 text or v2 binary, naming a
- * client in 10.0.0.0/8 that changes every session) in one write, read
+ * The sessions come from `clients' different clients in turn (4096 by
+ * default): plain, the source is the first -b address plus 0 to
+ * clients - 1 (loopback takes any 127/8 source); v1 and v2 name them
+ * in the header (10.0.0.0 plus the same).  A session: connect, the
+ * PROXY header (v1 text or v2 binary) in one write, read
  * the banner, QUIT, read the 221, close.  At most `inflight' sessions
  * are open at once; a start that would go over is counted as skipped.
  * At the end:
@@ -58,6 +61,7 @@ struct sess {
 
 static struct sess	*ss;
 static int		 nss, epfd, mode = M_PLAIN;
+static uint32_t		 nclients = 4096;
 static uint32_t		 seq;
 static uint64_t		 hist[NBUCKETS + 1];
 static unsigned long	 started, done, failed, skipped;
@@ -92,7 +96,7 @@ header(uint32_t n, const struct sockaddr_in *dst, uint8_t *buf)
 {
 	static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
 	    0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
-	uint32_t	 src = htonl(0x0a000000u | (n & 0xffffff));
+	uint32_t	 src = htonl(0x0a000000u | (n % nclients));
 	char		 a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 	if (mode == M_V1) {
@@ -122,6 +126,7 @@ start(const struct sockaddr_in *dst, const struct sockaddr_in *srcs,
 {
 	struct epoll_event	 ev;
 	struct sess		*s = NULL;
+	struct sockaddr_in	 sin;
 	int			 i, one = 1;
 
 	for (i = 0; i < nss; i++)
@@ -140,8 +145,11 @@ start(const struct sockaddr_in *dst, const struct sockaddr_in *srcs,
 		err(1, "socket");
 	setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 	    sizeof(one));
-	if (bind(s->fd, (const struct sockaddr *)&srcs[seq % nsrc],
-	    sizeof(srcs[0])) == -1)
+	sin = srcs[seq % nsrc];
+	if (mode == M_PLAIN)
+		sin.sin_addr.s_addr = htonl(ntohl(srcs[0].sin_addr.s_addr) +
+		    seq % nclients);
+	if (bind(s->fd, (const struct sockaddr *)&sin, sizeof(sin)) == -1)
 		err(1, "bind");
 	if (connect(s->fd, (const struct sockaddr *)dst, sizeof(*dst)) == -1 &&
 	    errno != EINPROGRESS) {
@@ -236,13 +244,16 @@ main(int argc, char *argv[])
 	const char		*addr = "127.0.0.1";
 
 	nss = 2000;
-	while ((ch = getopt(argc, argv, "a:b:d:i:m:p:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:d:i:m:p:r:")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
 			break;
 		case 'b':
 			srcarg = optarg;
+			break;
+		case 'c':
+			nclients = (uint32_t)atol(optarg);
 			break;
 		case 'd':
 			dur = atol(optarg);
@@ -262,11 +273,13 @@ main(int argc, char *argv[])
 			break;
 		default:
 			errx(1, "usage: proxyload -a addr -p port -r rate "
-			    "-d ms -b src[,src] [-m plain|v1|v2] [-i n]");
+			    "-d ms -b src[,src] [-c clients] [-m plain|v1|v2] "
+			    "[-i n]");
 		}
 	}
-	if (srcarg == NULL || rate <= 0 || dur <= 0 || nss <= 0)
-		errx(1, "need -b, and positive -r, -d, -i");
+	if (srcarg == NULL || rate <= 0 || dur <= 0 || nss <= 0 ||
+	    nclients == 0 || nclients > 1 << 20)
+		errx(1, "need -b, positive -r, -d, -i, and -c up to 2^20");
 	for (p = strtok(srcarg, ","); p != NULL && nsrc < MAXSRC;
 	    p = strtok(NULL, ",")) {
 		memset(&srcs[nsrc], 0, sizeof(srcs[0]));
