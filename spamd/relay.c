@@ -46,9 +46,11 @@
 #include "whiteset.h"
 
 #define RELAY_CONNECT_MS 5000	/* an MTA slower to answer is down */
+#ifndef RELAY_PIPESZ
 #define RELAY_PIPESZ	(256 * 1024)	/* each pipe's buffer (F_SETPIPE_SZ) */
+#endif
 #define RELAY_BURST	16	/* pipe loads a direction moves a wake-up */
-#define RELAY_POOL	64	/* empty pipes kept for the next taker */
+#define RELAY_POOL	16	/* empty pipes kept for the next taker */
 #define NAG_SECS	10
 
 enum relay_state {
