@@ -47,10 +47,15 @@ struct pnet {
 
 static struct pnet	 nets[PROXYIN_MAXNETS];
 static int		 nnets;
-/* Awaiting their header, by start (c->lfq: no lifetime queue yet). */
+/*
+ * Awaiting their header, by start.  c->lfq is free before con_greet
+ * (the lifetime queue); its tqe_prev is NULL off this queue: every
+ * connection is CP_PROXY until con_begin is through, listed or not.
+ */
 static TAILQ_HEAD(, con) waitq = TAILQ_HEAD_INITIALIZER(waitq);
 
 static int	px_read(struct con *, uint32_t);
+static void	px_unwait(struct con *);
 static void	px_fail(struct con *, enum stats_proxy, const char *);
 static int	px_lowat(struct con *, int);
 
@@ -154,7 +159,7 @@ px_read(struct con *c, uint32_t ev)
 	if (c->opos > 0 && px_lowat(c, 1) == -1)
 		return 1;
 	c->opos = 0;
-	TAILQ_REMOVE(&waitq, c, lfq);
+	px_unwait(c);
 	if (h.local) {
 		c->flags |= CF_LOCAL;
 		stats_proxy(SP_LOCAL);
@@ -172,8 +177,16 @@ px_read(struct con *c, uint32_t ev)
 void
 proxyin_free(struct con *c)
 {
+	px_unwait(c);
+}
+
+static void
+px_unwait(struct con *c)
+{
+	if (c->lfq.tqe_prev == NULL)
+		return;
 	TAILQ_REMOVE(&waitq, c, lfq);
-	c->phase = CP_SMTP;
+	c->lfq.tqe_prev = NULL;
 }
 
 void
