@@ -81,7 +81,7 @@ usage(void)
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
 	    "\t[-Y synctarget] [-y synclisten]\n"
 	    "\t[-C certfile -K keyfile [-T maxtls]]\n"
-	    "\t[-X balancernet]\n");
+	    "\t[-X network]\n");
 	exit(1);
 }
 
