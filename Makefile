@@ -94,6 +94,7 @@ UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
 UNIT_t_greytrap	 = spamd/greytrap.o
 UNIT_t_srctab	 = spamd/srctab.o
+UNIT_t_proxyhdr = spamd/proxyhdr.o
 UNIT_t_trapdom	 = spamd/trapdom.o
 UNIT_t_trusted	 = spamd/trusted.o
 UNIT_t_spamdblist = spamdb/list.o
@@ -181,6 +182,8 @@ DEB_PKGS = build-essential pkg-config libnftnl-dev libmnl-dev libpcap-dev \
 	   python3 procps python3-bsddb3 libc-ares-dev nsd librrd-dev \
 	   libnftables-dev prometheus-node-exporter python3-png \
 	   prometheus
+# The balancer in front of two MX in regress/t-haproxy (-X, -R).
+DEB_PKGS += haproxy
 # What the package tests add (`make deb-check'): lintian, systemd-nspawn
 # for the boot test, mmdebstrap for the clean-root build.
 DEB_TEST_PKGS = lintian systemd-container mmdebstrap
@@ -284,6 +287,7 @@ FUZZ_cidr    = lib/cidr.c
 FUZZ_maillog = lib/addr.c
 # includes spamdb/maillog.c itself
 regress/fuzz/fuzz_maillog: spamdb/maillog.c spamdb/maillog.h
+FUZZ_proxy   = spamd/proxyhdr.c lib/addr.c
 # includes spfwalk/walk.c itself
 FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)

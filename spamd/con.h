@@ -31,6 +31,7 @@
 #define CF_TLSHS	0x0400	/* in the TLS handshake */
 #define CF_SRC		0x0800	/* counted in the per-source table */
 #define CF_OPEN		0x1000	/* con_begin ran: logged, in the stats */
+#define CF_LOCAL	0x8000	/* -X: a balancer's LOCAL check, no tuples */
 
 /*
  * Where a connection is in its life.  Every connection starts in
@@ -51,7 +52,7 @@ struct con {
 	struct evsrc		 src;	/* first: the epoll data */
 	TAILQ_ENTRY(con)	 stq;	/* stutter queue, by due */
 	TAILQ_ENTRY(con)	 idq;	/* idle queue, by lastio */
-	TAILQ_ENTRY(con)	 lfq;	/* greylisted, by start */
+	TAILQ_ENTRY(con)	 lfq;	/* greylisted, by start; or proxyin.c */
 	struct smtp_sess	*sess;	/* NULL until the client speaks */
 	struct tls_sess		*tls;	/* NULL: plain (tls.c) */
 	const struct bl_hit	*bl;	/* blacklists, or NULL */
@@ -67,6 +68,7 @@ struct con {
 	uint16_t		 dport;	/* original destination port */
 	uint8_t			 phase;	/* enum con_phase */
 	char			 tail[SMTP_TIMELEN]; /* banner time stamp */
+	struct relay		*relay;	/* CP_RELAY: relay.c's, or NULL */
 };
 
 #endif

@@ -28,5 +28,7 @@ void	con_greet(struct con *c);
 void	con_close(struct con *c, const char *why);
 /* Ask epoll for ev on c; -1: c was closed. */
 int	con_setev(struct con *c, uint32_t ev);
+/* c did I/O now: it goes to the end of the idle queue (MAXTIME). */
+void	con_touch(struct con *c);
 
 #endif

@@ -310,6 +310,22 @@ m_write(FILE *fp)
 		{ "sync_rejected_total", "counter",
 		    "Sync datagrams rejected: forged, malformed, replayed.",
 		    rej },
+		{ "relay_sessions", "gauge",
+		    "Sessions relayed to the MTA (-R) open now.",
+		    m_eng.relay_now },
+		{ "relay_sessions_total", "counter",
+		    "Sessions relayed to the MTA (-R).",
+		    m_eng.relay_total },
+		{ "relay_failures_total", "counter",
+		    "Relays that found the MTA unreachable: the client got a "
+		    "421.",
+		    m_eng.relay_failed },
+		{ "relay_bytes_in_total", "counter",
+		    "Bytes relayed from clients to the MTA.",
+		    m_eng.relay_bytes_in },
+		{ "relay_bytes_out_total", "counter",
+		    "Bytes relayed from the MTA to clients.",
+		    m_eng.relay_bytes_out },
 		};
 
 		for (i = 0; i < (int)(sizeof(one) / sizeof(one[0])); i++)
@@ -322,6 +338,20 @@ m_write(FILE *fp)
 	    "the epoch; 0: none since spamd started.");
 	fprintf(fp, "spamd_sync_accepted_seconds %lld\n",
 	    (long long)sc.last_accepted);
+	{
+		static const char *const pxr[SP_N] = {
+			[SP_PROXIED] = "proxied", [SP_LOCAL] = "local",
+			[SP_BAD] = "malformed", [SP_TIMEOUT] = "timeout",
+			[SP_HANGUP] = "hangup"
+		};
+
+		m_family(fp, "proxy_headers_total", "counter",
+		    "Connections from -X balancers, by how the PROXY header "
+		    "ended.");
+		for (i = 0; i < SP_N; i++)
+			fprintf(fp, "spamd_proxy_headers_total{result=\"%s\"} "
+			    "%" PRIu64 "\n", pxr[i], m_eng.proxy[i]);
+	}
 	if (m_counted) {
 		m_family(fp, "entries", "gauge",
 		    "Database entries by state, after the last scan.");

@@ -41,6 +41,8 @@
 #include "nftwatch.h"
 #include "opt.h"
 #include "priv.h"
+#include "proxyin.h"
+#include "relay.h"
 #include "sdnotify.h"
 #include "spamd.h"
 #include "srctab.h"
@@ -75,10 +77,12 @@ usage(void)
 	    " [-G passtime:greyexp:whiteexp[:trapexp]]\n"
 	    "\t[-h hostname] [-L limit=value[,...]] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
-	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
+	    "\t[-n name] [-P cfgport] [-p port] [-R address:port]"
+	    " [-S secs] [-s delay]\n"
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
 	    "\t[-Y synctarget] [-y synclisten]\n"
-	    "\t[-C certfile -K keyfile [-T maxtls]] [-t trustedfile]\n");
+	    "\t[-C certfile -K keyfile [-T maxtls]] [-t trustedfile]\n"
+	    "\t[-X network]\n");
 	exit(1);
 }
 
@@ -340,6 +344,7 @@ main(int argc, char *argv[])
 	char		 errbuf[512];
 	int		 ch, lfd[MAXLISTEN], nlisten, sp[2], maxcon_max;
 	int		 bflag = 0, i, sndbuf, ntargets = 0;
+	int		 nonft;		/* -R without nftables */
 	long long	 maxblack = -1;
 	char		*targets[SYNCNET_MAXTARGETS];
 	const char	*synclisten = NULL, *keyfile = PATH_SPAMD_KEY;
@@ -387,7 +392,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:t:U:vw:Y:y:")) != -1) {
+	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:R:S:s:T:t:U:vw:X:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -464,6 +469,12 @@ main(int argc, char *argv[])
 		case 'p':
 			conf.port = numopt("p", optarg, 1, 65535);
 			break;
+		case 'R':
+			if (relay_parse(optarg, &conf.relay_sa,
+			    &conf.relay_salen, errbuf, sizeof(errbuf)) == -1)
+				errx(1, "-R %s: %s", optarg, errbuf);
+			conf.relay = optarg;
+			break;
 		case 'S':
 			conf.grey_stutter = numopt("S", optarg, 0, 90);
 			break;
@@ -481,6 +492,10 @@ main(int argc, char *argv[])
 			break;
 		case 'w':
 			conf.window = numopt("w", optarg, 1, INT_MAX);
+			break;
+		case 'X':
+			if (proxyin_add(optarg, errbuf, sizeof(errbuf)) == -1)
+				errx(1, "-X %s: %s", optarg, errbuf);
 			break;
 		case 'Y':
 			if (syncnet_target(targets, &ntargets, optarg) == -1)
@@ -637,12 +652,18 @@ main(int argc, char *argv[])
 	if ((st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf))) ==
 	    NULL)
 		fatalx("%s", errbuf);
-	fw_init(nft_table, nft_set4, nft_set6);
+	/*
+	 * -R without -N (or -F): the relay passes whitelisted hosts, no
+	 * nft set is written and the greylister keeps no capability.
+	 */
+	nonft = conf.relay != NULL && nft_table == NULL && nft_file == NULL;
+	if (!nonft)
+		fw_init(nft_table, nft_set4, nft_set6);
 	nftwatch_open();
 	if (conf.sync != NULL)
 		gsync_init(conf.sync, &synckey);
 	if (pw != NULL)
-		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
+		priv_drop(pw, NULL, nonft ? 0 : 1ULL << CAP_NET_ADMIN);
 	log_procname("grey");
 	setproctitle("[priv] greylister");
 	/* The greylister's per-source table counts GREY entries. */

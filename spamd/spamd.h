@@ -22,6 +22,7 @@
 #ifndef SPAMD_SPAMD_H
 #define SPAMD_SPAMD_H
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <limits.h>
@@ -81,6 +82,9 @@ struct spamd_conf {
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
 	const struct sync_key *synckey;	/* -k: with sync */
 	const char	*trusted;	/* -t: trusted networks (trusted.h) */
+	const char	*relay;		/* -R address:port, NULL: no relay */
+	struct sockaddr_storage relay_sa; /* -R: the MTA, numeric */
+	socklen_t	 relay_salen;
 };
 
 extern struct spamd_conf conf;

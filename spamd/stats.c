@@ -136,6 +136,12 @@ stats_tls(enum stats_tls e)
 }
 
 void
+stats_proxy(enum stats_proxy what)
+{
+	st.proxy[what]++;
+}
+
+void
 stats_tick(int fd, int64_t now_ms, int force)
 {
 	static int		 warned;
@@ -171,4 +177,24 @@ stats_timeout(int64_t now_ms, int ms)
 	if (ms < 0 || left < ms)
 		return (int)left;
 	return ms;
+}
+
+void
+stats_relay(int what)
+{
+	if (what > 0) {
+		st.relay_now++;
+		st.relay_total++;
+	} else if (what < 0) {
+		if (st.relay_now > 0)
+			st.relay_now--;
+	} else
+		st.relay_failed++;
+}
+
+void
+stats_relay_bytes(uint64_t in, uint64_t out)
+{
+	st.relay_bytes_in += in;
+	st.relay_bytes_out += out;
 }

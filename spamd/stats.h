@@ -45,6 +45,16 @@ enum stats_tls {
 	STLS_N
 };
 
+/* How a PROXY header (-X, proxyin.c) ended. */
+enum stats_proxy {
+	SP_PROXIED,		/* named the client */
+	SP_LOCAL,		/* the balancer's own check */
+	SP_BAD,			/* malformed, unsupported family */
+	SP_TIMEOUT,		/* missing or slow */
+	SP_HANGUP,		/* closed before the header was whole */
+	SP_N
+};
+
 struct stats_list {
 	char		tag[STATS_TAGLEN];	/* "" ends the table */
 	uint64_t	now;		/* connected now */
@@ -64,6 +74,13 @@ struct stats_rec {
 	struct stats_list	list[STATS_MAXLISTS + 1];	/* + "other" */
 	uint64_t		limit[SL_N];	/* enum stats_limit */
 	uint64_t		tls[STLS_N];	/* enum stats_tls */
+	/* -R (relay.c) */
+	uint64_t		relay_now;	/* relayed sessions open */
+	uint64_t		relay_total;	/* ... since start */
+	uint64_t		relay_failed;	/* MTA unreachable: 421 */
+	uint64_t		relay_bytes_in;	/* client to MTA */
+	uint64_t		relay_bytes_out; /* MTA to client */
+	uint64_t		proxy[SP_N];	/* -X headers, by outcome */
 };
 
 struct con;
@@ -75,9 +92,13 @@ void	stats_stuttered(void);
 void	stats_tuple(int sent);
 void	stats_limit(enum stats_limit, unsigned int n);
 void	stats_tls(enum stats_tls);
+void	stats_proxy(enum stats_proxy);
 /* Send a snapshot when one is due (or now, with force); -m only. */
 void	stats_tick(int fd, int64_t now_ms, int force);
 /* The engine's poll timeout ms (-1: none), shortened to the next snapshot. */
 int	stats_timeout(int64_t now_ms, int ms);
+/* -R: a relayed session opened (1), closed (-1), failed (0); bytes moved. */
+void	stats_relay(int what);
+void	stats_relay_bytes(uint64_t in, uint64_t out);
 
 #endif
