@@ -10,6 +10,7 @@
 
 #include "blacklist.h"
 #include "con.h"
+#include "dnsrep.h"
 #include "greymsg.h"
 #include "greytrap.h"
 #include "log.h"
@@ -144,6 +145,7 @@ stats_tick(int fd, int64_t now_ms, int force)
 		warned = 1;
 		log_warn("statistics: send to greylister");
 	}
+	dnsrep_stats_send(fd);
 }
 
 int
@@ -157,4 +159,14 @@ stats_timeout(int64_t now_ms, int ms)
 	if (ms < 0 || left < ms)
 		return (int)left;
 	return ms;
+}
+
+void
+stats_leave(const struct con *c)
+{
+	enum stats_kind	 k = st_kind(c);
+
+	if (st.conn_now[k] > 0)
+		st.conn_now[k]--;
+	st_lists(c, -1);
 }

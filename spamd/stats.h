@@ -52,5 +52,10 @@ void	stats_tuple(int sent);
 void	stats_tick(int fd, int64_t now_ms, int force);
 /* The engine's poll timeout ms (-1: none), shortened to the next snapshot. */
 int	stats_timeout(int64_t now_ms, int ms);
+/*
+ * c leaves what it was counted as connected (the gauges only): it is
+ * listed now, and stats_open counts it again (con_listed).
+ */
+void	stats_leave(const struct con *);
 
 #endif
