@@ -300,6 +300,22 @@ m_write(FILE *fp)
 		{ "sync_rejected_total", "counter",
 		    "Sync datagrams rejected: forged, malformed, replayed.",
 		    rej },
+		{ "relay_sessions", "gauge",
+		    "Sessions relayed to the MTA (-R) open now.",
+		    m_eng.relay_now },
+		{ "relay_sessions_total", "counter",
+		    "Sessions relayed to the MTA (-R).",
+		    m_eng.relay_total },
+		{ "relay_failures_total", "counter",
+		    "Relays that found the MTA unreachable: the client got a "
+		    "421.",
+		    m_eng.relay_failed },
+		{ "relay_bytes_in_total", "counter",
+		    "Bytes relayed from clients to the MTA.",
+		    m_eng.relay_bytes_in },
+		{ "relay_bytes_out_total", "counter",
+		    "Bytes relayed from the MTA to clients.",
+		    m_eng.relay_bytes_out },
 		};
 
 		for (i = 0; i < (int)(sizeof(one) / sizeof(one[0])); i++)
