@@ -1,9 +1,9 @@
 /*
  * DNS reputation (-D), the engine's side.  con_begin asks the resolver
  * (resolver.c, over conf.resolverfd) about the client's address and
- * goes on: only in relay mode is the banner held (CP_HOLD) until the
- * verdict or the deadline (-L dnswait=).  The verdict applies to the
- * connection as it is then:
+ * goes on: only in relay mode (-R) is the client held silent (CP_HOLD)
+ * until the verdict or the deadline (-L dnswait=), then relayed or
+ * greeted.  The verdict applies to the connection as it is then:
  *
  *	score >= -L dnsblack=	blacklisted by the sites that listed it
  *				with a positive weight: tarpitted and
@@ -229,10 +229,16 @@ dnsrep_hold(struct con *c)
 	return dnsrep_holds();
 }
 
+/*
+ * Relay mode: a client the verdict whitelists goes to the MTA with its
+ * first connection, so the banner (spamd's or the MTA's) waits for it.
+ * Without relay there is nothing to wait for: a whitelisted client's
+ * next connection passes the firewall.
+ */
 int
 dnsrep_holds(void)
 {
-	return 0;
+	return conf.relay != NULL && conf.greylist;
 }
 
 static void
