@@ -42,6 +42,7 @@
 #define RESOLV_CONF	"/etc/resolv.conf"
 #define RESOLV_CHECK	30	/* seconds between looks at it */
 #define MSGS_PER_TURN	256	/* records read per wake-up */
+#define RESOLVER_SNDBUF	(2 * 1024 * 1024)	/* each way: ~1000 records */
 /*
  * c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign bit for
  * the last socket: the same tests on unsigned bits (as spfwalk/walk.c).
@@ -269,6 +270,17 @@ resolver_start(const struct passwd *pw)
 		fatalx("c-ares: cannot initialise");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("resolver socketpair");
+	/*
+	 * A burst of connections must not find the socket full (the
+	 * default holds about 130 records): FORCE passes wmem_max as root.
+	 */
+	for (fd = 0; fd < 2; fd++) {
+		status = RESOLVER_SNDBUF;
+		if (setsockopt(sp[fd], SOL_SOCKET, SO_SNDBUFFORCE, &status,
+		    sizeof(status)) == -1 && setsockopt(sp[fd], SOL_SOCKET,
+		    SO_SNDBUF, &status, sizeof(status)) == -1)
+			log_warn("resolver socket buffer");
+	}
 	switch (pid = fork()) {
 	case -1:
 		fatal("fork");
