@@ -7,6 +7,13 @@
  * until c-ares has called back for every query, so late answers still
  * fill the cache for the next connection from the address.
  *
+ * At most RESREP_INFLIGHT queries are out at once; the rest wait in a
+ * FIFO with room for every query of every slot, and those of a request
+ * answered meanwhile (its deadline passed) are never sent.  A burst of
+ * clients thus comes to the DNS server at the pace it answers, rather
+ * than as a flood of datagrams its socket drops, each of which would
+ * cost a retry.
+ *
  * The cache holds RESREP_SETS * RESREP_WAYS addresses, whatever the
  * traffic: an address hashes (with a random seed) to a set, and a new
  * one takes the least recently used way of it.  Each site's answer
@@ -51,7 +58,6 @@ struct rreq {
 	int64_t			 t0, due;	/* ms */
 	uint32_t		 waiting;	/* sites asked, not back */
 	int			 answered;
-	int			 starting;	/* in resrep_request */
 };
 
 struct centry {
@@ -68,10 +74,14 @@ static struct rreq	 reqs[RESREP_MAXREQ];
 static struct rreq	*freereq;
 static struct rreqq	 dueq = TAILQ_HEAD_INITIALIZER(dueq);
 static struct centry	 cache[RESREP_SETS][RESREP_WAYS];
+static struct qctx	*queue[RESREP_MAXREQ * DNS_MAXSITES];
+static size_t		 qhead, qlen;
+static int		 inflight;
 static uint32_t		 seed;
 static int64_t		 margin;	/* ms kept for the trip back */
 
 static struct centry *cache_get(const struct addr *, int);
+static void	launch(void);
 static void	rep_answer(void *, int, int, unsigned char *, int);
 static void	rep_send(struct rreq *);
 static void	rep_done(struct rreq *);
@@ -132,7 +142,6 @@ resrep_request(const struct dns_msg *m)
 	struct dns_msg		 busy;
 	struct rreq		*r;
 	struct centry		*e;
-	char			 qname[DNSSITE_QNAMEMAX];
 	int64_t			 now = resolver_now();
 	struct addr		 ip = m->rep.ip;
 	uint32_t		 bit;
@@ -163,7 +172,6 @@ resrep_request(const struct dns_msg *m)
 	r->rep.ip = ip;
 	r->t0 = now;
 	r->due = now + conf.dnswait - margin;
-	r->starting = 1;
 	TAILQ_INSERT_TAIL(&dueq, r, dq);
 
 	e = cache_get(&ip, 0);
@@ -177,21 +185,47 @@ resrep_request(const struct dns_msg *m)
 			r->rep.ms[i] = DNS_MS_CACHED;
 			continue;
 		}
-		if (dnssite_qname(&conf.dnssites[i], &ip, qname,
-		    sizeof(qname)) == -1) {
-			r->rep.res[i] = DR_FAIL;
-			continue;
-		}
 		r->q[i].r = r;
 		r->q[i].site = i;
 		r->waiting |= bit;
-		/* May call back at once (an error): r->starting holds r. */
-		ares_query(resolver_channel(), qname, ns_c_in, ns_t_a,
-		    rep_answer, &r->q[i]);
+		/* Cannot be full: room for every site of every slot. */
+		queue[(qhead + qlen++) % (sizeof(queue) / sizeof(queue[0]))] =
+		    &r->q[i];
 	}
-	r->starting = 0;
 	if (r->waiting == 0)
 		rep_done(r);
+	else
+		launch();
+}
+
+/* Send queued queries while fewer than RESREP_INFLIGHT are out. */
+static void
+launch(void)
+{
+	struct qctx	*q;
+	struct rreq	*r;
+	char		 qname[DNSSITE_QNAMEMAX];
+
+	while (qlen > 0 && inflight < RESREP_INFLIGHT) {
+		q = queue[qhead];
+		qhead = (qhead + 1) % (sizeof(queue) / sizeof(queue[0]));
+		qlen--;
+		r = q->r;
+		if (r->answered || dnssite_qname(&conf.dnssites[q->site],
+		    &r->rep.ip, qname, sizeof(qname)) == -1) {
+			/* Too late to matter, or no name: never sent. */
+			if (!r->answered)
+				r->rep.res[q->site] = DR_FAIL;
+			r->waiting &= ~(1U << q->site);
+			if (r->waiting == 0)
+				rep_done(r);
+			continue;
+		}
+		inflight++;
+		/* May call back at once (an error): rep_answer is ready. */
+		ares_query(resolver_channel(), qname, ns_c_in, ns_t_a,
+		    rep_answer, q);
+	}
 }
 
 /* One site's answer for r's address. */
@@ -210,6 +244,7 @@ rep_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	int			 n = MAXANSWERS, i, res, ttl = -1, listed = 0;
 
 	(void)timeouts;
+	inflight--;
 	/* The loop's clock is older than this answer may be. */
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		fatal("clock_gettime");
@@ -266,7 +301,7 @@ rep_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		    (uint16_t)(ms < 0 ? 0 : ms);
 	}
 	r->waiting &= ~bit;
-	if (r->waiting == 0 && !r->starting)
+	if (r->waiting == 0)
 		rep_done(r);
 }
 
@@ -326,4 +361,6 @@ resrep_expire(int64_t now)
 
 	while ((r = TAILQ_FIRST(&dueq)) != NULL && r->due <= now)
 		rep_send(r);
+	/* Answers came in this turn: room for more. */
+	launch();
 }

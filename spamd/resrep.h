@@ -11,6 +11,7 @@
 #include "dnsmsg.h"
 
 #define RESREP_MAXREQ	1024	/* requests in flight at once */
+#define RESREP_INFLIGHT	128	/* DNS queries out at once */
 #define RESREP_SETS	2048	/* cache: sets of RESREP_WAYS addresses */
 #define RESREP_WAYS	4
 #define RESREP_MAXTTL	3600	/* seconds an answer is kept at most */
