@@ -47,9 +47,10 @@ NFT_LIBS = $(call pc_libs,libnftnl libmnl)
 BSD_LIBS = $(call pc_libs,libbsd-overlay)
 CRYPTO_LIBS = $(call pc_libs,libcrypto)
 SSL_LIBS = $(call pc_libs,libssl libcrypto)
-# spamd -F loads the administrator's ruleset with nft's own parser.
+# spamd -F loads the administrator's ruleset with nft's own parser;
+# its resolver process asks DNS (-D) with c-ares, as spfwalk does.
 SPAMD_LIBS    = $(LIBSPAMD) -ldb $(call pc_libs,libnftables) $(NFT_LIBS) \
-		$(SSL_LIBS) $(BSD_LIBS)
+		$(SSL_LIBS) $(call pc_libs,libcares) $(BSD_LIBS)
 SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) -lz $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)
@@ -101,6 +102,7 @@ UNIT_t_spamdblist = spamdb/list.o
 UNIT_t_spamdbedit = spamdb/edit.o regress/unit/store_mem.o
 UNIT_t_maillog	 = spamdb/maillog.o
 UNIT_t_sync	 = spamd/gsync.o
+UNIT_t_dnssite	 = spamd/dnssite.o
 # Extra link flags: t_greytrap counts the work of greytrap.c;
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
 # t_grey counts the address conversions of grey_decide.
@@ -288,6 +290,7 @@ FUZZ_maillog = lib/addr.c
 # includes spamdb/maillog.c itself
 regress/fuzz/fuzz_maillog: spamdb/maillog.c spamdb/maillog.h
 FUZZ_proxy   = spamd/proxyhdr.c lib/addr.c
+FUZZ_dnssite = spamd/dnssite.c lib/addr.c
 # includes spfwalk/walk.c itself
 FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)

@@ -69,6 +69,7 @@ struct con {
 	uint8_t			 phase;	/* enum con_phase */
 	char			 tail[SMTP_TIMELEN]; /* banner time stamp */
 	struct relay		*relay;	/* CP_RELAY: relay.c's, or NULL */
+	struct dnsrep_rq	*rep;	/* DNS reputation pending (dnsrep.c) */
 };
 
 #endif

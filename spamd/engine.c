@@ -594,6 +594,30 @@ engine_epfd(void)
 	return epfd;
 }
 
+int
+engine_greyfd(void)
+{
+	return gfd;
+}
+
+void
+con_listed(struct con *c, const struct bl_hit *h)
+{
+	if ((c->flags & CF_BLACK) || h == NULL)
+		return;
+	stats_leave(c);
+	c->bl = h;
+	c->flags |= CF_BLACK;
+	if (++nblack > conf.maxblack)
+		c->flags |= CF_NOSTUTTER;
+	/* Blacklisted sessions have no time limit (con_greet). */
+	if (c->flags & CF_LIFEQ) {
+		TAILQ_REMOVE(&lifeq, c, lfq);
+		c->flags &= ~CF_LIFEQ;
+	}
+	stats_open(c);
+}
+
 /*
  * A greylisted session over -L session= seconds: it has had every
  * chance to give its tuple.  Say so unless a reply is half written.
@@ -1134,6 +1158,7 @@ run_timers(void)
 		paused = 0;
 		listen_update();
 	}
+	dnsrep_expire(now);
 }
 
 /* Milliseconds until the earliest deadline, -1 if there is none. */
@@ -1159,6 +1184,8 @@ next_timeout(void)
 		t = relay_due();
 	if (proxyin_due() < t)
 		t = proxyin_due();
+	if (dnsrep_due() < t)
+		t = dnsrep_due();
 	if (t == INT64_MAX)
 		return -1;
 	if (t <= now)
@@ -1233,6 +1260,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 	/* -R: no WHITE host may meet the tarpit for want of the list. */
 	if (conf.relay != NULL && gfd != -1)
 		paused = now + WHITE_WAIT_MS;
+	dnsrep_init(epfd);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
 	    "stutter %dms, greylisted %ds, per source %d, session %ds)",

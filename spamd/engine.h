@@ -30,5 +30,13 @@ void	con_close(struct con *c, const char *why);
 int	con_setev(struct con *c, uint32_t ev);
 /* c did I/O now: it goes to the end of the idle queue (MAXTIME). */
 void	con_touch(struct con *c);
+/*
+ * c was found listed after con_begin (dnsrep.c): blacklisted by h from
+ * now on, tarpitted and counted as if a loaded list had matched.
+ */
+struct bl_hit;
+void	con_listed(struct con *c, const struct bl_hit *h);
+/* The socket to the greylister, -1 without one (-b). */
+int	engine_greyfd(void);
 
 #endif

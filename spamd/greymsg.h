@@ -19,6 +19,8 @@
  * as GM_WHITE_ADD of up to GM_WHITE_MAX addresses as soon as hosts are
  * whitelisted, and after each scan that changed it the whole list
  * between GM_WHITE_BEGIN and GM_WHITE_END, which replaces the engine's.
+ * With -D: GM_DNSWHITE of ip when DNS allow lists vouch for it, and
+ * GM_DNSSTATS with each GM_STATS.
  */
 #ifndef SPAMD_GREYMSG_H
 #define SPAMD_GREYMSG_H
@@ -28,6 +30,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "dnsstats.h"
 #include "grey.h"
 #include "stats.h"
 #include "sync.h"
@@ -44,7 +47,9 @@ enum greymsg_type {
 	GM_STATS,		/* the engine's counters (stats.h) */
 	GM_WHITE_BEGIN,		/* -R: a full WHITE list follows */
 	GM_WHITE_ADD,		/* -R: len addresses in white[] are WHITE */
-	GM_WHITE_END		/* -R: ... and the full list is complete */
+	GM_WHITE_END,		/* -R: ... and the full list is complete */
+	GM_DNSWHITE,		/* ip is on DNS allow lists (-D): make it WHITE */
+	GM_DNSSTATS		/* the engine's DNS counters (dnsstats.h) */
 };
 
 /* WHITE addresses in one GM_WHITE_ADD: as many as fit where a tuple goes. */
@@ -64,6 +69,7 @@ struct grey_msg {
 		};
 		struct stats_rec stats;
 		struct addr white[GM_WHITE_MAX];	/* GM_WHITE_ADD */
+		struct dnsstats	dns;	/* GM_DNSSTATS */
 	};
 };
 /* The tuple is the largest member: the others do not grow the record. */
@@ -71,6 +77,8 @@ _Static_assert(sizeof(struct addr) + SYNC_MAXLEN <= sizeof(struct grey_tuple),
     "a sync datagram and its sender fit where a tuple goes");
 _Static_assert(sizeof(struct stats_rec) <= sizeof(struct grey_tuple),
     "a statistics snapshot fits where a tuple goes");
+_Static_assert(sizeof(struct dnsstats) <= sizeof(struct grey_tuple),
+    "the DNS counters fit where a tuple goes");
 /* No padding in what travels: every byte is set by memset or a field. */
 _Static_assert(sizeof(struct addr) == sizeof(int) + 16 &&
     offsetof(struct grey_tuple, helo) == 2 * sizeof(struct addr),

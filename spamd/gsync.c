@@ -98,15 +98,30 @@ gsync_grey(const struct grey_tuple *t, time_t now)
 	gs_send(&e);
 }
 
-void
-gsync_trapped(const struct addr *ip, time_t expire, time_t now)
+/* A TRAPPED or WHITE entry of ip until expire. */
+static void
+gs_until(enum sync_type type, const struct addr *ip, time_t expire,
+    time_t now)
 {
 	struct sync_entry	 e;
 
-	if (gs_entry(&e, SYNC_TRAPPED, ip, now) == -1)
+	if (gs_entry(&e, type, ip, now) == -1)
 		return;
 	e.expire = (uint32_t)expire;
 	gs_send(&e);
+}
+
+void
+gsync_trapped(const struct addr *ip, time_t expire, time_t now)
+{
+	gs_until(SYNC_TRAPPED, ip, expire, now);
+}
+
+/* A host whitelisted here by DNS reputation (-D), as OpenBSD's WHITE. */
+void
+gsync_white(const struct addr *ip, time_t expire, time_t now)
+{
+	gs_until(SYNC_WHITE, ip, expire, now);
 }
 
 /* Say why, once a minute per reason. */

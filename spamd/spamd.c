@@ -32,6 +32,7 @@
 #include "addr.h"
 #include "blfile.h"
 #include "cfgsock.h"
+#include "dnssite.h"
 #include "firewall.h"
 #include "gdb.h"
 #include "gsync.h"
@@ -43,6 +44,7 @@
 #include "priv.h"
 #include "proxyin.h"
 #include "relay.h"
+#include "resolver.h"
 #include "sdnotify.h"
 #include "spamd.h"
 #include "srctab.h"
@@ -61,6 +63,7 @@ static long long numopt(const char *, const char *, long long, long long);
 static void	parse_grey(const char *);
 static int	parse_stutter(const char *);
 static void	parse_limits(const char *);
+static void	parse_dnssite(const char *);
 
 static char	*nft_table, *nft_set4, *nft_set6;	/* -N */
 static const char *nft_file;				/* -F */
@@ -81,8 +84,8 @@ usage(void)
 	    " [-S secs] [-s delay]\n"
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
 	    "\t[-Y synctarget] [-y synclisten]\n"
-	    "\t[-C certfile -K keyfile [-T maxtls]] [-t trustedfile]\n"
-	    "\t[-X network]\n");
+	    "\t[-C certfile -K keyfile [-T maxtls]] [-D site]\n"
+	    "\t[-t trustedfile] [-X network]\n");
 	exit(1);
 }
 
@@ -153,6 +156,9 @@ parse_limits(const char *arg)
 		{ "free", 0, 1LL << 40 },
 		{ "netconn", 1, 1000000 },
 		{ "netgrey", 1, 100000000 },
+		{ "dnsblack", -DNSSITE_WEIGHTMAX, DNSSITE_WEIGHTMAX },
+		{ "dnswhite", -DNSSITE_WEIGHTMAX, DNSSITE_WEIGHTMAX },
+		{ "dnswait", 100, 10000 },
 	};
 	char		 buf[256], *p, *f, *v;
 	const char	*errstr;
@@ -171,7 +177,8 @@ parse_limits(const char *arg)
 				break;
 		if (i == sizeof(lims) / sizeof(lims[0]))
 			errx(1, "-L %s: unknown limit \"%s\" (rcpt, conn, "
-			    "grey, session, free, netconn or netgrey)", arg, f);
+			    "grey, session, free, netconn, netgrey, dnsblack, "
+			    "dnswhite or dnswait)", arg, f);
 		n = strtonum(v, lims[i].min, lims[i].max, &errstr);
 		if (errstr != NULL)
 			errx(1, "-L %s: %s=%s is %s (allowed %lld to %lld)",
@@ -198,8 +205,33 @@ parse_limits(const char *arg)
 		case 6:
 			conf.maxnetgrey = (int)n;
 			break;
+		case 7:
+			conf.dnsblack = (int)n;
+			break;
+		case 8:
+			conf.dnswhite = (int)n;
+			break;
+		case 9:
+			conf.dnswait = (int)n;
+			break;
 		}
 	}
+}
+
+/* -D domain[=filter][*weight], repeatable (dnssite.h). */
+static void
+parse_dnssite(const char *arg)
+{
+	static struct dnssite	 sites[DNS_MAXSITES];
+	char			 why[128];
+
+	if (conf.ndnssites == DNS_MAXSITES)
+		errx(1, "-D %s: more than %d sites", arg, DNS_MAXSITES);
+	if (dnssite_parse(arg, &sites[conf.ndnssites], why,
+	    sizeof(why)) == -1)
+		errx(1, "-D %s: %s", arg, why);
+	conf.dnssites = sites;
+	conf.ndnssites++;
 }
 
 /* -s secs: whole seconds, or with a unit, "1s" or "100ms"; milliseconds. */
@@ -376,6 +408,10 @@ main(int argc, char *argv[])
 	conf.maxnetgrey = MAXNETGREY;
 	conf.maxsession = MAXSESSION;
 	conf.minfree = MINFREE;
+	conf.dnsblack = DNSBLACK;
+	conf.dnswhite = DNSWHITE;
+	conf.dnswait = RESOLVER_WAIT;
+	conf.resolverfd = -1;
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
 	if (gethostname(conf.hostname, sizeof(conf.hostname)) == -1)
 		err(1, "gethostname");
@@ -392,7 +428,8 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:R:S:s:T:t:U:vw:X:Y:y:")) != -1) {
+	    "45A:bB:C:c:D:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:R:S:s:T:t:U:vw:X:Y:y:"))
+	    != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -420,6 +457,9 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			conf.maxcon = numopt("c", optarg, 1, maxcon_max);
+			break;
+		case 'D':
+			parse_dnssite(optarg);
 			break;
 		case 'd':
 			conf.debug = 1;
@@ -515,6 +555,9 @@ main(int argc, char *argv[])
 	if (argc != 0)
 		usage();
 
+	if (conf.dnswhite >= conf.dnsblack)
+		errx(1, "-L dnswhite=%d must be below dnsblack=%d", conf.dnswhite,
+		    conf.dnsblack);
 	if (bflag) {
 		conf.greylist = 0;
 		conf.maxblack = conf.maxcon;
@@ -606,6 +649,8 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
 		fatal("signal");
+	/* DNS (-D) in a process of its own, holding nothing else. */
+	conf.resolverfd = resolver_start(pw);
 
 	if (!conf.greylist) {
 		/* Blacklist-only: the engine alone, with its keeper. */
@@ -644,6 +689,10 @@ main(int argc, char *argv[])
 		/* NOTREACHED */
 	}
 	close(sp[1]);
+	if (conf.resolverfd != -1) {
+		close(conf.resolverfd);
+		conf.resolverfd = -1;
+	}
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
 	tls_forget();

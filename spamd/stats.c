@@ -10,6 +10,7 @@
 
 #include "blacklist.h"
 #include "con.h"
+#include "dnsrep.h"
 #include "greymsg.h"
 #include "greytrap.h"
 #include "log.h"
@@ -164,6 +165,7 @@ stats_tick(int fd, int64_t now_ms, int force)
 		warned = 1;
 		log_warn("statistics: send to greylister");
 	}
+	dnsrep_stats_send(fd);
 }
 
 int
@@ -197,4 +199,14 @@ stats_relay_bytes(uint64_t in, uint64_t out)
 {
 	st.relay_bytes_in += in;
 	st.relay_bytes_out += out;
+}
+
+void
+stats_leave(const struct con *c)
+{
+	enum stats_kind	 k = st_kind(c);
+
+	if (st.conn_now[k] > 0)
+		st.conn_now[k]--;
+	st_lists(c, -1);
 }

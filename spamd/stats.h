@@ -100,5 +100,10 @@ int	stats_timeout(int64_t now_ms, int ms);
 /* -R: a relayed session opened (1), closed (-1), failed (0); bytes moved. */
 void	stats_relay(int what);
 void	stats_relay_bytes(uint64_t in, uint64_t out);
+/*
+ * c leaves what it was counted as connected (the gauges only): it is
+ * listed now, and stats_open counts it again (con_listed).
+ */
+void	stats_leave(const struct con *);
 
 #endif
