@@ -869,3 +869,36 @@ grey_white_drop(struct store *st, int (*listed)(const struct addr *, void *),
 	free(d);
 	return rc;
 }
+
+/* The pregreet test's trap: decide_trap() on the ip's own key. */
+static int
+trap_ip_txn(struct store *st, void *arg)
+{
+	struct decide_ctx	*c = arg;
+
+	c->v->was_white = 0;
+	return decide_trap(st, c);
+}
+
+enum grey_result
+grey_trap_ip(struct store *st, const struct grey_conf *gc, time_t now,
+    const struct addr *ip, enum grey_why why, struct grey_verdict *v)
+{
+	struct decide_ctx	 c;
+	int			 rv;
+
+	memset(v, 0, sizeof(*v));
+	v->r = GREY_FAIL;
+	v->why = why;
+	if (ip->af != AF_INET && ip->af != AF_INET6)
+		return GREY_FAIL;
+	addr_str(ip, v->ip, sizeof(v->ip));
+	c = (struct decide_ctx){ .gc = gc, .now = now, .key = v->ip,
+	    .keylen = strlen(v->ip), .iplen = strlen(v->ip), .v = v };
+	if ((rv = store_txn(st, trap_ip_txn, &c)) != STORE_OK) {
+		log_warnx("trapping %s: %s", v->ip, rv == STORE_RETRY ?
+		    "a lock held elsewhere" : "storage error");
+		v->r = GREY_FAIL;
+	}
+	return v->r;
+}

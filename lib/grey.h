@@ -84,7 +84,8 @@ enum grey_why {
 	GREY_WHY_NONE,
 	GREY_WHY_SPAMTRAP,	/* the recipient is a SPAMTRAP entry */
 	GREY_WHY_DOMAIN,	/* ... outside the allowed domains */
-	GREY_WHY_LOWPRIO	/* a new tuple tried the low-priority MX */
+	GREY_WHY_LOWPRIO,	/* a new tuple tried the low-priority MX */
+	GREY_WHY_PREGREET	/* ip spoke before the banner ended */
 };
 
 struct grey_verdict {
@@ -239,5 +240,16 @@ int		grey_white_drop(struct store *,
 		    void (*gone)(const struct addr *, void *), void *arg);
 /* Delete a's entry if it is WHITE: 1 if it went, 0 if not, -1. */
 int		grey_white_drop_addr(struct store *, const struct addr *);
+
+/*
+ * Trap ip for why (the pregreet test) at now, as a tuple to a spamtrap
+ * traps its sender: a trapped ip keeps its expiry (bcount++), any other
+ * is TRAPPED until now + trapexp.  v->r is GREY_TRAPPED, v->rec the
+ * record, v->was_white set as grey_decide sets it; GREY_FAIL on a
+ * storage error (logged).
+ */
+enum grey_result grey_trap_ip(struct store *, const struct grey_conf *,
+		    time_t now, const struct addr *ip, enum grey_why why,
+		    struct grey_verdict *v);
 
 #endif

@@ -103,6 +103,7 @@ static void	grey_event(struct evsrc *, uint32_t);
 static void	grey_send(struct con *);
 static void	black_saved(void);
 static int	bl_lookup(struct con *);
+static void	con_pregreet(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
 static int	con_refuse(struct con *);
 static void	con_expire(struct con *);
@@ -416,16 +417,56 @@ bl_lookup(struct con *c)
  * Hosts the greylister trapped get the internal list spamd-greytrap
  * from their next connection on, when no loaded list matched already.
  */
+static const char *const	 trapmsgs[] = { GREYTRAP_MSG };
+static const struct bl_hit	 traphit = { trapmsgs, 1, GREYTRAP_NAME };
+
 static int
 trap_lookup(struct con *c)
 {
-	static const char *const	 msgs[] = { GREYTRAP_MSG };
-	static const struct bl_hit	 hit = { msgs, 1, GREYTRAP_NAME };
-
 	if (!greytrap_lookup(&c->addr, time(NULL)))
 		return 0;
-	c->bl = &hit;
+	c->bl = &traphit;
 	return 1;
+}
+
+/*
+ * The pregreet test, at the end of the banner: a greylisted client
+ * whose bytes wait in the kernel spoke before it was greeted, as bots
+ * do and MTAs do not.  While the banner was out only a hang-up was
+ * asked of epoll, so one peek here is the whole cost, not a syscall a
+ * stuttered byte.  The client is tarpitted as a trapped host from now
+ * on (no tuple) and the greylister traps it (GM_PREGREET).  Not for
+ * blacklisted clients (tarpitted already), nor with -b or without a
+ * greylister, nor for relayed ones (the banner is the MTA's).
+ */
+static void
+con_pregreet(struct con *c)
+{
+	struct grey_msg	 m;
+	char		 ip[INET6_ADDRSTRLEN], b;
+
+	if (!conf.pregreet || gfd == -1 || c->phase != CP_SMTP ||
+	    (c->flags & CF_BLACK) || c->tls != NULL)
+		return;
+	if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+		return;
+	con_ip(c, ip);
+	log_info("%s: pregreet: wrote before the banner ended, trapped", ip);
+	stats_pregreet(c, &traphit);
+	c->bl = &traphit;
+	c->flags |= CF_BLACK;
+	if (++nblack > conf.maxblack)
+		c->flags |= CF_NOSTUTTER;
+	if (c->flags & CF_LIFEQ) {
+		TAILQ_REMOVE(&lifeq, c, lfq);
+		c->flags &= ~CF_LIFEQ;
+	}
+	memset(&m, 0, sizeof(m));
+	m.version = GREYMSG_VERSION;
+	m.type = GM_PREGREET;
+	m.ip = c->addr;
+	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_warn("%s: pregreet not sent to the greylister", ip);
 }
 
 /*
@@ -842,7 +883,11 @@ con_begin_output(struct con *c)
 static void
 con_written(struct con *c)
 {
+	int	 wasbanner = c->flags & CF_BANNER;
+
 	c->flags &= ~(CF_OUT | CF_BANNER);
+	if (wasbanner)
+		con_pregreet(c);
 	if (c->flags & CF_CLOSE)
 		con_close(c, NULL);
 	else if (c->flags & CF_STARTTLS)

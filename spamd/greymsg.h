@@ -15,6 +15,8 @@
  * each scan that changed it the whole list between GM_TRAP_BEGIN and
  * GM_TRAP_END, which replaces what the engine had.
  * Engine to greylister with -m: GM_STATS, a snapshot of its counters.
+ * Engine to greylister: GM_PREGREET of an ip that wrote before the
+ * banner ended (the pregreet test), to be trapped as a spamtrap hit is.
  */
 #ifndef SPAMD_GREYMSG_H
 #define SPAMD_GREYMSG_H
@@ -37,7 +39,8 @@ enum greymsg_type {
 	GM_TRAP_END,		/* ... and is complete */
 	GM_SYNC,		/* a sync datagram of len bytes from ip */
 	GM_BLACK,		/* new blacklists are saved: drop listed WHITE */
-	GM_STATS		/* the engine's counters (stats.h) */
+	GM_STATS,		/* the engine's counters (stats.h) */
+	GM_PREGREET		/* ip spoke before the banner ended: trap it */
 };
 
 struct grey_msg {
@@ -49,7 +52,8 @@ struct grey_msg {
 	union {
 		struct grey_tuple tuple;	/* GM_TUPLE */
 		struct {
-			struct addr ip;	/* GM_TRAP_ADD: trapped; GM_SYNC: peer */
+			struct addr ip;	/* GM_TRAP_ADD, GM_PREGREET: trapped;
+					   GM_SYNC: peer */
 			uint8_t	sync[SYNC_MAXLEN];
 		};
 		struct stats_rec stats;

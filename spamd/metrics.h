@@ -22,6 +22,8 @@ void	metrics_engine(const struct grey_msg *);
 void	metrics_tuple(enum grey_result);
 void	metrics_trapped(void);
 void	metrics_promoted(void);
+void	metrics_pregreet(void);
+void	metrics_spfpass(void);
 /* After a scan: count the entries by state. */
 void	metrics_scan(struct store *, time_t now);
 /*

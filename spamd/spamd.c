@@ -148,6 +148,8 @@ parse_limits(const char *arg)
 		{ "free", 0, 1LL << 40 },
 		{ "netconn", 1, 1000000 },
 		{ "netgrey", 1, 100000000 },
+		{ "pregreet", 0, 1 },
+		{ "spf", 0, 1 },
 	};
 	char		 buf[256], *p, *f, *v;
 	const char	*errstr;
@@ -166,7 +168,8 @@ parse_limits(const char *arg)
 				break;
 		if (i == sizeof(lims) / sizeof(lims[0]))
 			errx(1, "-L %s: unknown limit \"%s\" (rcpt, conn, "
-			    "grey, session, free, netconn or netgrey)", arg, f);
+			    "grey, session, free, netconn, netgrey, pregreet "
+			    "or spf)", arg, f);
 		n = strtonum(v, lims[i].min, lims[i].max, &errstr);
 		if (errstr != NULL)
 			errx(1, "-L %s: %s=%s is %s (allowed %lld to %lld)",
@@ -192,6 +195,12 @@ parse_limits(const char *arg)
 			break;
 		case 6:
 			conf.maxnetgrey = (int)n;
+			break;
+		case 7:
+			conf.pregreet = (int)n;
+			break;
+		case 8:
+			conf.spfpass = (int)n;
 			break;
 		}
 	}
@@ -369,6 +378,8 @@ main(int argc, char *argv[])
 	conf.maxnetgrey = MAXNETGREY;
 	conf.maxsession = MAXSESSION;
 	conf.minfree = MINFREE;
+	conf.pregreet = 1;
+	conf.spfpass = 1;
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
 	if (gethostname(conf.hostname, sizeof(conf.hostname)) == -1)
 		err(1, "gethostname");

@@ -80,6 +80,8 @@ struct spamd_conf {
 	long long	 minfree;	/* -L free=, megabytes, 0: off */
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
 	const struct sync_key *synckey;	/* -k: with sync */
+	int		 pregreet;	/* -L pregreet=: trap early talkers */
+	int		 spfpass;	/* -L spf=: SPF-aware passing */
 };
 
 extern struct spamd_conf conf;

@@ -158,3 +158,16 @@ stats_timeout(int64_t now_ms, int ms)
 		return (int)left;
 	return ms;
 }
+
+/* c, counted greylisted so far, is trapped (hit) from now on. */
+void
+stats_pregreet(const struct con *c, const struct bl_hit *hit)
+{
+	struct con	 t = *c;
+
+	if (st.conn_now[st_kind(c)] > 0)
+		st.conn_now[st_kind(c)]--;
+	t.bl = hit;
+	st.conn_now[st_kind(&t)]++;
+	st_lists(&t, 1);
+}
