@@ -271,9 +271,9 @@ FUZZ_gdata   = lib/gdata.c lib/addr.c
 FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
 # includes spfwalk/walk.c itself
-FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
+FUZZ_spfdns  = lib/spf.c lib/spftxt.c lib/cidr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)
-regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h
+regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h lib/spf.h
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))
 
 regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)

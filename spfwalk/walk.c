@@ -326,59 +326,15 @@ answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	free(q);
 }
 
-/* Join each record's strings; exactly one must be SPF. */
+/* The one SPF record of the answer (lib/spftxt.c), walked. */
 static void
 got_txt(struct query *q, unsigned char *abuf, int alen)
 {
-	struct ares_txt_ext	*txt = NULL, *t;
-	char			 rec[SPF_RECMAX], cur[SPF_RECMAX], w[300];
-	size_t			 len = 0;
-	int			 nspf = 0, toolong = 0, rc;
+	char	 rec[SPF_RECMAX], w[300], why[128];
 
 	where(q, w, sizeof(w));
-	if ((rc = ares_parse_txt_reply_ext(abuf, alen, &txt)) != ARES_SUCCESS) {
-		if (rc == ARES_ENODATA)
-			fail(q->root, "%sno SPF record", w);
-		else
-			fail(q->root, "%sbad TXT answer: %s", w,
-			    ares_strerror(rc));
-		return;
-	}
-	rec[0] = '\0';
-	for (t = txt; t != NULL; t = t->next) {
-		if (t->record_start) {
-			if (len > 0 && spf_is_record(cur, len)) {
-				nspf++;
-				memcpy(rec, cur, len + 1);
-			}
-			len = 0;
-			cur[0] = '\0';
-		}
-		if (len + t->length >= sizeof(cur)) {
-			if (spf_is_record(cur, len) || len == 0)
-				toolong = 1;
-			continue;
-		}
-		memcpy(cur + len, t->txt, t->length);
-		len += t->length;
-		cur[len] = '\0';
-	}
-	if (len > 0 && spf_is_record(cur, len)) {
-		nspf++;
-		memcpy(rec, cur, len + 1);
-	}
-	ares_free_data(txt);
-	if (toolong) {
-		fail(q->root, "%sSPF record longer than %d bytes", w,
-		    SPF_RECMAX - 1);
-		return;
-	}
-	if (nspf == 0) {
-		fail(q->root, "%sno SPF record", w);
-		return;
-	}
-	if (nspf > 1) {
-		fail(q->root, "%s%d SPF records", w, nspf);
+	if (spf_txt(abuf, alen, rec, why, sizeof(why)) != 1) {
+		fail(q->root, "%s%s", w, why);
 		return;
 	}
 	walk_record(q->root, q->node, rec, q->name);

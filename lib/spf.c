@@ -1,13 +1,14 @@
 /*
- * Reading one SPF record (RFC 7208): which terms name networks, and
- * which other domains must be asked.  Only terms with the pass
- * qualifier authorize anything; a network behind "-", "~" or "?" is
- * not one to let by.  Terms that cannot name a network (exists, ptr,
- * macros) are skipped with a note.  The record is untrusted: every
- * term is copied into a bounded buffer or refused, and a network wider
- * than CIDR_SENDER_MIN4 or CIDR_SENDER_MIN6 (a/0 and mx//0 included)
- * is skipped with a warning: the addresses it names are greylisted,
- * the safe side, so the domain itself does not fail.
+ * Reading one SPF record (RFC 7208) term by term: which terms name
+ * networks, and which other domains must be asked.  spf_term() reads
+ * one term, for spfwalk's walk (spf_parse below) and for spamd's
+ * evaluator (spfcheck.c) alike.  Terms that cannot name a network
+ * (exists, ptr, macros) are skipped with a note.  The record is
+ * untrusted: every term is copied into a bounded buffer or refused,
+ * and a network wider than CIDR_SENDER_MIN4 or CIDR_SENDER_MIN6 (a/0
+ * and mx//0 included) behind the pass qualifier is skipped with a
+ * warning: the addresses it names are greylisted, the safe side, so
+ * the domain itself does not fail.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -21,13 +22,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "spfwalk.h"
+#include "spf.h"
 
 static int	prefix(const char *, int, int *);
 static int	dual_cidr(char *, int *, int *);
-static void	ipnet(const struct spf_visit *, int, const char *);
+static void	ipnet(const struct spf_visit *, int, const char *,
+		    struct spf_term *);
 static void	hosts(const struct spf_visit *, int, const char *,
-		    const char *, const char *);
+		    const char *, const char *, struct spf_term *);
 
 /* "v=spf1" alone or followed by a blank. */
 int
@@ -105,7 +107,7 @@ dual_cidr(char *s, int *c4, int *c6)
 }
 
 static void
-ipnet(const struct spf_visit *v, int af, const char *arg)
+ipnet(const struct spf_visit *v, int af, const char *arg, struct spf_term *out)
 {
 	struct cidr_range	 r;
 	struct cidr_ip		 ip;
@@ -130,7 +132,8 @@ ipnet(const struct spf_visit *v, int af, const char *arg)
 		    af == AF_INET ? '4' : '6', arg);
 		return;
 	}
-	if (bits < (af == AF_INET ? CIDR_SENDER_MIN4 : CIDR_SENDER_MIN6)) {
+	if (out->qual == '+' &&
+	    bits < (af == AF_INET ? CIDR_SENDER_MIN4 : CIDR_SENDER_MIN6)) {
 		v->warn(v->arg, "ip%c:%s skipped: wider than /%d",
 		    af == AF_INET ? '4' : '6', arg, af == AF_INET ?
 		    CIDR_SENDER_MIN4 : CIDR_SENDER_MIN6);
@@ -142,13 +145,15 @@ ipnet(const struct spf_visit *v, int af, const char *arg)
 		    arg);
 		return;
 	}
-	v->net(v->arg, af, &r);
+	out->kind = SPF_T_NET;
+	out->af = af;
+	out->net = r;
 }
 
 /* a or mx: rest is "", ":domain", "/c4..." or ":domain/c4...". */
 static void
 hosts(const struct spf_visit *v, int mx, const char *term, const char *rest,
-    const char *domain)
+    const char *domain, struct spf_term *out)
 {
 	char	 spec[SPF_NAMEMAX + 16], *d;
 	int	 c4, c6;
@@ -166,7 +171,8 @@ hosts(const struct spf_visit *v, int mx, const char *term, const char *rest,
 		v->error(v->arg, "bad prefix length in %s", term);
 		return;
 	}
-	if (c4 < CIDR_SENDER_MIN4 || c6 < CIDR_SENDER_MIN6) {
+	if (out->qual == '+' &&
+	    (c4 < CIDR_SENDER_MIN4 || c6 < CIDR_SENDER_MIN6)) {
 		v->warn(v->arg, "%s skipped: wider than /%d (IPv4) or /%d "
 		    "(IPv6)", term, CIDR_SENDER_MIN4, CIDR_SENDER_MIN6);
 		return;
@@ -180,18 +186,74 @@ hosts(const struct spf_visit *v, int mx, const char *term, const char *rest,
 		v->error(v->arg, "bad domain in %s", term);
 		return;
 	}
-	v->hosts(v->arg, mx, d, c4, c6);
+	out->kind = mx ? SPF_T_MX : SPF_T_A;
+	out->c4 = c4;
+	out->c6 = c6;
+	strlcpy(out->domain, d, sizeof(out->domain));
+}
+
+/* include:domain or redirect=domain: the domain, checked. */
+static void
+other(const struct spf_visit *v, const char *t, const char *d,
+    enum spf_kind kind, struct spf_term *out)
+{
+	if (strchr(d, '%') != NULL)
+		v->note(v->arg, "%s has a macro, skipped", t);
+	else if (!spf_name_ok(d))
+		v->error(v->arg, "bad domain in %s", t);
+	else {
+		out->kind = kind;
+		strlcpy(out->domain, d, sizeof(out->domain));
+	}
+}
+
+void
+spf_term(const char *t, const char *domain, const struct spf_visit *v,
+    struct spf_term *out)
+{
+	const char	*name = t;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = SPF_T_SKIP;
+	out->qual = '+';
+	if (*name == '+' || *name == '-' || *name == '~' || *name == '?')
+		out->qual = *name++;
+	if (strcasecmp(name, "all") == 0)
+		out->kind = SPF_T_ALL;
+	else if (strncasecmp(name, "include:", 8) == 0)
+		other(v, t, name + 8, SPF_T_INCLUDE, out);
+	else if (strncasecmp(name, "redirect=", 9) == 0)
+		other(v, t, name + 9, SPF_T_REDIRECT, out);
+	else if (strncasecmp(name, "ip4:", 4) == 0)
+		ipnet(v, AF_INET, name + 4, out);
+	else if (strncasecmp(name, "ip6:", 4) == 0)
+		ipnet(v, AF_INET6, name + 4, out);
+	else if (strncasecmp(name, "a", 1) == 0 &&
+	    (name[1] == '\0' || name[1] == ':' || name[1] == '/'))
+		hosts(v, 0, t, name + 1, domain, out);
+	else if (strncasecmp(name, "mx", 2) == 0 &&
+	    (name[2] == '\0' || name[2] == ':' || name[2] == '/'))
+		hosts(v, 1, t, name + 2, domain, out);
+	else if (strncasecmp(name, "ptr", 3) == 0 ||
+	    strncasecmp(name, "exists:", 7) == 0)
+		v->note(v->arg, "%s names no network, skipped", t);
+	else if (strchr(name, '=') == NULL)
+		v->note(v->arg, "unknown term %s skipped", t);
+	/* else exp= and unknown modifiers */
 }
 
 /*
- * Walk the terms of rec, the record of domain.  redirect= applies only
- * when the record has no "all" (RFC 7208 6.1), so it is followed last.
+ * Walk the terms of rec, the record of domain.  Only terms with the
+ * pass qualifier authorize anything: a network behind "-", "~" or "?"
+ * is not one to let by.  redirect= applies only when the record has no
+ * "all" (RFC 7208 6.1), so it is followed last.
  */
 void
 spf_parse(const char *rec, const char *domain, const struct spf_visit *v)
 {
-	char	 buf[SPF_RECMAX], redirect[SPF_NAMEMAX], *t, *last, *name;
-	int	 all = 0;
+	struct spf_term	 st;
+	char		 buf[SPF_RECMAX], redirect[SPF_NAMEMAX], *t, *last;
+	int		 all = 0;
 
 	redirect[0] = '\0';
 	if (strlcpy(buf, rec, sizeof(buf)) >= sizeof(buf)) {
@@ -201,49 +263,35 @@ spf_parse(const char *rec, const char *domain, const struct spf_visit *v)
 	}
 	t = strtok_r(buf, " ", &last);		/* v=spf1 */
 	while ((t = strtok_r(NULL, " ", &last)) != NULL) {
-		name = t;
-		if (*name == '+')
-			name++;
-		else if (*name == '-' || *name == '~' || *name == '?') {
-			if (strcasecmp(name + 1, "all") == 0)
+		if (*t == '-' || *t == '~' || *t == '?') {
+			if (strcasecmp(t + 1, "all") == 0)
 				all = 1;
 			else
 				v->note(v->arg, "%s: not a pass, skipped", t);
 			continue;
 		}
-		if (strcasecmp(name, "all") == 0)
+		spf_term(t, domain, v, &st);
+		switch (st.kind) {
+		case SPF_T_SKIP:
+			break;
+		case SPF_T_ALL:
 			all = 1;
-		else if (strncasecmp(name, "include:", 8) == 0) {
-			if (strchr(name + 8, '%') != NULL)
-				v->note(v->arg, "%s has a macro, skipped", t);
-			else if (!spf_name_ok(name + 8))
-				v->error(v->arg, "bad domain in %s", t);
-			else
-				v->record(v->arg, "include", name + 8);
-		} else if (strncasecmp(name, "redirect=", 9) == 0) {
-			if (strchr(name + 9, '%') != NULL)
-				v->note(v->arg, "%s has a macro, skipped", t);
-			else if (!spf_name_ok(name + 9))
-				v->error(v->arg, "bad domain in %s", t);
-			else
-				strlcpy(redirect, name + 9, sizeof(redirect));
-		} else if (strncasecmp(name, "ip4:", 4) == 0)
-			ipnet(v, AF_INET, name + 4);
-		else if (strncasecmp(name, "ip6:", 4) == 0)
-			ipnet(v, AF_INET6, name + 4);
-		else if (strncasecmp(name, "a", 1) == 0 &&
-		    (name[1] == '\0' || name[1] == ':' || name[1] == '/'))
-			hosts(v, 0, t, name + 1, domain);
-		else if (strncasecmp(name, "mx", 2) == 0 &&
-		    (name[2] == '\0' || name[2] == ':' || name[2] == '/'))
-			hosts(v, 1, t, name + 2, domain);
-		else if (strncasecmp(name, "ptr", 3) == 0 ||
-		    strncasecmp(name, "exists:", 7) == 0)
-			v->note(v->arg, "%s names no network, skipped", t);
-		else if (strchr(name, '=') != NULL)
-			continue;	/* exp= and unknown modifiers */
-		else
-			v->note(v->arg, "unknown term %s skipped", t);
+			break;
+		case SPF_T_INCLUDE:
+			v->record(v->arg, "include", st.domain);
+			break;
+		case SPF_T_REDIRECT:
+			strlcpy(redirect, st.domain, sizeof(redirect));
+			break;
+		case SPF_T_NET:
+			v->net(v->arg, st.af, &st.net);
+			break;
+		case SPF_T_A:
+		case SPF_T_MX:
+			v->hosts(v->arg, st.kind == SPF_T_MX, st.domain, st.c4,
+			    st.c6);
+			break;
+		}
 	}
 	if (redirect[0] != '\0') {
 		if (all)
