@@ -87,6 +87,7 @@ TEST_CFLAGS = $(ALL_CFLAGS) -Iregress/unit -Ispamd -Ispamd-setup -Ispamdb
 UNIT_t_smtp	 = spamd/smtp.o
 UNIT_t_blacklist = spamd/blacklist.o spamd/smtp.o
 UNIT_t_grey	 = regress/unit/store_mem.o
+UNIT_t_greyspf	 = regress/unit/store_mem.o
 UNIT_t_spamlogd	 = regress/unit/store_mem.o
 UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o

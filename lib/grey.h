@@ -11,10 +11,12 @@
 #define SPAMD_GREY_H
 
 #include <netinet/in.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "addr.h"
 #include "gdata.h"
+#include "spf.h"
 #include "store.h"
 
 #define PASSTIME	(25 * 60)		/* 25 minutes */
@@ -50,6 +52,8 @@ struct grey_tuple {
 	char		helo[GD_FIELD_MAX];
 	char		from[GD_FIELD_MAX];
 	char		to[GD_FIELD_MAX];
+	uint8_t		spf;		/* enum spf_result for ip, from's domain */
+	uint8_t		pad[3];
 };
 
 /*
@@ -94,7 +98,22 @@ struct grey_verdict {
 	int		 was_white;	/* ... which was WHITE until now */
 	struct gdata	 rec;		/* WHITE (PASSED, WHITE); TRAPPED (why) */
 	char		 ip[INET6_ADDRSTRLEN];	/* ip as its key spells it */
+	char		 spfdom[SPF_NAMEMAX];	/* PASSED by this SPF domain */
 };
+
+/*
+ * SPF-aware passing.  A tuple whose spf is SPF_R_PASS (the MAIL FROM
+ * domain's SPF authorises ip) also keeps a domain-keyed GREY record,
+ * "spf:DOMAIN\n\nfrom\nto" (no address, an empty helo: the addresses
+ * of a pool greet by other names), made and expiring as a tuple is but
+ * never promoted.  A tuple with SPF pass that finds that record older
+ * than passtime passes even from another address: ip is whitelisted
+ * (GREY_PASSED, spfdom names the domain).  spamdb lists the record as
+ * GREY with "spf:DOMAIN" where the address goes.
+ */
+#define GREY_SPF_PREFIX	"spf:"
+/* That key of t: its length, or -1 (from has no domain, too long). */
+int		grey_spf_key(char *buf, size_t len, const struct grey_tuple *t);
 
 /*
  * Decide a tuple seen at now and write what follows, in one

@@ -301,3 +301,34 @@ spf_parse(const char *rec, const char *domain, const struct spf_visit *v)
 			v->record(v->arg, "redirect", redirect);
 	}
 }
+
+const char *
+spf_result_str(enum spf_result r)
+{
+	static const char *const s[] = { "none", "neutral", "pass", "fail",
+	    "softfail", "temperror", "permerror" };
+
+	return (unsigned)r < sizeof(s) / sizeof(s[0]) ? s[r] : "?";
+}
+
+int
+spf_from_domain(const char *from, char *dom)
+{
+	const char	*at, *end;
+	size_t		 len, i;
+
+	if ((at = strrchr(from, '@')) == NULL)
+		return -1;
+	at++;
+	if ((end = strchr(at, '>')) == NULL)
+		end = at + strlen(at);
+	if ((len = (size_t)(end - at)) == 0 || len >= SPF_NAMEMAX)
+		return -1;
+	for (i = 0; i < len; i++)
+		dom[i] = (char)tolower((unsigned char)at[i]);
+	dom[len] = '\0';
+	/* A trailing dot is the same domain. */
+	if (len > 1 && dom[len - 1] == '.')
+		dom[len - 1] = '\0';
+	return spf_name_ok(dom) ? 0 : -1;
+}

@@ -21,6 +21,18 @@
 #define SPF_MAXMX	10	/* exchanges of one mx mechanism (RFC 7208) */
 #define SPF_MAXADDRS	64	/* addresses taken from one A/AAAA answer */
 
+/* An SPF check's result (RFC 7208 2.6); travels in a grey_tuple. */
+enum spf_result {
+	SPF_R_NONE = 0,		/* no SPF record: not asked, or none */
+	SPF_R_NEUTRAL,
+	SPF_R_PASS,
+	SPF_R_FAIL,
+	SPF_R_SOFTFAIL,
+	SPF_R_TEMPERROR,
+	SPF_R_PERMERROR
+};
+const char	*spf_result_str(enum spf_result);
+
 /* What a record asks for, term by term (spf_parse calls these). */
 struct spf_visit {
 	/* include: or redirect= of another domain's record */
@@ -82,5 +94,11 @@ void	spf_parse(const char *rec, const char *domain,
  */
 int	spf_txt(const unsigned char *abuf, int alen, char *rec,
 	    char *why, size_t whylen);
+/*
+ * The domain of a MAIL FROM as a tuple holds it ("<user@Example.ORG>")
+ * in lower case, into dom (SPF_NAMEMAX): 0, or -1 when it has none
+ * ("<>") or it is no host name.
+ */
+int	spf_from_domain(const char *from, char *dom);
 
 #endif

@@ -81,6 +81,8 @@ static void	gp_refused(const struct grey_tuple *, const char *);
 static void	gp_trap_tell(const struct addr *, const struct grey_verdict *,
 		    int, time_t);
 static void	gp_pregreet(struct store *, struct grey_msg *);
+static void	gp_spf_passed(const struct grey_tuple *,
+		    const struct grey_verdict *);
 static void	gp_trapped(const struct grey_tuple *,
 		    const struct grey_verdict *, int, time_t);
 static int	gp_disk_low(void);
@@ -298,6 +300,15 @@ gp_pregreet(struct store *st, struct grey_msg *m)
 	gp_trap_tell(&m->ip, &v, 0, now);
 }
 
+/* SPF-aware passing let ip by (grey.h): say so, count it. */
+static void
+gp_spf_passed(const struct grey_tuple *t, const struct grey_verdict *v)
+{
+	log_info("%s: passed by SPF domain %s: %s -> %s was first seen from "
+	    "another address of it", v->ip, v->spfdom, t->from, t->to);
+	metrics_spfpass();
+}
+
 /*
  * Greylist a tuple at once, and hand the verdict to the firewall, the
  * engine's trap list, sync peers and the metrics.  A tuple from a sync
@@ -337,6 +348,8 @@ gp_greylist(struct store *st, const struct grey_tuple *t, int synced)
 	case GREY_PASSED:
 		if (gp_white_unlist(st, &t->ip, "passed"))
 			break;
+		if (v.spfdom[0] != '\0')
+			gp_spf_passed(t, &v);
 		log_info("whitelisting %s: %s -> %s passed%s", v.ip, t->from,
 		    t->to, synced ? " (retry seen by a sync peer)" : "");
 		fw_white_add(&t->ip, v.rec.expire, now);
