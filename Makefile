@@ -47,9 +47,10 @@ NFT_LIBS = $(call pc_libs,libnftnl libmnl)
 BSD_LIBS = $(call pc_libs,libbsd-overlay)
 CRYPTO_LIBS = $(call pc_libs,libcrypto)
 SSL_LIBS = $(call pc_libs,libssl libcrypto)
-# spamd -F loads the administrator's ruleset with nft's own parser.
+# spamd -F loads the administrator's ruleset with nft's own parser;
+# its resolver process asks DNS (-D) with c-ares, as spfwalk does.
 SPAMD_LIBS    = $(LIBSPAMD) -ldb $(call pc_libs,libnftables) $(NFT_LIBS) \
-		$(SSL_LIBS) $(BSD_LIBS)
+		$(SSL_LIBS) $(call pc_libs,libcares) $(BSD_LIBS)
 SPAMDB_LIBS   = $(LIBSPAMD) -ldb $(NFT_LIBS) $(BSD_LIBS)
 SPAMLOGD_LIBS = $(LIBSPAMD) -ldb $(NFT_LIBS) -lpcap $(CRYPTO_LIBS) \
 		$(BSD_LIBS)

@@ -452,15 +452,7 @@ con_pregreet(struct con *c)
 		return;
 	con_ip(c, ip);
 	log_info("%s: pregreet: wrote before the banner ended, trapped", ip);
-	stats_pregreet(c, &traphit);
-	c->bl = &traphit;
-	c->flags |= CF_BLACK;
-	if (++nblack > conf.maxblack)
-		c->flags |= CF_NOSTUTTER;
-	if (c->flags & CF_LIFEQ) {
-		TAILQ_REMOVE(&lifeq, c, lfq);
-		c->flags &= ~CF_LIFEQ;
-	}
+	con_listed(c, &traphit);
 	memset(&m, 0, sizeof(m));
 	m.version = GREYMSG_VERSION;
 	m.type = GM_PREGREET;
@@ -614,6 +606,30 @@ int
 engine_epfd(void)
 {
 	return epfd;
+}
+
+int
+engine_greyfd(void)
+{
+	return gfd;
+}
+
+void
+con_listed(struct con *c, const struct bl_hit *h)
+{
+	if ((c->flags & CF_BLACK) || h == NULL)
+		return;
+	stats_leave(c);
+	c->bl = h;
+	c->flags |= CF_BLACK;
+	if (++nblack > conf.maxblack)
+		c->flags |= CF_NOSTUTTER;
+	/* Blacklisted sessions have no time limit (con_greet). */
+	if (c->flags & CF_LIFEQ) {
+		TAILQ_REMOVE(&lifeq, c, lfq);
+		c->flags &= ~CF_LIFEQ;
+	}
+	stats_open(c);
 }
 
 /*
@@ -1146,6 +1162,7 @@ run_timers(void)
 		paused = 0;
 		listen_update();
 	}
+	dnsrep_expire(now);
 }
 
 /* Milliseconds until the earliest deadline, -1 if there is none. */
@@ -1167,6 +1184,8 @@ next_timeout(void)
 		t = paused;
 	if (tls_hs_due() < t)
 		t = tls_hs_due();
+	if (dnsrep_due() < t)
+		t = dnsrep_due();
 	if (t == INT64_MAX)
 		return -1;
 	if (t <= now)
@@ -1238,6 +1257,7 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		fatal("epoll_ctl greylister");
 	syncfwd_init(epfd, conf.sync, conf.synckey, gfd);
 	cfgsock_init(epfd, black_saved);
+	dnsrep_init(epfd);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "
 	    "stutter %dms, greylisted %ds, per source %d, session %ds)",

@@ -28,5 +28,13 @@ void	con_greet(struct con *c);
 void	con_close(struct con *c, const char *why);
 /* Ask epoll for ev on c; -1: c was closed. */
 int	con_setev(struct con *c, uint32_t ev);
+/*
+ * c was found listed after con_begin (dnsrep.c): blacklisted by h from
+ * now on, tarpitted and counted as if a loaded list had matched.
+ */
+struct bl_hit;
+void	con_listed(struct con *c, const struct bl_hit *h);
+/* The socket to the greylister, -1 without one (-b). */
+int	engine_greyfd(void);
 
 #endif

@@ -15,6 +15,8 @@
  * each scan that changed it the whole list between GM_TRAP_BEGIN and
  * GM_TRAP_END, which replaces what the engine had.
  * Engine to greylister with -m: GM_STATS, a snapshot of its counters.
+ * With -D: GM_DNSWHITE of ip when DNS allow lists vouch for it, and
+ * GM_DNSSTATS with each GM_STATS.
  * Engine to greylister: GM_PREGREET of an ip that wrote before the
  * banner ended (the pregreet test), to be trapped as a spamtrap hit is.
  */
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "dnsstats.h"
 #include "grey.h"
 #include "stats.h"
 #include "sync.h"
@@ -40,6 +43,8 @@ enum greymsg_type {
 	GM_SYNC,		/* a sync datagram of len bytes from ip */
 	GM_BLACK,		/* new blacklists are saved: drop listed WHITE */
 	GM_STATS,		/* the engine's counters (stats.h) */
+	GM_DNSWHITE,		/* ip is on DNS allow lists (-D): make it WHITE */
+	GM_DNSSTATS,		/* the engine's DNS counters (dnsstats.h) */
 	GM_PREGREET		/* ip spoke before the banner ended: trap it */
 };
 
@@ -57,6 +62,7 @@ struct grey_msg {
 			uint8_t	sync[SYNC_MAXLEN];
 		};
 		struct stats_rec stats;
+		struct dnsstats	dns;	/* GM_DNSSTATS */
 	};
 };
 /* The tuple is the largest member: the others do not grow the record. */
@@ -64,6 +70,8 @@ _Static_assert(sizeof(struct addr) + SYNC_MAXLEN <= sizeof(struct grey_tuple),
     "a sync datagram and its sender fit where a tuple goes");
 _Static_assert(sizeof(struct stats_rec) <= sizeof(struct grey_tuple),
     "a statistics snapshot fits where a tuple goes");
+_Static_assert(sizeof(struct dnsstats) <= sizeof(struct grey_tuple),
+    "the DNS counters fit where a tuple goes");
 /* No padding in what travels: every byte is set by memset or a field. */
 _Static_assert(sizeof(struct addr) == sizeof(int) + 16 &&
     offsetof(struct grey_tuple, helo) == 2 * sizeof(struct addr),

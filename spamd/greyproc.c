@@ -24,6 +24,7 @@
 #include "blfile.h"
 #include "gpcompact.h"
 #include "greymsg.h"
+#include "gpdns.h"
 #include "gsync.h"
 #include "trapdom.h"
 #include "log.h"
@@ -689,6 +690,15 @@ gp_read(struct store *st, int fd)
 		case GMR_RECORD:
 			if (m.type == GM_STATS) {
 				metrics_engine(&m);
+				break;
+			}
+			if (m.type == GM_DNSSTATS) {
+				metrics_dns(&m);
+				break;
+			}
+			if (m.type == GM_DNSWHITE) {
+				(void)gp_mend(st);
+				gpdns_white(st, &m);
 				break;
 			}
 			if (m.type != GM_TUPLE && m.type != GM_SYNC &&

@@ -109,6 +109,18 @@ gsync_trapped(const struct addr *ip, time_t expire, time_t now)
 	gs_send(&e);
 }
 
+/* A host whitelisted here by DNS reputation (-D), as OpenBSD's WHITE. */
+void
+gsync_white(const struct addr *ip, time_t expire, time_t now)
+{
+	struct sync_entry	 e;
+
+	if (gs_entry(&e, SYNC_WHITE, ip, now) == -1)
+		return;
+	e.expire = (uint32_t)expire;
+	gs_send(&e);
+}
+
 /* Say why, once a minute per reason. */
 static void
 gs_refused(int why, const char *what, const char *from)

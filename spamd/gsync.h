@@ -37,6 +37,7 @@ void	gsync_init(struct syncnet *, const struct sync_key *);
 int	gsync_sending(void);
 void	gsync_grey(const struct grey_tuple *, time_t now);
 void	gsync_trapped(const struct addr *, time_t expire, time_t now);
+void	gsync_white(const struct addr *, time_t expire, time_t now);
 /*
  * A datagram the engine received from `from': check it, and call apply
  * for each entry if it is sound and fresh.  Refusals are counted and

@@ -8,12 +8,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "firewall.h"
+#include "dnssite.h"
 #include "gcount.h"
 #include "gsync.h"
 #include "log.h"
@@ -32,6 +34,7 @@ static uint64_t		 m_pregreet, m_spfpass;	/* issue 22 */
 static struct gcount	 m_count;
 static int		 m_counted;	/* m_count holds a walk */
 static time_t		 m_next;	/* monotonic: next write */
+static struct dnsstats	 m_dns_st;	/* the engine's DNS counters */
 
 static void	m_family(FILE *, const char *, const char *, const char *);
 static void	m_label(FILE *, const char *);
@@ -39,6 +42,7 @@ static void	m_lists(FILE *, int);
 static void	m_one(FILE *, const char *, const char *, const char *,
 		    uint64_t);
 static int	m_write(FILE *);
+static void	m_dns(FILE *);
 
 void
 metrics_engine(const struct grey_msg *m)
@@ -47,6 +51,12 @@ metrics_engine(const struct grey_msg *m)
 	/* Tags come from a process we do not trust: terminate them. */
 	for (size_t i = 0; i <= STATS_MAXLISTS; i++)
 		m_eng.list[i].tag[STATS_TAGLEN - 1] = '\0';
+}
+
+void
+metrics_dns(const struct grey_msg *m)
+{
+	memcpy(&m_dns_st, &m->dns, sizeof(m_dns_st));
 }
 
 void
@@ -135,6 +145,85 @@ m_lists(FILE *fp, int total)
 		fprintf(fp, "\"} %" PRIu64 "\n", total ?
 		    m_eng.list[i].total : m_eng.list[i].now);
 	}
+}
+
+/* DNS reputation (-D): the engine's GM_DNSSTATS, per site by its -D. */
+static void
+m_dns(FILE *fp)
+{
+	static const int	 bounds[DNSSTATS_NB] = DNSSTATS_BOUNDS;
+	static const struct {
+		const char	*name, *help;
+		size_t		 off;
+	} per[] = {
+		{ "dns_lookups_total", "DNS reputation lookups sent, by site.",
+		    offsetof(struct dnsstats_site, lookups) },
+		{ "dns_cached_total", "DNS reputation answers from the "
+		    "resolver's cache, by site.",
+		    offsetof(struct dnsstats_site, cached) },
+		{ "dns_listed_total", "Clients a DNS reputation site listed.",
+		    offsetof(struct dnsstats_site, listed) },
+		{ "dns_timeouts_total", "DNS reputation lookups unanswered by "
+		    "the deadline (counted as not listed), by site.",
+		    offsetof(struct dnsstats_site, timeouts) },
+		{ "dns_failures_total", "DNS reputation lookups that failed "
+		    "(counted as not listed), by site.",
+		    offsetof(struct dnsstats_site, failures) },
+	};
+	uint64_t	 n;
+	size_t		 k;
+	int		 i;
+
+	if (conf.ndnssites == 0)
+		return;
+	for (k = 0; k < sizeof(per) / sizeof(per[0]); k++) {
+		m_family(fp, per[k].name, "counter", per[k].help);
+		for (i = 0; i < conf.ndnssites; i++) {
+			memcpy(&n, (const char *)&m_dns_st.site[i] +
+			    per[k].off, sizeof(n));
+			fprintf(fp, "spamd_%s{site=\"", per[k].name);
+			m_label(fp, conf.dnssites[i].spec);
+			fprintf(fp, "\"} %" PRIu64 "\n", n);
+		}
+	}
+	m_family(fp, "dns_lookup_seconds", "summary",
+	    "Time DNS reputation lookups took, by site.");
+	for (i = 0; i < conf.ndnssites; i++) {
+		fprintf(fp, "spamd_dns_lookup_seconds_sum{site=\"");
+		m_label(fp, conf.dnssites[i].spec);
+		fprintf(fp, "\"} %" PRIu64 ".%03u\n",
+		    m_dns_st.site[i].ms_sum / 1000,
+		    (unsigned)(m_dns_st.site[i].ms_sum % 1000));
+		fprintf(fp, "spamd_dns_lookup_seconds_count{site=\"");
+		m_label(fp, conf.dnssites[i].spec);
+		fprintf(fp, "\"} %" PRIu64 "\n", m_dns_st.site[i].lookups);
+	}
+	m_family(fp, "dns_verdicts_total", "counter",
+	    "DNS reputation verdicts: blacklisted, whitelisted, neither, "
+	    "none by the deadline, not asked.");
+	n = m_dns_st.asked - m_dns_st.black - m_dns_st.white - m_dns_st.late;
+	fprintf(fp, "spamd_dns_verdicts_total{verdict=\"black\"} %" PRIu64
+	    "\nspamd_dns_verdicts_total{verdict=\"white\"} %" PRIu64
+	    "\nspamd_dns_verdicts_total{verdict=\"neither\"} %" PRIu64
+	    "\nspamd_dns_verdicts_total{verdict=\"late\"} %" PRIu64
+	    "\nspamd_dns_verdicts_total{verdict=\"unasked\"} %" PRIu64 "\n",
+	    m_dns_st.black, m_dns_st.white, n, m_dns_st.late,
+	    m_dns_st.unasked);
+	m_family(fp, "dns_verdict_seconds", "histogram",
+	    "Time from a client's connection to its DNS reputation verdict.");
+	for (n = 0, i = 0; i <= DNSSTATS_NB; i++) {
+		n += m_dns_st.hist[i];
+		if (i < DNSSTATS_NB)
+			fprintf(fp, "spamd_dns_verdict_seconds_bucket{le=\""
+			    "%d.%03d\"} %" PRIu64 "\n", bounds[i] / 1000,
+			    bounds[i] % 1000, n);
+		else
+			fprintf(fp, "spamd_dns_verdict_seconds_bucket{le=\""
+			    "+Inf\"} %" PRIu64 "\n", n);
+	}
+	fprintf(fp, "spamd_dns_verdict_seconds_sum %" PRIu64 ".%03u\n"
+	    "spamd_dns_verdict_seconds_count %" PRIu64 "\n",
+	    m_dns_st.ms_sum / 1000, (unsigned)(m_dns_st.ms_sum % 1000), n);
 }
 
 static int
@@ -244,6 +333,7 @@ m_write(FILE *fp)
 			fprintf(fp, "spamd_entries{state=\"%s\"} %" PRIu64
 			    "\n", gcount_name(i), m_count.n[i]);
 	}
+	m_dns(fp);
 	m_family(fp, "metrics_written_seconds", "gauge",
 	    "When spamd wrote this file, in seconds since the epoch.");
 	fprintf(fp, "spamd_metrics_written_seconds %lld\n",
@@ -318,6 +408,8 @@ metrics_exit(struct store *st, int fd)
 
 		if (r == GMR_RECORD && m.type == GM_STATS)
 			metrics_engine(&m);
+		else if (r == GMR_RECORD && m.type == GM_DNSSTATS)
+			metrics_dns(&m);
 		else if (r != GMR_RECORD && r != GMR_DROPPED)
 			break;
 	}

@@ -19,6 +19,8 @@
 #define METRICS_INTERVAL	5	/* seconds between writes */
 
 void	metrics_engine(const struct grey_msg *);
+/* The engine's DNS reputation counters (GM_DNSSTATS). */
+void	metrics_dns(const struct grey_msg *);
 void	metrics_tuple(enum grey_result);
 void	metrics_trapped(void);
 void	metrics_promoted(void);

@@ -32,6 +32,7 @@
 #include "addr.h"
 #include "blfile.h"
 #include "cfgsock.h"
+#include "dnssite.h"
 #include "firewall.h"
 #include "gdb.h"
 #include "gsync.h"
@@ -41,6 +42,7 @@
 #include "nftwatch.h"
 #include "opt.h"
 #include "priv.h"
+#include "resolver.h"
 #include "sdnotify.h"
 #include "spamd.h"
 #include "srctab.h"
@@ -58,6 +60,7 @@ static long long numopt(const char *, const char *, long long, long long);
 static void	parse_grey(const char *);
 static int	parse_stutter(const char *);
 static void	parse_limits(const char *);
+static void	parse_dnssite(const char *);
 
 static char	*nft_table, *nft_set4, *nft_set6;	/* -N */
 static const char *nft_file;				/* -F */
@@ -77,7 +80,7 @@ usage(void)
 	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
 	    "\t[-Y synctarget] [-y synclisten]\n"
-	    "\t[-C certfile -K keyfile [-T maxtls]]\n");
+	    "\t[-C certfile -K keyfile [-T maxtls]] [-D site]\n");
 	exit(1);
 }
 
@@ -148,6 +151,9 @@ parse_limits(const char *arg)
 		{ "free", 0, 1LL << 40 },
 		{ "netconn", 1, 1000000 },
 		{ "netgrey", 1, 100000000 },
+		{ "dnsblack", -DNSSITE_WEIGHTMAX, DNSSITE_WEIGHTMAX },
+		{ "dnswhite", -DNSSITE_WEIGHTMAX, DNSSITE_WEIGHTMAX },
+		{ "dnswait", 100, 10000 },
 		{ "pregreet", 0, 1 },
 		{ "spf", 0, 1 },
 	};
@@ -168,8 +174,8 @@ parse_limits(const char *arg)
 				break;
 		if (i == sizeof(lims) / sizeof(lims[0]))
 			errx(1, "-L %s: unknown limit \"%s\" (rcpt, conn, "
-			    "grey, session, free, netconn, netgrey, pregreet "
-			    "or spf)", arg, f);
+			    "grey, session, free, netconn, netgrey, dnsblack, "
+			    "dnswhite, dnswait, pregreet or spf)", arg, f);
 		n = strtonum(v, lims[i].min, lims[i].max, &errstr);
 		if (errstr != NULL)
 			errx(1, "-L %s: %s=%s is %s (allowed %lld to %lld)",
@@ -197,13 +203,38 @@ parse_limits(const char *arg)
 			conf.maxnetgrey = (int)n;
 			break;
 		case 7:
-			conf.pregreet = (int)n;
+			conf.dnsblack = (int)n;
 			break;
 		case 8:
+			conf.dnswhite = (int)n;
+			break;
+		case 9:
+			conf.dnswait = (int)n;
+			break;
+		case 10:
+			conf.pregreet = (int)n;
+			break;
+		case 11:
 			conf.spfpass = (int)n;
 			break;
 		}
 	}
+}
+
+/* -D domain[=filter][*weight], repeatable (dnssite.h). */
+static void
+parse_dnssite(const char *arg)
+{
+	static struct dnssite	 sites[DNS_MAXSITES];
+	char			 why[128];
+
+	if (conf.ndnssites == DNS_MAXSITES)
+		errx(1, "-D %s: more than %d sites", arg, DNS_MAXSITES);
+	if (dnssite_parse(arg, &sites[conf.ndnssites], why,
+	    sizeof(why)) == -1)
+		errx(1, "-D %s: %s", arg, why);
+	conf.dnssites = sites;
+	conf.ndnssites++;
 }
 
 /* -s secs: whole seconds, or with a unit, "1s" or "100ms"; milliseconds. */
@@ -378,6 +409,10 @@ main(int argc, char *argv[])
 	conf.maxnetgrey = MAXNETGREY;
 	conf.maxsession = MAXSESSION;
 	conf.minfree = MINFREE;
+	conf.dnsblack = DNSBLACK;
+	conf.dnswhite = DNSWHITE;
+	conf.dnswait = RESOLVER_WAIT;
+	conf.resolverfd = -1;
 	conf.pregreet = 1;
 	conf.spfpass = 1;
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
@@ -396,7 +431,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:C:c:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:Y:y:")) != -1) {
+	    "45A:bB:C:c:D:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -424,6 +459,9 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			conf.maxcon = numopt("c", optarg, 1, maxcon_max);
+			break;
+		case 'D':
+			parse_dnssite(optarg);
 			break;
 		case 'd':
 			conf.debug = 1;
@@ -506,6 +544,9 @@ main(int argc, char *argv[])
 	if (argc != 0)
 		usage();
 
+	if (conf.dnswhite >= conf.dnsblack)
+		errx(1, "-L dnswhite=%d must be below dnsblack=%d", conf.dnswhite,
+		    conf.dnsblack);
 	if (bflag) {
 		conf.greylist = 0;
 		conf.maxblack = conf.maxcon;
@@ -595,6 +636,8 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
 		fatal("signal");
+	/* DNS (-D) in a process of its own, holding nothing else. */
+	conf.resolverfd = resolver_start(pw);
 
 	if (!conf.greylist) {
 		/* Blacklist-only: the engine alone, with its keeper. */
@@ -633,6 +676,10 @@ main(int argc, char *argv[])
 		/* NOTREACHED */
 	}
 	close(sp[1]);
+	if (conf.resolverfd != -1) {
+		close(conf.resolverfd);
+		conf.resolverfd = -1;
+	}
 	for (i = 0; i < nlisten; i++)
 		close(lfd[i]);
 	tls_forget();

@@ -13,6 +13,8 @@
  *			(connections per source)
  *	greylister	greyproc.c, firewall.c, gsync.c, metrics.c,
  *			trapdom.c, srctab.c (GREY entries per source)
+ *	resolver	resolver.c, resrep.c (DNS reputation, -D); the
+ *			engine's side is dnsrep.c, the sites dnssite.c
  *	both, apart	blacklist.c, cfgparse.c, blfile.c: the engine keeps
  *			the lists and saves them; the greylister reads the
  *			saved file back to drop listed WHITE hosts
@@ -51,6 +53,11 @@
 #define SPAMD_NAME	"spamd IP-based SPAM blocker"
 /* Listening sockets: one dual-stack, or IPv6 and IPv4 apart. */
 #define MAXLISTEN	2
+/* -L defaults of DNS reputation (-D), as postscreen's usual settings. */
+#define DNSBLACK	3
+#define DNSWHITE	(-1)
+
+struct dnssite;
 
 struct spamd_conf {
 	int		 debug;		/* -d */
@@ -80,6 +87,12 @@ struct spamd_conf {
 	long long	 minfree;	/* -L free=, megabytes, 0: off */
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
 	const struct sync_key *synckey;	/* -k: with sync */
+	struct dnssite	*dnssites;	/* -D: DNS reputation sites */
+	int		 ndnssites;
+	int		 dnsblack;	/* -L dnsblack=: blacklisted at score */
+	int		 dnswhite;	/* -L dnswhite=: whitelisted at score */
+	int		 dnswait;	/* -L dnswait=: ms for a verdict */
+	int		 resolverfd;	/* engine's end to the resolver, or -1 */
 	int		 pregreet;	/* -L pregreet=: trap early talkers */
 	int		 spfpass;	/* -L spf=: SPF-aware passing */
 };

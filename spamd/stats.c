@@ -10,6 +10,7 @@
 
 #include "blacklist.h"
 #include "con.h"
+#include "dnsrep.h"
 #include "greymsg.h"
 #include "greytrap.h"
 #include "log.h"
@@ -144,6 +145,7 @@ stats_tick(int fd, int64_t now_ms, int force)
 		warned = 1;
 		log_warn("statistics: send to greylister");
 	}
+	dnsrep_stats_send(fd);
 }
 
 int
@@ -159,15 +161,12 @@ stats_timeout(int64_t now_ms, int ms)
 	return ms;
 }
 
-/* c, counted greylisted so far, is trapped (hit) from now on. */
 void
-stats_pregreet(const struct con *c, const struct bl_hit *hit)
+stats_leave(const struct con *c)
 {
-	struct con	 t = *c;
+	enum stats_kind	 k = st_kind(c);
 
-	if (st.conn_now[st_kind(c)] > 0)
-		st.conn_now[st_kind(c)]--;
-	t.bl = hit;
-	st.conn_now[st_kind(&t)]++;
-	st_lists(&t, 1);
+	if (st.conn_now[k] > 0)
+		st.conn_now[k]--;
+	st_lists(c, -1);
 }

@@ -42,18 +42,20 @@ struct stats_rec {
 };
 
 struct con;
-struct bl_hit;
 
 /* Engine hooks (engine.c). */
 void	stats_open(const struct con *);
 void	stats_close(const struct con *, int64_t now_ms);
 void	stats_stuttered(void);
 void	stats_tuple(int sent);
-/* A greylisted connection failed the pregreet test: it is trapped now. */
-void	stats_pregreet(const struct con *, const struct bl_hit *);
 /* Send a snapshot when one is due (or now, with force); -m only. */
 void	stats_tick(int fd, int64_t now_ms, int force);
 /* The engine's poll timeout ms (-1: none), shortened to the next snapshot. */
 int	stats_timeout(int64_t now_ms, int ms);
+/*
+ * c leaves what it was counted as connected (the gauges only): it is
+ * listed now, and stats_open counts it again (con_listed).
+ */
+void	stats_leave(const struct con *);
 
 #endif
