@@ -42,6 +42,7 @@
 #include "relay.h"
 #include "smtp.h"
 #include "spamd.h"
+#include "spfq.h"
 #include "srctab.h"
 #include "syncfwd.h"
 #include "tls.h"
@@ -349,9 +350,26 @@ grey_event(struct evsrc *src, uint32_t ev)
 	}
 }
 
-/* One record per accepted RCPT; never block the engine on it. */
+/*
+ * One tuple per accepted RCPT; with SPF-aware passing by way of the
+ * resolver (spfq.c), which hands it to engine_tuple() with its SPF.
+ */
 static void
 grey_send(struct con *c)
+{
+	struct grey_tuple	 t;
+
+	if (gfd == -1)
+		return;
+	smtp_tuple(c->sess, &c->addr, &c->dst, &t);
+	if (spfq_ask(&t) == 0)
+		return;
+	engine_tuple(&t);
+}
+
+/* One record to the greylister; never block the engine on it. */
+void
+engine_tuple(const struct grey_tuple *t)
 {
 	static time_t		 lastnag;
 	struct grey_msg		 m;
@@ -362,7 +380,7 @@ grey_send(struct con *c)
 	memset(&m, 0, sizeof(m));
 	m.version = GREYMSG_VERSION;
 	m.type = GM_TUPLE;
-	smtp_tuple(c->sess, &c->addr, &c->dst, &m.tuple);
+	m.tuple = *t;
 	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != -1) {
 		stats_tuple(1);
 		return;
@@ -375,7 +393,8 @@ grey_send(struct con *c)
 		if (log_nag(&lastnag, NAG_SECS))
 			log_warnx("greylister is not keeping up: %lu tuples "
 			    "dropped so far (latest %s %s -> %s)", grey_dropped,
-			    con_ip(c, ip), m.tuple.from, m.tuple.to);
+			    addr_str(&t->ip, ip, sizeof(ip)), m.tuple.from,
+			    m.tuple.to);
 		break;
 	case EPIPE:
 	case ECONNRESET:
@@ -430,10 +449,11 @@ trap_lookup(struct con *c)
 }
 
 /*
- * The pregreet test, at the end of the banner: a greylisted client
+ * The pregreet test, just before the banner's last byte goes out (once
+ * it is out, an honest client may answer at once): a greylisted client
  * whose bytes wait in the kernel spoke before it was greeted, as bots
  * do and MTAs do not.  While the banner was out only a hang-up was
- * asked of epoll, so one peek here is the whole cost, not a syscall a
+ * asked of epoll, so one peek is the whole cost, not a syscall a
  * stuttered byte.  The client is tarpitted as a trapped host from now
  * on (no tuple) and the greylister traps it (GM_PREGREET).  Not for
  * blacklisted clients (tarpitted already), nor with -b or without a
@@ -813,6 +833,8 @@ con_flush(struct con *c)
 	msg.msg_iov = iov;
 	if ((msg.msg_iovlen = out_iov(c, iov)) == 0)
 		return 1;
+	if (c->flags & CF_BANNER)
+		con_pregreet(c);	/* the rest of it goes now */
 	if (c->tls != NULL)
 		n = tls_write(c->tls, iov[0].iov_base, iov[0].iov_len, &wev);
 	else
@@ -841,11 +863,15 @@ con_byte(struct con *c, int64_t base)
 	int64_t		 due;
 	uint32_t	 wev;
 	ssize_t		 n;
+	int		 niov;
 
-	if (out_iov(c, iov) == 0) {
+	if ((niov = out_iov(c, iov)) == 0) {
 		con_written(c);
 		return;
 	}
+	/* The banner's last byte. */
+	if ((c->flags & CF_BANNER) && niov == 1 && iov[0].iov_len == 1)
+		con_pregreet(c);
 	/* Over TLS, a byte is a record of its own: the tarpit holds. */
 	if (c->tls != NULL)
 		n = tls_write(c->tls, iov[0].iov_base, 1, &wev);
@@ -899,11 +925,7 @@ con_begin_output(struct con *c)
 static void
 con_written(struct con *c)
 {
-	int	 wasbanner = c->flags & CF_BANNER;
-
 	c->flags &= ~(CF_OUT | CF_BANNER);
-	if (wasbanner)
-		con_pregreet(c);
 	if (c->flags & CF_CLOSE)
 		con_close(c, NULL);
 	else if (c->flags & CF_STARTTLS)

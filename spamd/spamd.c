@@ -414,7 +414,7 @@ main(int argc, char *argv[])
 	conf.dnswait = RESOLVER_WAIT;
 	conf.resolverfd = -1;
 	conf.pregreet = 1;
-	conf.spfpass = 1;
+	conf.spfpass = 0;	/* it sends MAIL FROM domains to DNS */
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
 	if (gethostname(conf.hostname, sizeof(conf.hostname)) == -1)
 		err(1, "gethostname");
