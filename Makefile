@@ -270,7 +270,8 @@ FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 FUZZ_spamdconf = spamd-setup/spamdconf.c lib/rfile.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
-FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c $(FUZZ_LOG)
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c lib/spf.c \
+	       lib/cidr.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
 # includes spfwalk/walk.c itself
 FUZZ_spfdns  = lib/spf.c lib/spftxt.c lib/cidr.c
