@@ -274,7 +274,7 @@ FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c lib/spf.c \
 	       lib/cidr.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
 # includes spfwalk/walk.c itself
-FUZZ_spfdns  = lib/spf.c lib/spftxt.c lib/cidr.c
+FUZZ_spfdns  = lib/spf.c lib/spftxt.c lib/spfcheck.c lib/cidr.c lib/addr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)
 regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h lib/spf.h
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))

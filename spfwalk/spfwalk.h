@@ -12,6 +12,7 @@
 
 #include "cidr.h"
 #include "spf.h"
+#include "spfcheck.h"
 
 #define SPF_MAXLOOKUPS	64	/* DNS queries for one domain given */
 #define SPF_MAXNODES	32	/* SPF records (include, redirect) per domain */
@@ -25,7 +26,8 @@ struct spf_root {
 	int	 lookups;	/* DNS queries so far */
 	size_t	 nets;
 	int	 failed;
-	char	 why[512];	/* the first failure */
+	char	 why[512];	/* the first failure; -c: the reason */
+	enum spf_result result;	/* -c */
 	int	 nnodes;
 	struct spf_node {
 		char	 name[SPF_NAMEMAX];
@@ -42,5 +44,8 @@ void	walk_start(struct spf_root *);
 void	walk_run(void);
 void	walk_done(void);
 const struct cidr_list *walk_nets(int af);
+/* -c: evaluate r's SPF for ip within ms (walk_run runs it). */
+void	walk_check(struct spf_root *, const struct addr *ip, int ms);
+int64_t	walk_ms(void);
 
 #endif

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "spfwalk.h"
 
@@ -215,6 +216,7 @@ walk_run(void)
 	ares_socket_t	 s[ARES_GETSOCK_MAXNUM];
 	struct timeval	 tv, *tvp;
 	struct query	*q;
+	int64_t		 due;
 	int		 bits, i, n, ms, rfd, wfd;
 
 	for (;;) {
@@ -225,7 +227,8 @@ walk_run(void)
 			inflight++;
 			ares_query(ch, q->name, ns_c_in, q->type, answer, q);
 		}
-		if (inflight == 0 && qhead == NULL)
+		if (inflight == 0 && qhead == NULL &&
+		    spf_check_running() == 0)
 			return;
 		bits = ares_getsock(ch, s, ARES_GETSOCK_MAXNUM);
 		for (i = n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
@@ -239,6 +242,9 @@ walk_run(void)
 		tvp = ares_timeout(ch, NULL, &tv);
 		ms = tvp == NULL ? 1000 :
 		    (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+		/* -c: the checks' time bound. */
+		if ((due = spf_check_next()) != -1 && due - walk_ms() < ms)
+			ms = due > walk_ms() ? (int)(due - walk_ms()) : 0;
 		if (poll(pfd, n, ms) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -256,7 +262,36 @@ walk_run(void)
 		}
 		/* Timeouts and retries. */
 		ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		spf_check_expire(walk_ms());
 	}
+}
+
+/* CLOCK_MONOTONIC in ms, for -c's time bound. */
+int64_t
+walk_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* -c: check_host() of r->name for ip (lib/spfcheck.c), on our channel. */
+static void
+checked(void *arg, enum spf_result res, const char *why)
+{
+	struct spf_root	*r = arg;
+
+	r->result = res;
+	strlcpy(r->why, why, sizeof(r->why));
+}
+
+void
+walk_check(struct spf_root *r, const struct addr *ip, int ms)
+{
+	r->result = SPF_R_TEMPERROR;
+	if (spf_check(ch, r->name, ip, walk_ms(), ms, checked, r) == -1)
+		snprintf(r->why, sizeof(r->why), "%s", strerror(errno));
 }
 
 static const char *
