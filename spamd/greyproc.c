@@ -301,13 +301,15 @@ gp_pregreet(struct store *st, struct grey_msg *m)
 	gp_trap_tell(&m->ip, &v, 0, now);
 }
 
-/* SPF-aware passing let ip by (grey.h): say so, count it. */
+/* SPF-aware passing let ip by (grey.h): say so, count it, sync it. */
 static void
 gp_spf_passed(const struct grey_tuple *t, const struct grey_verdict *v)
 {
 	log_info("%s: passed by SPF domain %s: %s -> %s was first seen from "
 	    "another address of it", v->ip, v->spfdom, t->from, t->to);
 	metrics_spfpass();
+	/* Peers never saw this address's first try: tell them it passed. */
+	gsync_white(&t->ip, v->rec.expire, time(NULL));
 }
 
 /*
