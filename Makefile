@@ -98,6 +98,7 @@ UNIT_t_trapdom	 = spamd/trapdom.o
 UNIT_t_spamdblist = spamdb/list.o
 UNIT_t_spamdbedit = spamdb/edit.o regress/unit/store_mem.o
 UNIT_t_sync	 = spamd/gsync.o
+UNIT_t_dnssite	 = spamd/dnssite.o
 # Extra link flags: t_greytrap counts the work of greytrap.c;
 UNIT_LD_t_greytrap = -Wl,--wrap=addr_cmp,--wrap=memmove -lm
 # t_grey counts the address conversions of grey_decide.
@@ -273,6 +274,7 @@ FUZZ_gdata   = lib/gdata.c lib/addr.c
 FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c lib/spf.c \
 	       lib/cidr.c $(FUZZ_LOG)
 FUZZ_cidr    = lib/cidr.c
+FUZZ_dnssite = spamd/dnssite.c lib/addr.c
 # includes spfwalk/walk.c itself
 FUZZ_spfdns  = lib/spf.c lib/spftxt.c lib/spfcheck.c lib/cidr.c lib/addr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)

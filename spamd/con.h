@@ -67,6 +67,7 @@ struct con {
 	uint16_t		 dport;	/* original destination port */
 	uint8_t			 phase;	/* enum con_phase */
 	char			 tail[SMTP_TIMELEN]; /* banner time stamp */
+	struct relay		*relay;	/* CP_RELAY: relay.c's, or NULL */
 	struct dnsrep_rq	*rep;	/* DNS reputation pending (dnsrep.c) */
 };
 

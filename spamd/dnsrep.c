@@ -1,9 +1,9 @@
 /*
  * DNS reputation (-D), the engine's side.  con_begin asks the resolver
  * (resolver.c, over conf.resolverfd) about the client's address and
- * goes on: only in relay mode is the banner held (CP_HOLD) until the
- * verdict or the deadline (-L dnswait=).  The verdict applies to the
- * connection as it is then:
+ * goes on: only in relay mode (-R) is the client held silent (CP_HOLD)
+ * until the verdict or the deadline (-L dnswait=), then relayed or
+ * greeted.  The verdict applies to the connection as it is then:
  *
  *	score >= -L dnsblack=	blacklisted by the sites that listed it
  *				with a positive weight: tarpitted and
@@ -15,8 +15,10 @@
  *	else, or no verdict	greylisted as ever.
  *
  * Nothing here waits: answers are matched by id to a slot of a table
- * of maxcon requests, and an answer whose slot was freed (the client
- * left, or the deadline passed) is dropped.
+ * of maxcon requests, and an answer whose slot was freed (the deadline
+ * passed) is dropped.  A client that leaves before its verdict leaves
+ * its slot until then: DNS allow lists still whitelist it for next
+ * time.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -50,8 +52,9 @@
 struct dnsrep_rq {
 	TAILQ_ENTRY(dnsrep_rq)	 q;	/* pending, by due */
 	struct dnsrep_rq	*nextfree;
-	struct con		*c;
-	uint64_t		 id;
+	struct con		*c;	/* NULL: the client has left */
+	struct addr		 addr;
+	uint64_t		 id;	/* 0: free */
 	int64_t			 t0, due;	/* ms */
 };
 
@@ -85,7 +88,7 @@ static void	rq_free(struct dnsrep_rq *);
 static void	hit_fill(struct rephit *, uint32_t);
 static const struct bl_hit *hit_for(uint32_t);
 static void	names(uint32_t, char *, size_t);
-static void	white_send(const struct con *);
+static void	white_send(const struct addr *);
 
 void
 dnsrep_init(int epfd)
@@ -216,6 +219,7 @@ dnsrep_hold(struct con *c)
 	}
 	freerq = rq->nextfree;
 	rq->c = c;
+	rq->addr = c->addr;
 	rq->id = m.id;
 	rq->t0 = engine_now();
 	rq->due = rq->t0 + conf.dnswait;
@@ -233,28 +237,38 @@ dnsrep_fd(void)
 	return rfd;
 }
 
+/*
+ * Relay mode: a client the verdict whitelists goes to the MTA with its
+ * first connection, so the banner (spamd's or the MTA's) waits for it.
+ * Without relay there is nothing to wait for: a whitelisted client's
+ * next connection passes the firewall.
+ */
 int
 dnsrep_holds(void)
 {
-	return 0;
+	return conf.relay != NULL && conf.greylist;
 }
 
 static void
 rq_free(struct dnsrep_rq *rq)
 {
 	TAILQ_REMOVE(&pendq, rq, q);
-	rq->c->rep = NULL;
+	if (rq->c != NULL)
+		rq->c->rep = NULL;
 	rq->c = NULL;
 	rq->id = 0;
 	rq->nextfree = freerq;
 	freerq = rq;
 }
 
+/* The client leaves: its slot waits for the verdict, without it. */
 void
 dnsrep_free(struct con *c)
 {
-	if (c->rep != NULL)
-		rq_free(c->rep);
+	if (c->rep != NULL) {
+		c->rep->c = NULL;
+		c->rep = NULL;
+	}
 }
 
 int64_t
@@ -326,10 +340,10 @@ rep_reply(const struct dns_msg *m)
 	struct dnsrep_rq	*rq;
 	uint64_t		 idx = m->id & 0xffffffffu;
 
-	/* The client has gone, or its deadline passed: too late. */
-	if (idx >= nrqs || (rq = &rqs[idx])->c == NULL || rq->id != m->id)
+	/* Its deadline passed: too late. */
+	if (idx >= nrqs || (rq = &rqs[idx])->id == 0 || rq->id != m->id)
 		return;
-	if (addr_cmp(&rq->c->addr, &m->rep.ip) != 0) {
+	if (addr_cmp(&rq->addr, &m->rep.ip) != 0) {
 		log_warnx("DNS reputation: an answer for another address "
 		    "dropped");
 		return;
@@ -347,6 +361,7 @@ rep_verdict(struct dnsrep_rq *rq, const struct dns_rep *rep)
 {
 	static const int	 bounds[DNSSTATS_NB] = DNSSTATS_BOUNDS;
 	struct con		*c = rq->c;
+	struct addr		 addr = rq->addr;
 	struct dnsstats_site	*s;
 	char			 ip[INET6_ADDRSTRLEN];
 	char			 hit[REP_TAGSMAX + 8], bad[REP_TAGSMAX + 8];
@@ -354,9 +369,9 @@ rep_verdict(struct dnsrep_rq *rq, const struct dns_rep *rep)
 	int64_t			 ms = engine_now() - rq->t0;
 	int			 i, score = 0, hold;
 
-	hold = c->phase == CP_HOLD;
+	hold = c != NULL && c->phase == CP_HOLD;
 	rq_free(rq);
-	addr_str(&c->addr, ip, sizeof(ip));
+	addr_str(&addr, ip, sizeof(ip));
 	if (rep != NULL) {
 		for (i = 0; i < DNSSTATS_NB && ms > bounds[i]; i++)
 			;
@@ -392,20 +407,21 @@ rep_verdict(struct dnsrep_rq *rq, const struct dns_rep *rep)
 	if (listed != 0 || failed != 0 || rep == NULL) {
 		names(listed, hit, sizeof(hit));
 		names(failed, bad, sizeof(bad));
-		log_info("%s: dns score %d%s%s%s%s%s", ip, score,
+		log_info("%s: dns score %d%s%s%s%s%s%s", ip, score,
 		    listed ? ", listed by " : "", hit,
 		    failed ? ", no answer from " : "", bad,
-		    rep == NULL ? ", no verdict within the deadline" : "");
+		    rep == NULL ? ", no verdict within the deadline" : "",
+		    c == NULL ? " (gone)" : "");
 	} else
 		log_debug("%s: dns score 0, listed nowhere", ip);
 
 	if (rep != NULL && score >= conf.dnsblack && black != 0) {
 		ds.black++;
-		con_listed(c, hit_for(black));
+		if (c != NULL)
+			con_listed(c, hit_for(black));
 	} else if (rep != NULL && score <= conf.dnswhite) {
 		ds.white++;
-		log_info("%s: whitelisted by DNS (score %d)", ip, score);
-		white_send(c);
+		white_send(&addr);
 		if (hold) {
 			relay_start(c);
 			return;
@@ -417,7 +433,7 @@ rep_verdict(struct dnsrep_rq *rq, const struct dns_rep *rep)
 
 /* The greylister makes c's address WHITE, as a pass would. */
 static void
-white_send(const struct con *c)
+white_send(const struct addr *a)
 {
 	static time_t	 lastnag;
 	struct grey_msg	 m;
@@ -428,7 +444,7 @@ white_send(const struct con *c)
 	memset(&m, 0, sizeof(m));
 	m.version = GREYMSG_VERSION;
 	m.type = GM_DNSWHITE;
-	m.ip = c->addr;
+	m.ip = *a;
 	if (send(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1 &&
 	    log_nag(&lastnag, NAG_SECS))
 		log_warn("DNS whitelisting: send to the greylister");

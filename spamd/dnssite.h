@@ -55,4 +55,11 @@ int	dnssite_match(const struct dnssite *site, const uint8_t a[4]);
 int	dnssite_qname(const struct dnssite *site, const struct addr *ip,
 	    char *buf, size_t len);
 
+/*
+ * The TTL of a negative answer (RFC 2308: the SOA's TTL, at most its
+ * minimum field; at most maxttl) from the raw answer abuf, or -1 if it
+ * holds no SOA in its authority section.
+ */
+int	dnssite_negttl(const unsigned char *abuf, int alen, int maxttl);
+
 #endif

@@ -46,6 +46,7 @@
 #include "srctab.h"
 #include "syncfwd.h"
 #include "tls.h"
+#include "whiteset.h"
 
 /*
  * From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
@@ -63,6 +64,7 @@
 #define ACCEPT_BURST	64	/* accepts per wake-up */
 #define MAXEVENTS	256
 #define NAG_SECS	10	/* log repeated trouble every 10 s */
+#define WHITE_WAIT_MS	10000	/* -R: longest wait for the WHITE list */
 
 TAILQ_HEAD(conq, con);
 
@@ -111,7 +113,6 @@ static void	con_expire(struct con *);
 static void	con_origdst(struct con *);
 static const char *con_ip(const struct con *, char *);
 static int	con_stuttering(const struct con *);
-static void	con_touch(struct con *);
 static void	stut_queue(struct con *, int64_t);
 static void	stut_remove(struct con *);
 static int	out_iov(const struct con *, struct iovec *);
@@ -342,9 +343,16 @@ grey_event(struct evsrc *src, uint32_t ev)
 		case GMR_DROPPED:
 			break;
 		case GMR_RECORD:
-			if (greytrap_msg(&m) == -1)
+			if ((m.type >= GM_WHITE_BEGIN &&
+			    m.type <= GM_WHITE_END ? whiteset_msg(&m) :
+			    greytrap_msg(&m)) == -1)
 				log_warnx("dropped a malformed record of type "
 				    "%u from the greylister", m.type);
+			/* -R: the WHITE list is in, clients may come. */
+			else if (m.type == GM_WHITE_END && paused != 0) {
+				paused = 0;
+				listen_update();
+			}
 			break;
 		}
 	}
@@ -748,7 +756,7 @@ con_stuttering(const struct con *c)
 	return now - c->start < (int64_t)conf.grey_stutter * 1000;
 }
 
-static void
+void
 con_touch(struct con *c)
 {
 	c->lastio = now;
@@ -1166,6 +1174,7 @@ run_timers(void)
 
 	while ((c = tls_hs_expired(now)) != NULL)
 		con_close(c, NULL);
+	relay_expire(now);
 
 	while ((c = TAILQ_FIRST(&stutq)) != NULL && c->due <= now) {
 		stut_remove(c);
@@ -1206,6 +1215,8 @@ next_timeout(void)
 		t = paused;
 	if (tls_hs_due() < t)
 		t = tls_hs_due();
+	if (relay_due() < t)
+		t = relay_due();
 	if (dnsrep_due() < t)
 		t = dnsrep_due();
 	if (t == INT64_MAX)
@@ -1279,6 +1290,9 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		fatal("epoll_ctl greylister");
 	syncfwd_init(epfd, conf.sync, conf.synckey, gfd);
 	cfgsock_init(epfd, black_saved);
+	/* -R: no WHITE host may meet the tarpit for want of the list. */
+	if (conf.relay != NULL && gfd != -1)
+		paused = now + WHITE_WAIT_MS;
 	dnsrep_init(epfd);
 	listen_update();
 	log_info("listening for incoming connections (maxcon %d, "

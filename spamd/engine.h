@@ -28,6 +28,8 @@ void	con_greet(struct con *c);
 void	con_close(struct con *c, const char *why);
 /* Ask epoll for ev on c; -1: c was closed. */
 int	con_setev(struct con *c, uint32_t ev);
+/* c did I/O now: it goes to the end of the idle queue (MAXTIME). */
+void	con_touch(struct con *c);
 /*
  * c was found listed after con_begin (dnsrep.c): blacklisted by h from
  * now on, tarpitted and counted as if a loaded list had matched.

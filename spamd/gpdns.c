@@ -1,7 +1,8 @@
 /*
  * GM_DNSWHITE in the greylister (gpdns.h).  The address is made WHITE
  * with the normal whitelist expiry, put in the nft set and sent to sync
- * peers, as a passed retry would be; as for a peer's WHITE, a local
+ * peers, and with -R told to the engine, as a passed retry would be;
+ * as for a peer's WHITE, a local
  * trap stands and an existing WHITE keeps its expiry (grey_sync), and a
  * host on a narrow loaded blacklist is not whitelisted at all.
  */
@@ -13,6 +14,7 @@
 #include "blacklist.h"
 #include "firewall.h"
 #include "gpdns.h"
+#include "gpwhite.h"
 #include "grey.h"
 #include "gsync.h"
 #include "log.h"
@@ -41,6 +43,8 @@ gpdns_white(struct store *st, const struct grey_msg *m)
 	switch (grey_sync(st, now, &a, 0, now + conf.gc.whiteexp, &rec,
 	    &was_white)) {
 	case GREY_SYNC_WHITE:
+		/* -R: the engine relays its next connections. */
+		gpwhite_add(&a);
 		if (was_white) {
 			log_debug("%s: on DNS allow lists, already WHITE", ip);
 			fw_white_add(&a, rec.expire, now);

@@ -15,6 +15,10 @@
  * each scan that changed it the whole list between GM_TRAP_BEGIN and
  * GM_TRAP_END, which replaces what the engine had.
  * Engine to greylister with -m: GM_STATS, a snapshot of its counters.
+ * Greylister to engine with -R (relay.c): the WHITE list, batched,
+ * as GM_WHITE_ADD of up to GM_WHITE_MAX addresses as soon as hosts are
+ * whitelisted, and after each scan that changed it the whole list
+ * between GM_WHITE_BEGIN and GM_WHITE_END, which replaces the engine's.
  * With -D: GM_DNSWHITE of ip when DNS allow lists vouch for it, and
  * GM_DNSSTATS with each GM_STATS.
  * Engine to greylister: GM_PREGREET of an ip that wrote before the
@@ -43,10 +47,16 @@ enum greymsg_type {
 	GM_SYNC,		/* a sync datagram of len bytes from ip */
 	GM_BLACK,		/* new blacklists are saved: drop listed WHITE */
 	GM_STATS,		/* the engine's counters (stats.h) */
+	GM_WHITE_BEGIN,		/* -R: a full WHITE list follows */
+	GM_WHITE_ADD,		/* -R: len addresses in white[] are WHITE */
+	GM_WHITE_END,		/* -R: ... and the full list is complete */
 	GM_DNSWHITE,		/* ip is on DNS allow lists (-D): make it WHITE */
 	GM_DNSSTATS,		/* the engine's DNS counters (dnsstats.h) */
 	GM_PREGREET		/* ip spoke before the banner ended: trap it */
 };
+
+/* WHITE addresses in one GM_WHITE_ADD: as many as fit where a tuple goes. */
+#define GM_WHITE_MAX	(sizeof(struct grey_tuple) / sizeof(struct addr))
 
 struct grey_msg {
 	uint8_t	version;		/* GREYMSG_VERSION */
@@ -62,6 +72,7 @@ struct grey_msg {
 			uint8_t	sync[SYNC_MAXLEN];
 		};
 		struct stats_rec stats;
+		struct addr white[GM_WHITE_MAX];	/* GM_WHITE_ADD */
 		struct dnsstats	dns;	/* GM_DNSSTATS */
 	};
 };

@@ -23,6 +23,7 @@
 #include "blacklist.h"
 #include "blfile.h"
 #include "gpcompact.h"
+#include "gpwhite.h"
 #include "greymsg.h"
 #include "gpdns.h"
 #include "gsync.h"
@@ -356,12 +357,14 @@ gp_greylist(struct store *st, const struct grey_tuple *t, int synced)
 		log_info("whitelisting %s: %s -> %s passed%s", v.ip, t->from,
 		    t->to, synced ? " (retry seen by a sync peer)" : "");
 		fw_white_add(&t->ip, v.rec.expire, now);
+		gpwhite_add(&t->ip);
 		break;
 	case GREY_WHITE:
 		/* Already WHITE but still redirected: the set lost it. */
 		log_debug("%s is already whitelisted, refreshing its "
 		    "element", v.ip);
 		fw_white_add(&t->ip, v.rec.expire, now);
+		gpwhite_add(&t->ip);
 		break;
 	case GREY_TRAPPED:
 		/* Peers still hear of the tuple, as from OpenBSD. */
@@ -545,6 +548,7 @@ gp_sync_entry(const struct sync_entry *e, const char *peer, void *arg)
 			log_info("sync: WHITE for %s from %s, expires %lld",
 			    ip, peer, (long long)rec.expire);
 		fw_white_add(&a, rec.expire, now);
+		gpwhite_add(&a);
 		break;
 	case GREY_SYNC_TRAPPED:
 		if (gp_sync_say())
@@ -750,6 +754,7 @@ gp_white_new(const struct addr *a, const struct gdata *gd, void *arg)
 	log_info("whitelisting %s", addr_str(a, ip, sizeof(ip)));
 	metrics_promoted();
 	fw_white_add(a, gd->expire, *now);
+	gpwhite_live(a);
 }
 
 static void
@@ -764,6 +769,7 @@ gp_white_live(const struct addr *a, const struct gdata *gd, void *arg)
 	if (gp_listed(a, NULL))
 		gp_scan_listed = 1;
 	fw_scan_live(a, gd, *now);
+	gpwhite_live(a);
 }
 
 /* A GREY tuple the scan keeps, counted for its source. */
@@ -809,6 +815,7 @@ gp_scan(struct store *st)
 		fw_scan_end(NULL, now);
 		gp_traps.n = 0;
 		gp_traps.hash = 0;
+		gpwhite_scan_end(0);
 		if (gp_scan_listed)
 			gp_white_drop(st);
 		return stats.more;
@@ -818,6 +825,7 @@ gp_scan(struct store *st)
 		gp_white_drop(st);
 	gpc_expired(stats.deleted, 1);
 	gp_traps_flush();
+	gpwhite_scan_end(1);
 	t = gp_srcs;
 	gp_srcs = gp_srcs_next;
 	gp_srcs_next = t;
@@ -880,6 +888,7 @@ greyproc_run(struct store *st, int fd, pid_t engine)
 	    &waitmask);
 
 	gp_fd = fd;
+	gpwhite_init(fd);
 	gp_start = time(NULL);
 	/* spamd.c checked it: the canonical text of an address. */
 	if (conf.lowprio_mx != NULL && addr_parse(&gp_lowprio,

@@ -234,7 +234,7 @@ rep_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	case ARES_ENOTFOUND:
 	case ARES_ENODATA:
 		res = DR_NONE;
-		if ((ttl = resrep_negttl(abuf, alen)) == -1)
+		if ((ttl = dnssite_negttl(abuf, alen, RESREP_MAXTTL)) == -1)
 			ttl = RESREP_NEGTTL;
 		break;
 	case ARES_ETIMEOUT:
@@ -326,63 +326,4 @@ resrep_expire(int64_t now)
 
 	while ((r = TAILQ_FIRST(&dueq)) != NULL && r->due <= now)
 		rep_send(r);
-}
-
-/* A name in a message: skip it (labels or a pointer); NULL if bad. */
-static const unsigned char *
-skip_name(const unsigned char *p, const unsigned char *end)
-{
-	int	 n;
-
-	for (n = 0; n < 128 && p < end; n++) {
-		if (*p == 0)
-			return p + 1;
-		if ((*p & 0xc0) == 0xc0)
-			return p + 2 <= end ? p + 2 : NULL;
-		if (*p & 0xc0)
-			return NULL;
-		p += *p + 1;
-	}
-	return NULL;
-}
-
-int
-resrep_negttl(const unsigned char *abuf, int alen)
-{
-	const unsigned char	*p, *end;
-	unsigned int		 qd, an, ns, i, type, rdlen;
-	uint32_t		 ttl, min;
-
-	if (abuf == NULL || alen < 12)
-		return -1;
-	end = abuf + alen;
-	qd = abuf[4] << 8 | abuf[5];
-	an = abuf[6] << 8 | abuf[7];
-	ns = abuf[8] << 8 | abuf[9];
-	p = abuf + 12;
-	for (i = 0; i < qd; i++) {
-		if ((p = skip_name(p, end)) == NULL || end - p < 4)
-			return -1;
-		p += 4;
-	}
-	for (i = 0; i < an + ns; i++) {
-		if ((p = skip_name(p, end)) == NULL || end - p < 10)
-			return -1;
-		type = p[0] << 8 | p[1];
-		ttl = (uint32_t)p[4] << 24 | p[5] << 16 | p[6] << 8 | p[7];
-		rdlen = p[8] << 8 | p[9];
-		p += 10;
-		if ((unsigned int)(end - p) < rdlen)
-			return -1;
-		if (i >= an && type == ns_t_soa && rdlen >= 20) {
-			min = (uint32_t)p[rdlen - 4] << 24 |
-			    p[rdlen - 3] << 16 | p[rdlen - 2] << 8 |
-			    p[rdlen - 1];
-			if (min < ttl)
-				ttl = min;
-			return ttl > RESREP_MAXTTL ? RESREP_MAXTTL : (int)ttl;
-		}
-		p += rdlen;
-	}
-	return -1;
 }

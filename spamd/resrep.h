@@ -23,10 +23,4 @@ void	resrep_request(const struct dns_msg *);
 int64_t	resrep_due(void);
 void	resrep_expire(int64_t now);
 
-/*
- * The TTL of a negative answer (RFC 2308: the SOA's TTL, at most its
- * minimum field) from the raw answer, or -1 if it holds no SOA.
- */
-int	resrep_negttl(const unsigned char *abuf, int alen);
-
 #endif

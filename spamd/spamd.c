@@ -42,6 +42,7 @@
 #include "nftwatch.h"
 #include "opt.h"
 #include "priv.h"
+#include "relay.h"
 #include "resolver.h"
 #include "sdnotify.h"
 #include "spamd.h"
@@ -77,7 +78,8 @@ usage(void)
 	    " [-G passtime:greyexp:whiteexp[:trapexp]]\n"
 	    "\t[-h hostname] [-L limit=value[,...]] [-l address]"
 	    " [-M address] [-N table:set:set6]\n"
-	    "\t[-n name] [-P cfgport] [-p port] [-S secs] [-s delay]\n"
+	    "\t[-n name] [-P cfgport] [-p port] [-R address:port]"
+	    " [-S secs] [-s delay]\n"
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
 	    "\t[-Y synctarget] [-y synclisten]\n"
 	    "\t[-C certfile -K keyfile [-T maxtls]] [-D site]\n");
@@ -379,6 +381,7 @@ main(int argc, char *argv[])
 	char		 errbuf[512];
 	int		 ch, lfd[MAXLISTEN], nlisten, sp[2], maxcon_max;
 	int		 bflag = 0, i, sndbuf, ntargets = 0;
+	int		 nonft;		/* -R without nftables */
 	long long	 maxblack = -1;
 	char		*targets[SYNCNET_MAXTARGETS];
 	const char	*synclisten = NULL, *keyfile = PATH_SPAMD_KEY;
@@ -431,7 +434,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:C:c:D:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:S:s:T:U:vw:Y:y:")) != -1) {
+	    "45A:bB:C:c:D:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:R:S:s:T:U:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.nreply = 450;
@@ -510,6 +513,12 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			conf.port = numopt("p", optarg, 1, 65535);
+			break;
+		case 'R':
+			if (relay_parse(optarg, &conf.relay_sa,
+			    &conf.relay_salen, errbuf, sizeof(errbuf)) == -1)
+				errx(1, "-R %s: %s", optarg, errbuf);
+			conf.relay = optarg;
 			break;
 		case 'S':
 			conf.grey_stutter = numopt("S", optarg, 0, 90);
@@ -688,12 +697,18 @@ main(int argc, char *argv[])
 	if ((st = gdb_open_as(conf.dbpath, pw, errbuf, sizeof(errbuf))) ==
 	    NULL)
 		fatalx("%s", errbuf);
-	fw_init(nft_table, nft_set4, nft_set6);
+	/*
+	 * -R without -N (or -F): the relay passes whitelisted hosts, no
+	 * nft set is written and the greylister keeps no capability.
+	 */
+	nonft = conf.relay != NULL && nft_table == NULL && nft_file == NULL;
+	if (!nonft)
+		fw_init(nft_table, nft_set4, nft_set6);
 	nftwatch_open();
 	if (conf.sync != NULL)
 		gsync_init(conf.sync, &synckey);
 	if (pw != NULL)
-		priv_drop(pw, NULL, 1ULL << CAP_NET_ADMIN);
+		priv_drop(pw, NULL, nonft ? 0 : 1ULL << CAP_NET_ADMIN);
 	log_procname("grey");
 	setproctitle("[priv] greylister");
 	/* The greylister's per-source table counts GREY entries. */

@@ -24,6 +24,7 @@
 #ifndef SPAMD_SPAMD_H
 #define SPAMD_SPAMD_H
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <limits.h>
@@ -87,6 +88,9 @@ struct spamd_conf {
 	long long	 minfree;	/* -L free=, megabytes, 0: off */
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
 	const struct sync_key *synckey;	/* -k: with sync */
+	const char	*relay;		/* -R address:port, NULL: no relay */
+	struct sockaddr_storage relay_sa; /* -R: the MTA, numeric */
+	socklen_t	 relay_salen;
 	struct dnssite	*dnssites;	/* -D: DNS reputation sites */
 	int		 ndnssites;
 	int		 dnsblack;	/* -L dnsblack=: blacklisted at score */

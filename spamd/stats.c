@@ -162,6 +162,26 @@ stats_timeout(int64_t now_ms, int ms)
 }
 
 void
+stats_relay(int what)
+{
+	if (what > 0) {
+		st.relay_now++;
+		st.relay_total++;
+	} else if (what < 0) {
+		if (st.relay_now > 0)
+			st.relay_now--;
+	} else
+		st.relay_failed++;
+}
+
+void
+stats_relay_bytes(uint64_t in, uint64_t out)
+{
+	st.relay_bytes_in += in;
+	st.relay_bytes_out += out;
+}
+
+void
 stats_leave(const struct con *c)
 {
 	enum stats_kind	 k = st_kind(c);

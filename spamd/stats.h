@@ -39,6 +39,12 @@ struct stats_rec {
 	uint64_t		bl_loaded;	/* lists installed by spamd-setup */
 	uint64_t		bl_lists;	/* lists in force now */
 	struct stats_list	list[STATS_MAXLISTS + 1];	/* + "other" */
+	/* -R (relay.c) */
+	uint64_t		relay_now;	/* relayed sessions open */
+	uint64_t		relay_total;	/* ... since start */
+	uint64_t		relay_failed;	/* MTA unreachable: 421 */
+	uint64_t		relay_bytes_in;	/* client to MTA */
+	uint64_t		relay_bytes_out; /* MTA to client */
 };
 
 struct con;
@@ -52,6 +58,9 @@ void	stats_tuple(int sent);
 void	stats_tick(int fd, int64_t now_ms, int force);
 /* The engine's poll timeout ms (-1: none), shortened to the next snapshot. */
 int	stats_timeout(int64_t now_ms, int ms);
+/* -R: a relayed session opened (1), closed (-1), failed (0); bytes moved. */
+void	stats_relay(int what);
+void	stats_relay_bytes(uint64_t in, uint64_t out);
 /*
  * c leaves what it was counted as connected (the gauges only): it is
  * listed now, and stats_open counts it again (con_listed).
