@@ -1,8 +1,11 @@
 """The SMTP side of regress/t-spfpass, run inside its client namespace
 (resolv.conf naming the test's nsd, the senders' addresses on lo)."""
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -63,7 +66,12 @@ def first_then_retry(t, sd, mfrom, dom, first, retry, what, passes,
 
 def run(t):
     args = ['-G', '%ds:1h:1h' % PASS, '-s', '0', '-S', '0']
-    sd = st.Spamd(args + ['-L', 'spf=1'])
+    st.ensure_user()
+    mdir = tempfile.mkdtemp(prefix='spamdspf.', dir='/tmp')
+    atexit.register(shutil.rmtree, mdir, True)
+    os.chown(mdir, st.pwd.getpwnam(st.SPAMD_USER).pw_uid, -1)
+    metrics = os.path.join(mdir, 'metrics.prom')
+    sd = st.Spamd(args + ['-L', 'spf=1', '-m', metrics])
     sd.start()
     first_then_retry(t, sd, '<news@pool.walk.test>', 'pool.walk.test',
                      '203.0.113.81', '203.0.113.82', 'inside the SPF',
@@ -74,6 +82,10 @@ def run(t):
     first_then_retry(t, sd, '<a@anyone.walk.test>', 'anyone.walk.test',
                      '198.51.100.91', '198.51.100.92', '"+all"', False,
                      keyed=False)
+    t.ok(st.poll(lambda: st.prom_samples(metrics).get(
+        'spamd_spf_passed_total') == 1, 20),
+        'metrics: spamd_spf_passed_total 1',
+        repr(st.prom_samples(metrics).get('spamd_spf_passed_total')))
     sd.stop()
 
     sd = st.Spamd(args)
