@@ -90,6 +90,7 @@ TEST_CFLAGS = $(ALL_CFLAGS) -Iregress/unit -Ispamd -Ispamd-setup -Ispamdb
 UNIT_t_smtp	 = spamd/smtp.o
 UNIT_t_blacklist = spamd/blacklist.o spamd/smtp.o
 UNIT_t_grey	 = regress/unit/store_mem.o
+UNIT_t_greyspf	 = regress/unit/store_mem.o
 UNIT_t_spamlogd	 = regress/unit/store_mem.o
 UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
@@ -282,8 +283,8 @@ FUZZ_cfgparse = spamd/cfgparse.c spamd/blacklist.c spamd/smtp.c \
 FUZZ_spamdconf = spamd-setup/spamdconf.c lib/rfile.c
 FUZZ_nflog   = spamlogd/nflog.c lib/addr.c
 FUZZ_gdata   = lib/gdata.c lib/addr.c
-FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c spamdb/lines.c \
-	       $(FUZZ_LOG)
+FUZZ_import  = lib/gdata.c lib/addr.c lib/store.c lib/grey.c lib/spf.c \
+	       lib/cidr.c spamdb/lines.c $(FUZZ_LOG)
 FUZZ_LIBS_import = -lz
 FUZZ_cidr    = lib/cidr.c
 FUZZ_maillog = lib/addr.c
@@ -292,9 +293,9 @@ regress/fuzz/fuzz_maillog: spamdb/maillog.c spamdb/maillog.h
 FUZZ_proxy   = spamd/proxyhdr.c lib/addr.c
 FUZZ_dnssite = spamd/dnssite.c lib/addr.c
 # includes spfwalk/walk.c itself
-FUZZ_spfdns  = spfwalk/spf.c lib/cidr.c
+FUZZ_spfdns  = lib/spf.c lib/spftxt.c lib/spfcheck.c lib/cidr.c lib/addr.c
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)
-regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h
+regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h lib/spf.h
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))
 
 regress/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $$(FUZZ_$$*)

@@ -14,6 +14,7 @@
  */
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,8 @@ struct decide_ctx {
 	time_t			  now;
 	const char		 *key, *trapkey;	/* trapkey may be NULL */
 	size_t			  keylen, iplen;
+	const char		 *spfkey;	/* SPF pass: domain key, or NULL */
+	size_t			  spfkeylen;
 	int			  tuple_rv;	/* the key's get; 2: not yet */
 	struct gdata		  tuple;
 	struct grey_verdict	 *v;
@@ -127,7 +130,54 @@ decide_trap(struct store *st, struct decide_ctx *c)
 	return st->ops->put(st->h, c->key, c->iplen, gd);
 }
 
+/*
+ * SPF-aware passing (grey.h): the domain-keyed record of a tuple with
+ * SPF pass, made or counted; once older than passtime it passes ip,
+ * whose own tuple record (gd) then goes as a passed tuple does.
+ * 1: ip was whitelisted; 0: go on as usual; <0: a STORE_ code.
+ */
+static int
+decide_spf(struct store *st, struct decide_ctx *c, struct gdata *gd)
+{
+	const struct store_ops	*o = st->ops;
+	struct grey_verdict	*v = c->v;
+	struct gdata		 dd;
+	int			 rv;
+
+	rv = o->get(st->h, c->spfkey, c->spfkeylen, &dd);
+	if (rv == STORE_ERR || rv == STORE_RETRY)
+		return rv;
+	if (rv == STORE_NOTFOUND || dd.expire <= c->now || dd.pcount < 0) {
+		if (!c->pol->may_create)
+			return 0;
+		memset(&dd, 0, sizeof(dd));
+		dd.first = c->now;
+		dd.pass = dd.expire = c->now + c->gc->greyexp;
+		dd.bcount = 1;
+		rv = o->put(st->h, c->spfkey, c->spfkeylen, &dd);
+		return rv == STORE_OK ? 0 : rv;
+	}
+	dd.bcount++;
+	if ((rv = o->put(st->h, c->spfkey, c->spfkeylen, &dd)) != STORE_OK)
+		return rv;
+	if (dd.first + c->gc->passtime >= c->now)
+		return 0;
+	/* Passed through its domain: ip goes WHITE, its tuple goes. */
+	gd->pass = c->now;
+	grey_white(c->gc, c->now, gd, &v->rec);
+	v->r = GREY_PASSED;
+	memcpy(v->spfdom, c->spfkey + sizeof(GREY_SPF_PREFIX) - 1,
+	    strcspn(c->spfkey + sizeof(GREY_SPF_PREFIX) - 1, "\n"));
+	if ((rv = o->put(st->h, c->key, c->iplen, &v->rec)) != STORE_OK)
+		return rv;
+	rv = o->del(st->h, c->key, c->keylen);
+	return rv == STORE_OK || rv == STORE_NOTFOUND ? 1 : rv;
+}
+
 /* Greylist the tuple; ip is not trapped by it. */
+static int	decide_spf(struct store *, struct decide_ctx *,
+		    struct gdata *);
+
 static int
 decide_grey(struct store *st, struct decide_ctx *c)
 {
@@ -179,6 +229,9 @@ decide_grey(struct store *st, struct decide_ctx *c)
 	}
 	if (v->r == GREY_NEW && ipstate == GD_TRAPPED_T)
 		v->r = GREY_TRAPPED;
+	if (c->spfkey != NULL && (v->r == GREY_NEW || v->r == GREY_EARLY) &&
+	    (rv = decide_spf(st, c, &gd)) != 0)
+		return rv < 0 ? rv : STORE_OK;
 	if (v->r != GREY_PASSED)
 		return o->put(st->h, c->key, c->keylen, &gd);
 	/*
@@ -211,6 +264,22 @@ decide_txn(struct store *st, void *arg)
 	return decide_grey(st, c);
 }
 
+/* "spf:DOMAIN\n\nfrom\nto" of t (grey.h): its length, or -1. */
+int
+grey_spf_key(char *buf, size_t len, const struct grey_tuple *t)
+{
+	char	 dom[SPF_NAMEMAX];
+	int	 n;
+
+	if (spf_from_domain(t->from, dom) == -1)
+		return -1;
+	n = snprintf(buf, len, "%s%s\n\n%s\n%s", GREY_SPF_PREFIX, dom,
+	    t->from, t->to);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return n;
+}
+
 enum grey_result
 grey_decide(struct store *st, const struct grey_conf *gc,
     const struct grey_policy *pol, time_t now, const struct grey_tuple *t,
@@ -218,8 +287,9 @@ grey_decide(struct store *st, const struct grey_conf *gc,
 {
 	struct decide_ctx	 c;
 	char			 key[GD_KEY_MAX], trapkey[GD_FIELD_MAX];
+	char			 spfkey[GD_KEY_MAX];
 	const char		*nl;
-	int			 keylen, rv;
+	int			 keylen, spfkeylen, rv;
 
 	memset(v, 0, sizeof(*v));
 	v->r = GREY_FAIL;
@@ -234,6 +304,11 @@ grey_decide(struct store *st, const struct grey_conf *gc,
 	v->ip[nl - key] = '\0';
 	c = (struct decide_ctx){ .gc = gc, .pol = pol, .now = now, .key = key,
 	    .keylen = (size_t)keylen, .iplen = (size_t)(nl - key), .v = v };
+	if (t->spf == SPF_R_PASS && (spfkeylen = grey_spf_key(spfkey,
+	    sizeof(spfkey), t)) != -1) {
+		c.spfkey = spfkey;
+		c.spfkeylen = (size_t)spfkeylen;
+	}
 	/* A recipient no SPAMTRAP key can spell is no spamtrap. */
 	if (gd_trapkey(trapkey, sizeof(trapkey), t->to, strlen(t->to)) ==
 	    NULL)
@@ -872,4 +947,37 @@ grey_white_drop(struct store *st, int (*listed)(const struct addr *, void *),
  out:
 	free(d);
 	return rc;
+}
+
+/* The pregreet test's trap: decide_trap() on the ip's own key. */
+static int
+trap_ip_txn(struct store *st, void *arg)
+{
+	struct decide_ctx	*c = arg;
+
+	c->v->was_white = 0;
+	return decide_trap(st, c);
+}
+
+enum grey_result
+grey_trap_ip(struct store *st, const struct grey_conf *gc, time_t now,
+    const struct addr *ip, enum grey_why why, struct grey_verdict *v)
+{
+	struct decide_ctx	 c;
+	int			 rv;
+
+	memset(v, 0, sizeof(*v));
+	v->r = GREY_FAIL;
+	v->why = why;
+	if (ip->af != AF_INET && ip->af != AF_INET6)
+		return GREY_FAIL;
+	addr_str(ip, v->ip, sizeof(v->ip));
+	c = (struct decide_ctx){ .gc = gc, .now = now, .key = v->ip,
+	    .keylen = strlen(v->ip), .iplen = strlen(v->ip), .v = v };
+	if ((rv = store_txn(st, trap_ip_txn, &c)) != STORE_OK) {
+		log_warnx("trapping %s: %s", v->ip, rv == STORE_RETRY ?
+		    "a lock held elsewhere" : "storage error");
+		v->r = GREY_FAIL;
+	}
+	return v->r;
 }

@@ -11,10 +11,12 @@
 #define SPAMD_GREY_H
 
 #include <netinet/in.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "addr.h"
 #include "gdata.h"
+#include "spf.h"
 #include "store.h"
 
 #define PASSTIME	(25 * 60)		/* 25 minutes */
@@ -50,6 +52,8 @@ struct grey_tuple {
 	char		helo[GD_FIELD_MAX];
 	char		from[GD_FIELD_MAX];
 	char		to[GD_FIELD_MAX];
+	uint8_t		spf;		/* enum spf_result for ip, from's domain */
+	uint8_t		pad[3];
 };
 
 /*
@@ -84,7 +88,8 @@ enum grey_why {
 	GREY_WHY_NONE,
 	GREY_WHY_SPAMTRAP,	/* the recipient is a SPAMTRAP entry */
 	GREY_WHY_DOMAIN,	/* ... outside the allowed domains */
-	GREY_WHY_LOWPRIO	/* a new tuple tried the low-priority MX */
+	GREY_WHY_LOWPRIO,	/* a new tuple tried the low-priority MX */
+	GREY_WHY_PREGREET	/* ip spoke before the banner ended */
 };
 
 struct grey_verdict {
@@ -93,7 +98,22 @@ struct grey_verdict {
 	int		 was_white;	/* ... which was WHITE until now */
 	struct gdata	 rec;		/* WHITE (PASSED, WHITE); TRAPPED (why) */
 	char		 ip[INET6_ADDRSTRLEN];	/* ip as its key spells it */
+	char		 spfdom[SPF_NAMEMAX];	/* PASSED by this SPF domain */
 };
+
+/*
+ * SPF-aware passing.  A tuple whose spf is SPF_R_PASS (the MAIL FROM
+ * domain's SPF authorises ip) also keeps a domain-keyed GREY record,
+ * "spf:DOMAIN\n\nfrom\nto" (no address, an empty helo: the addresses
+ * of a pool greet by other names), made and expiring as a tuple is but
+ * never promoted.  A tuple with SPF pass that finds that record older
+ * than passtime passes even from another address: ip is whitelisted
+ * (GREY_PASSED, spfdom names the domain).  spamdb lists the record as
+ * GREY with "spf:DOMAIN" where the address goes.
+ */
+#define GREY_SPF_PREFIX	"spf:"
+/* That key of t: its length, or -1 (from has no domain, too long). */
+int		grey_spf_key(char *buf, size_t len, const struct grey_tuple *t);
 
 /*
  * Decide a tuple seen at now and write what follows, in one
@@ -242,5 +262,16 @@ int		grey_white_drop(struct store *,
 		    void (*gone)(const struct addr *, void *), void *arg);
 /* Delete a's entry if it is WHITE: 1 if it went, 0 if not, -1. */
 int		grey_white_drop_addr(struct store *, const struct addr *);
+
+/*
+ * Trap ip for why (the pregreet test) at now, as a tuple to a spamtrap
+ * traps its sender: a trapped ip keeps its expiry (bcount++), any other
+ * is TRAPPED until now + trapexp.  v->r is GREY_TRAPPED, v->rec the
+ * record, v->was_white set as grey_decide sets it; GREY_FAIL on a
+ * storage error (logged).
+ */
+enum grey_result grey_trap_ip(struct store *, const struct grey_conf *,
+		    time_t now, const struct addr *ip, enum grey_why why,
+		    struct grey_verdict *v);
 
 #endif

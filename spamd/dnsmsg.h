@@ -11,8 +11,9 @@
  *		sites; resolver to engine: the same record with the
  *		verdict filled in (score, the sites that listed ip, those
  *		that failed or timed out, the lookup times).
- * More kinds (DM_SPF: a whole grey_tuple) share the record: the union
- * has room for a struct grey_tuple.
+ *   DM_SPF	engine to resolver: a whole tuple (resspf.c); resolver to
+ *		engine: the same tuple with tuple.spf set, which the
+ *		engine hands to the greylister (spfq.c).
  */
 #ifndef SPAMD_DNSMSG_H
 #define SPAMD_DNSMSG_H
@@ -29,7 +30,8 @@
 #define DNS_MAXSITES	16
 
 enum dnsmsg_kind {
-	DM_REP = 1		/* DNS reputation of an address (-D) */
+	DM_REP = 1,		/* DNS reputation of an address (-D) */
+	DM_SPF			/* SPF of a tuple (-L spf=1): tuple.spf */
 };
 
 /* What one site said of an address (dns_rep.res[site]). */

@@ -34,6 +34,7 @@
 #include "con.h"
 #include "dnsmsg.h"
 #include "dnsrep.h"
+#include "spfq.h"
 #include "dnssite.h"
 #include "dnsstats.h"
 #include "engine.h"
@@ -198,7 +199,7 @@ dnsrep_hold(struct con *c)
 	struct dnsrep_rq	*rq;
 	struct dns_msg		 m;
 
-	if (rfd == -1 || (c->flags & CF_BLACK))
+	if (rfd == -1 || conf.ndnssites == 0 || (c->flags & CF_BLACK))
 		return 0;
 	if ((rq = freerq) == NULL) {
 		/* Cannot be: as many slots as connections. */
@@ -227,6 +228,13 @@ dnsrep_hold(struct con *c)
 	ds.asked++;
 	/* Relay mode: silent until the verdict says whom to join. */
 	return dnsrep_holds();
+}
+
+/* The socket to the resolver, -1 without one (spfq.c). */
+int
+dnsrep_fd(void)
+{
+	return rfd;
 }
 
 /*
@@ -313,6 +321,9 @@ rep_event(struct evsrc *src, uint32_t ev)
 			switch (m.kind) {
 			case DM_REP:
 				rep_reply(&m);
+				break;
+			case DM_SPF:
+				spfq_answer(&m);
 				break;
 			default:
 				log_warnx("dropped a record of kind %u from "

@@ -27,5 +27,7 @@ int64_t	dnsrep_due(void);
 void	dnsrep_expire(int64_t now);
 /* The counters to the greylister, with each GM_STATS (stats.c). */
 void	dnsrep_stats_send(int fd);
+/* The socket to the resolver, -1 without one (spfq.c). */
+int	dnsrep_fd(void);
 
 #endif

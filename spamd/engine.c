@@ -42,6 +42,7 @@
 #include "relay.h"
 #include "smtp.h"
 #include "spamd.h"
+#include "spfq.h"
 #include "srctab.h"
 #include "syncfwd.h"
 #include "tls.h"
@@ -106,6 +107,7 @@ static void	grey_event(struct evsrc *, uint32_t);
 static void	grey_send(struct con *);
 static void	black_saved(void);
 static int	bl_lookup(struct con *);
+static void	con_pregreet(struct con *);
 static void	con_new(int, const struct sockaddr *, socklen_t);
 static int	con_refuse(struct con *);
 static void	con_expire(struct con *);
@@ -357,21 +359,38 @@ grey_event(struct evsrc *src, uint32_t ev)
 	}
 }
 
-/* One record per accepted RCPT; never block the engine on it. */
+/*
+ * One tuple per accepted RCPT; with SPF-aware passing by way of the
+ * resolver (spfq.c), which hands it to engine_tuple() with its SPF.
+ */
 static void
 grey_send(struct con *c)
+{
+	struct grey_tuple	 t;
+
+	/* A balancer's health check (-X, LOCAL) is nobody to record. */
+	if (gfd == -1 || (c->flags & CF_LOCAL))
+		return;
+	smtp_tuple(c->sess, &c->addr, &c->dst, &t);
+	if (spfq_ask(&t) == 0)
+		return;
+	engine_tuple(&t);
+}
+
+/* One record to the greylister; never block the engine on it. */
+void
+engine_tuple(const struct grey_tuple *t)
 {
 	static time_t		 lastnag;
 	struct grey_msg		 m;
 	char			 ip[INET6_ADDRSTRLEN];
 
-	/* A balancer's health check (-X, LOCAL) is nobody to record. */
-	if (gfd == -1 || (c->flags & CF_LOCAL))
+	if (gfd == -1)
 		return;
 	memset(&m, 0, sizeof(m));
 	m.version = GREYMSG_VERSION;
 	m.type = GM_TUPLE;
-	smtp_tuple(c->sess, &c->addr, &c->dst, &m.tuple);
+	m.tuple = *t;
 	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != -1) {
 		stats_tuple(1);
 		return;
@@ -384,7 +403,8 @@ grey_send(struct con *c)
 		if (log_nag(&lastnag, NAG_SECS))
 			log_warnx("greylister is not keeping up: %lu tuples "
 			    "dropped so far (latest %s %s -> %s)", grey_dropped,
-			    con_ip(c, ip), m.tuple.from, m.tuple.to);
+			    addr_str(&t->ip, ip, sizeof(ip)), m.tuple.from,
+			    m.tuple.to);
 		break;
 	case EPIPE:
 	case ECONNRESET:
@@ -426,16 +446,49 @@ bl_lookup(struct con *c)
  * Hosts the greylister trapped get the internal list spamd-greytrap
  * from their next connection on, when no loaded list matched already.
  */
+static const char *const	 trapmsgs[] = { GREYTRAP_MSG };
+static const struct bl_hit	 traphit = { trapmsgs, 1, GREYTRAP_NAME };
+
 static int
 trap_lookup(struct con *c)
 {
-	static const char *const	 msgs[] = { GREYTRAP_MSG };
-	static const struct bl_hit	 hit = { msgs, 1, GREYTRAP_NAME };
-
 	if (!greytrap_lookup(&c->addr, time(NULL)))
 		return 0;
-	c->bl = &hit;
+	c->bl = &traphit;
 	return 1;
+}
+
+/*
+ * The pregreet test, just before the banner's last byte goes out (once
+ * it is out, an honest client may answer at once): a greylisted client
+ * whose bytes wait in the kernel spoke before it was greeted, as bots
+ * do and MTAs do not.  While the banner was out only a hang-up was
+ * asked of epoll, so one peek is the whole cost, not a syscall a
+ * stuttered byte.  The client is tarpitted as a trapped host from now
+ * on (no tuple) and the greylister traps it (GM_PREGREET).  Not for
+ * blacklisted clients (tarpitted already), nor with -b or without a
+ * greylister, nor for relayed ones (the banner is the MTA's).
+ */
+static void
+con_pregreet(struct con *c)
+{
+	struct grey_msg	 m;
+	char		 ip[INET6_ADDRSTRLEN], b;
+
+	if (!conf.pregreet || gfd == -1 || c->phase != CP_SMTP ||
+	    (c->flags & CF_BLACK) || c->tls != NULL)
+		return;
+	if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+		return;
+	con_ip(c, ip);
+	log_info("%s: pregreet: wrote before the banner ended, trapped", ip);
+	con_listed(c, &traphit);
+	memset(&m, 0, sizeof(m));
+	m.version = GREYMSG_VERSION;
+	m.type = GM_PREGREET;
+	m.ip = c->addr;
+	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_warn("%s: pregreet not sent to the greylister", ip);
 }
 
 /*
@@ -800,6 +853,8 @@ con_flush(struct con *c)
 	msg.msg_iov = iov;
 	if ((msg.msg_iovlen = out_iov(c, iov)) == 0)
 		return 1;
+	if (c->flags & CF_BANNER)
+		con_pregreet(c);	/* the rest of it goes now */
 	if (c->tls != NULL)
 		n = tls_write(c->tls, iov[0].iov_base, iov[0].iov_len, &wev);
 	else
@@ -828,11 +883,15 @@ con_byte(struct con *c, int64_t base)
 	int64_t		 due;
 	uint32_t	 wev;
 	ssize_t		 n;
+	int		 niov;
 
-	if (out_iov(c, iov) == 0) {
+	if ((niov = out_iov(c, iov)) == 0) {
 		con_written(c);
 		return;
 	}
+	/* The banner's last byte. */
+	if ((c->flags & CF_BANNER) && niov == 1 && iov[0].iov_len == 1)
+		con_pregreet(c);
 	/* Over TLS, a byte is a record of its own: the tarpit holds. */
 	if (c->tls != NULL)
 		n = tls_write(c->tls, iov[0].iov_base, 1, &wev);

@@ -38,5 +38,8 @@ struct bl_hit;
 void	con_listed(struct con *c, const struct bl_hit *h);
 /* The socket to the greylister, -1 without one (-b). */
 int	engine_greyfd(void);
+/* A tuple to the greylister (GM_TUPLE), as grey_send does (spfq.c). */
+struct grey_tuple;
+void	engine_tuple(const struct grey_tuple *t);
 
 #endif

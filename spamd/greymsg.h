@@ -21,6 +21,8 @@
  * between GM_WHITE_BEGIN and GM_WHITE_END, which replaces the engine's.
  * With -D: GM_DNSWHITE of ip when DNS allow lists vouch for it, and
  * GM_DNSSTATS with each GM_STATS.
+ * Engine to greylister: GM_PREGREET of an ip that wrote before the
+ * banner ended (the pregreet test), to be trapped as a spamtrap hit is.
  */
 #ifndef SPAMD_GREYMSG_H
 #define SPAMD_GREYMSG_H
@@ -49,7 +51,8 @@ enum greymsg_type {
 	GM_WHITE_ADD,		/* -R: len addresses in white[] are WHITE */
 	GM_WHITE_END,		/* -R: ... and the full list is complete */
 	GM_DNSWHITE,		/* ip is on DNS allow lists (-D): make it WHITE */
-	GM_DNSSTATS		/* the engine's DNS counters (dnsstats.h) */
+	GM_DNSSTATS,		/* the engine's DNS counters (dnsstats.h) */
+	GM_PREGREET		/* ip spoke before the banner ended: trap it */
 };
 
 /* WHITE addresses in one GM_WHITE_ADD: as many as fit where a tuple goes. */
@@ -64,7 +67,8 @@ struct grey_msg {
 	union {
 		struct grey_tuple tuple;	/* GM_TUPLE */
 		struct {
-			struct addr ip;	/* GM_TRAP_ADD: trapped; GM_SYNC: peer */
+			struct addr ip;	/* GM_TRAP_ADD, GM_PREGREET: trapped;
+					   GM_SYNC: peer */
 			uint8_t	sync[SYNC_MAXLEN];
 		};
 		struct stats_rec stats;

@@ -82,6 +82,11 @@ static void	gp_traps_flush(void);
 static void	gp_policy(const struct grey_tuple *, int, time_t,
 		    struct grey_policy *);
 static void	gp_refused(const struct grey_tuple *, const char *);
+static void	gp_trap_tell(const struct addr *, const struct grey_verdict *,
+		    int, time_t);
+static void	gp_pregreet(struct store *, struct grey_msg *);
+static void	gp_spf_passed(const struct grey_tuple *,
+		    const struct grey_verdict *);
 static void	gp_trapped(const struct grey_tuple *,
 		    const struct grey_verdict *, int, time_t);
 static int	gp_disk_low(void);
@@ -294,12 +299,55 @@ gp_trapped(const struct grey_tuple *t, const struct grey_verdict *v,
 	log_info("trapping %s for tuple %s %s %s: %s%s", v->ip, t->helo,
 	    t->from, t->to, reason, synced ? " (from sync)" : "");
 	metrics_trapped();
+	gp_trap_tell(&t->ip, v, synced, now);
+}
+
+/* ip is trapped (v): the firewall, the engine's list, sync peers. */
+static void
+gp_trap_tell(const struct addr *ip, const struct grey_verdict *v,
+    int synced, time_t now)
+{
 	if (v->was_white)
-		fw_white_del(&t->ip);
-	gp_trap_send(GM_TRAP_ADD, &t->ip, v->rec.expire);
+		fw_white_del(ip);
+	gp_trap_send(GM_TRAP_ADD, ip, v->rec.expire);
 	/* now + trapexp even when a trap stands, as OpenBSD sends it. */
 	if (!synced)
-		gsync_trapped(&t->ip, now + conf.gc.trapexp, now);
+		gsync_trapped(ip, now + conf.gc.trapexp, now);
+}
+
+/*
+ * The engine saw ip write before the banner ended (the pregreet
+ * test): a bot.  It is trapped as a spamtrap hit traps its sender.
+ */
+static void
+gp_pregreet(struct store *st, struct grey_msg *m)
+{
+	struct grey_verdict	 v;
+	time_t			 now = time(NULL);
+
+	if (addr_norm(&m->ip) == -1) {
+		log_warnx("greylister: dropped pregreet record with bad "
+		    "address");
+		return;
+	}
+	if (grey_trap_ip(st, &conf.gc, now, &m->ip, GREY_WHY_PREGREET,
+	    &v) != GREY_TRAPPED)
+		return;
+	log_info("trapping %s: spoke before the banner ended (pregreet)",
+	    v.ip);
+	metrics_pregreet();
+	gp_trap_tell(&m->ip, &v, 0, now);
+}
+
+/* SPF-aware passing let ip by (grey.h): say so, count it, sync it. */
+static void
+gp_spf_passed(const struct grey_tuple *t, const struct grey_verdict *v)
+{
+	log_info("%s: passed by SPF domain %s: %s -> %s was first seen from "
+	    "another address of it", v->ip, v->spfdom, t->from, t->to);
+	metrics_spfpass();
+	/* Peers never saw this address's first try: tell them it passed. */
+	gsync_white(&t->ip, v->rec.expire, time(NULL));
 }
 
 /*
@@ -341,6 +389,8 @@ gp_greylist(struct store *st, const struct grey_tuple *t, int synced)
 	case GREY_PASSED:
 		if (gp_white_unlist(st, &t->ip, "passed"))
 			break;
+		if (v.spfdom[0] != '\0')
+			gp_spf_passed(t, &v);
 		gp_passed(v.ip, t, &v.rec, synced);
 		fw_white_add(&t->ip, v.rec.expire, now);
 		gpwhite_add(&t->ip);
@@ -715,7 +765,7 @@ gp_read(struct store *st, int fd)
 				break;
 			}
 			if (m.type != GM_TUPLE && m.type != GM_SYNC &&
-			    m.type != GM_BLACK) {
+			    m.type != GM_BLACK && m.type != GM_PREGREET) {
 				log_warnx("greylister: dropped record of "
 				    "type %u", m.type);
 				break;
@@ -725,6 +775,8 @@ gp_read(struct store *st, int fd)
 				gp_tuple(st, &m);
 			else if (m.type == GM_SYNC)
 				gp_sync(st, &m);
+			else if (m.type == GM_PREGREET)
+				gp_pregreet(st, &m);
 			else
 				gp_black(st);
 			/* A sync datagram would meet its replay guard. */

@@ -30,6 +30,7 @@
 static struct stats_rec	 m_eng;		/* the engine's last snapshot */
 static uint64_t		 m_tuples[M_NRESULTS];
 static uint64_t		 m_trapped, m_promoted;
+static uint64_t		 m_pregreet, m_spfpass;	/* issue 22 */
 static struct gcount	 m_count;
 static int		 m_counted;	/* m_count holds a walk */
 static time_t		 m_next;	/* monotonic: next write */
@@ -119,6 +120,18 @@ metrics_limit(enum stats_limit l)
 {
 	if (l >= 0 && l < SL_N)
 		m_limit[l]++;
+}
+
+void
+metrics_pregreet(void)
+{
+	m_pregreet++;
+}
+
+void
+metrics_spfpass(void)
+{
+	m_spfpass++;
 }
 
 void
@@ -415,6 +428,13 @@ m_write(FILE *fp)
 		{ "relay_bytes_out_total", "counter",
 		    "Bytes relayed from the MTA to clients.",
 		    m_eng.relay_bytes_out },
+		{ "pregreet_total", "counter",
+		    "Hosts trapped for writing before the banner ended.",
+		    m_pregreet },
+		{ "spf_passed_total", "counter",
+		    "Hosts whitelisted by a retry from another address of "
+		    "their SPF domain.",
+		    m_spfpass },
 		};
 
 		for (i = 0; i < (int)(sizeof(one) / sizeof(one[0])); i++)

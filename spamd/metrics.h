@@ -30,6 +30,8 @@ void	metrics_pass(time_t delay);
 void	metrics_grey_expired(int retried);
 /* A -L limit the greylister enforces: SL_GREY, SL_NETGREY, SL_FREE. */
 void	metrics_limit(enum stats_limit);
+void	metrics_pregreet(void);
+void	metrics_spfpass(void);
 /*
  * After a scan: count the entries by state, and the elements of the
  * whitelist sets to compare with the WHITE entries.

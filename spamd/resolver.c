@@ -37,6 +37,7 @@
 #include "priv.h"
 #include "resolver.h"
 #include "resrep.h"
+#include "resspf.h"
 #include "spamd.h"
 
 #define RESOLV_CONF	"/etc/resolv.conf"
@@ -106,7 +107,7 @@ resolver_answer(const struct dns_msg *m)
 int
 resolver_wanted(void)
 {
-	return conf.ndnssites > 0;
+	return conf.ndnssites > 0 || conf.spfpass;
 }
 
 /*
@@ -181,6 +182,9 @@ engine_read(void)
 			case DM_REP:
 				resrep_request(&m);
 				break;
+			case DM_SPF:
+				resspf_request(&m);
+				break;
 			default:
 				log_warnx("dropped a record of kind %u from "
 				    "the engine", m.kind);
@@ -222,6 +226,8 @@ resolver_main(void)
 		due = rc_next;
 		if ((t = resrep_due()) < due)
 			due = t;
+		if ((t = resspf_due()) < due)
+			due = t;
 		ms = due > now ? (due - now > INT_MAX ? INT_MAX :
 		    (int)(due - now)) : 0;
 		tvp = ares_timeout(ch, NULL, &tv);
@@ -246,6 +252,7 @@ resolver_main(void)
 		if (pfd[0].revents != 0)
 			engine_read();
 		resrep_expire(now);
+		resspf_expire(now);
 		channel_check();
 	}
 }

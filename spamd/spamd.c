@@ -159,6 +159,8 @@ parse_limits(const char *arg)
 		{ "dnsblack", -DNSSITE_WEIGHTMAX, DNSSITE_WEIGHTMAX },
 		{ "dnswhite", -DNSSITE_WEIGHTMAX, DNSSITE_WEIGHTMAX },
 		{ "dnswait", 100, 10000 },
+		{ "pregreet", 0, 1 },
+		{ "spf", 0, 1 },
 	};
 	char		 buf[256], *p, *f, *v;
 	const char	*errstr;
@@ -178,7 +180,7 @@ parse_limits(const char *arg)
 		if (i == sizeof(lims) / sizeof(lims[0]))
 			errx(1, "-L %s: unknown limit \"%s\" (rcpt, conn, "
 			    "grey, session, free, netconn, netgrey, dnsblack, "
-			    "dnswhite or dnswait)", arg, f);
+			    "dnswhite, dnswait, pregreet or spf)", arg, f);
 		n = strtonum(v, lims[i].min, lims[i].max, &errstr);
 		if (errstr != NULL)
 			errx(1, "-L %s: %s=%s is %s (allowed %lld to %lld)",
@@ -213,6 +215,12 @@ parse_limits(const char *arg)
 			break;
 		case 9:
 			conf.dnswait = (int)n;
+			break;
+		case 10:
+			conf.pregreet = (int)n;
+			break;
+		case 11:
+			conf.spfpass = (int)n;
 			break;
 		}
 	}
@@ -412,6 +420,8 @@ main(int argc, char *argv[])
 	conf.dnswhite = DNSWHITE;
 	conf.dnswait = RESOLVER_WAIT;
 	conf.resolverfd = -1;
+	conf.pregreet = 1;
+	conf.spfpass = 0;	/* it sends MAIL FROM domains to DNS */
 	strlcpy(conf.name, SPAMD_NAME, sizeof(conf.name));
 	if (gethostname(conf.hostname, sizeof(conf.hostname)) == -1)
 		err(1, "gethostname");

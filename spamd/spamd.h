@@ -98,6 +98,8 @@ struct spamd_conf {
 	int		 dnswhite;	/* -L dnswhite=: whitelisted at score */
 	int		 dnswait;	/* -L dnswait=: ms for a verdict */
 	int		 resolverfd;	/* engine's end to the resolver, or -1 */
+	int		 pregreet;	/* -L pregreet=: trap early talkers */
+	int		 spfpass;	/* -L spf=: SPF-aware passing */
 };
 
 extern struct spamd_conf conf;

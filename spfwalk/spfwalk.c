@@ -4,7 +4,8 @@
  * merged: a list for /etc/mail/nospamd.  Domains come from the
  * arguments, or one a line from standard input.  A domain that fails
  * is named on standard error with the reason; the others still print,
- * and the exit status is 1.
+ * and the exit status is 1.  With -c address it evaluates each
+ * domain's SPF for that address instead, as spamd does (lib/spfcheck.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -29,12 +30,15 @@ static void	usage(void) __attribute__((noreturn));
 static int	add_domain(const char *, const char *, unsigned long);
 static int	read_domains(FILE *);
 static void	print_list(const struct cidr_list *);
+static int	check_print(const struct addr *);
+
+#define CHECK_MS	10000	/* -c: as spamd's bound */
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spfwalk [-v] [-r tries] [-s server[,...]] "
-	    "[-t timeout] [domain ...]\n");
+	fprintf(stderr, "usage: spfwalk [-v] [-c address] [-r tries] "
+	    "[-s server[,...]] [-t timeout] [domain ...]\n");
 	exit(1);
 }
 
@@ -119,15 +123,48 @@ print_list(const struct cidr_list *l)
 	}
 }
 
+/*
+ * -c: "domain result (reason)" for each domain, as spamd's SPF-aware
+ * passing sees it; 0 when every one is a pass.
+ */
+static int
+check_print(const struct addr *ip)
+{
+	size_t	 i;
+	int	 status = 0;
+
+	for (i = 0; i < nroots; i++)
+		walk_check(roots[i], ip, CHECK_MS);
+	walk_run();
+	for (i = 0; i < nroots; i++) {
+		printf("%s %s (%s)\n", roots[i]->name,
+		    spf_result_str(roots[i]->result), roots[i]->why);
+		if (roots[i]->result != SPF_R_PASS)
+			status = 1;
+		free(roots[i]);
+	}
+	free(roots);
+	walk_done();
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "stdout");
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char	*servers = NULL, *errstr;
+	struct addr	 checkip;
 	size_t		 i;
-	int		 ch, timeout_ms = 0, tries = 0, status = 0;
+	int		 ch, timeout_ms = 0, tries = 0, status = 0, check = 0;
 
-	while ((ch = getopt(argc, argv, "r:s:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:r:s:t:v")) != -1) {
 		switch (ch) {
+		case 'c':
+			if (addr_parse(&checkip, optarg) == -1)
+				errx(1, "-c %s: not an IP address", optarg);
+			check = 1;
+			break;
 		case 'r':
 			tries = strtonum(optarg, 1, 10, &errstr);
 			if (errstr != NULL)
@@ -166,6 +203,8 @@ main(int argc, char *argv[])
 
 	if (walk_init(servers, timeout_ms, tries) == -1)
 		return 1;
+	if (check)
+		return check_print(&checkip);
 	for (i = 0; i < nroots; i++)
 		walk_start(roots[i]);
 	walk_run();

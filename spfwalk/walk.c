@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "spfwalk.h"
 
@@ -215,6 +216,7 @@ walk_run(void)
 	ares_socket_t	 s[ARES_GETSOCK_MAXNUM];
 	struct timeval	 tv, *tvp;
 	struct query	*q;
+	int64_t		 due;
 	int		 bits, i, n, ms, rfd, wfd;
 
 	for (;;) {
@@ -225,7 +227,8 @@ walk_run(void)
 			inflight++;
 			ares_query(ch, q->name, ns_c_in, q->type, answer, q);
 		}
-		if (inflight == 0 && qhead == NULL)
+		if (inflight == 0 && qhead == NULL &&
+		    spf_check_running() == 0)
 			return;
 		bits = ares_getsock(ch, s, ARES_GETSOCK_MAXNUM);
 		for (i = n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
@@ -239,6 +242,9 @@ walk_run(void)
 		tvp = ares_timeout(ch, NULL, &tv);
 		ms = tvp == NULL ? 1000 :
 		    (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+		/* -c: the checks' time bound. */
+		if ((due = spf_check_next()) != -1 && due - walk_ms() < ms)
+			ms = due > walk_ms() ? (int)(due - walk_ms()) : 0;
 		if (poll(pfd, n, ms) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -256,7 +262,36 @@ walk_run(void)
 		}
 		/* Timeouts and retries. */
 		ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		spf_check_expire(walk_ms());
 	}
+}
+
+/* CLOCK_MONOTONIC in ms, for -c's time bound. */
+int64_t
+walk_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* -c: check_host() of r->name for ip (lib/spfcheck.c), on our channel. */
+static void
+checked(void *arg, enum spf_result res, const char *why)
+{
+	struct spf_root	*r = arg;
+
+	r->result = res;
+	strlcpy(r->why, why, sizeof(r->why));
+}
+
+void
+walk_check(struct spf_root *r, const struct addr *ip, int ms)
+{
+	r->result = SPF_R_TEMPERROR;
+	if (spf_check(ch, r->name, ip, walk_ms(), ms, checked, r) == -1)
+		snprintf(r->why, sizeof(r->why), "%s", strerror(errno));
 }
 
 static const char *
@@ -326,59 +361,15 @@ answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	free(q);
 }
 
-/* Join each record's strings; exactly one must be SPF. */
+/* The one SPF record of the answer (lib/spftxt.c), walked. */
 static void
 got_txt(struct query *q, unsigned char *abuf, int alen)
 {
-	struct ares_txt_ext	*txt = NULL, *t;
-	char			 rec[SPF_RECMAX], cur[SPF_RECMAX], w[300];
-	size_t			 len = 0;
-	int			 nspf = 0, toolong = 0, rc;
+	char	 rec[SPF_RECMAX], w[300], why[128];
 
 	where(q, w, sizeof(w));
-	if ((rc = ares_parse_txt_reply_ext(abuf, alen, &txt)) != ARES_SUCCESS) {
-		if (rc == ARES_ENODATA)
-			fail(q->root, "%sno SPF record", w);
-		else
-			fail(q->root, "%sbad TXT answer: %s", w,
-			    ares_strerror(rc));
-		return;
-	}
-	rec[0] = '\0';
-	for (t = txt; t != NULL; t = t->next) {
-		if (t->record_start) {
-			if (len > 0 && spf_is_record(cur, len)) {
-				nspf++;
-				memcpy(rec, cur, len + 1);
-			}
-			len = 0;
-			cur[0] = '\0';
-		}
-		if (len + t->length >= sizeof(cur)) {
-			if (spf_is_record(cur, len) || len == 0)
-				toolong = 1;
-			continue;
-		}
-		memcpy(cur + len, t->txt, t->length);
-		len += t->length;
-		cur[len] = '\0';
-	}
-	if (len > 0 && spf_is_record(cur, len)) {
-		nspf++;
-		memcpy(rec, cur, len + 1);
-	}
-	ares_free_data(txt);
-	if (toolong) {
-		fail(q->root, "%sSPF record longer than %d bytes", w,
-		    SPF_RECMAX - 1);
-		return;
-	}
-	if (nspf == 0) {
-		fail(q->root, "%sno SPF record", w);
-		return;
-	}
-	if (nspf > 1) {
-		fail(q->root, "%s%d SPF records", w, nspf);
+	if (spf_txt(abuf, alen, rec, why, sizeof(why)) != 1) {
+		fail(q->root, "%s%s", w, why);
 		return;
 	}
 	walk_record(q->root, q->node, rec, q->name);

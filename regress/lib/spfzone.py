@@ -7,6 +7,7 @@ writes DIR/nsd.conf and DIR/walk.test.zone: hand-made records that use
 every SPF mechanism spfwalk follows or skips, nested includes, a
 diamond, a redirect (and one that "all" overrides), a loop, a missing
 include, a record that is not SPF and a domain over the lookup bound;
+the pool and anyone domains of t-spfpass;
 then BULK domains bulkN.walk.test of about ten lookups each, for the
 parallel test and the benchmark.  It prints the networks the bulk
 domains authorize, as spfwalk should print them, to DIR/bulk.expect,
@@ -62,6 +63,11 @@ loop2	TXT "v=spf1 include:loop1.walk.test"
 nospf	TXT "hello, world"
 badinc	TXT "v=spf1 include:gone.walk.test"
 many	TXT %(many)s
+; SPF-aware passing (t-spfpass): a pool of senders behind an include,
+; and a domain whose record lets anybody by
+pool	TXT "v=spf1 include:poolnets.walk.test -all"
+poolnets TXT "v=spf1 ip4:203.0.113.80/29 ~all"
+anyone	TXT "v=spf1 +all"
 """ % {'a4': a4, 'a6': a6,
        'many': ' '.join('"%s "' % ' '.join('a:h%d.walk.test' % i
                                              for i in range(k, k + 10))
