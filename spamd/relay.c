@@ -266,15 +266,22 @@ pipe_give(struct rdir *d)
 
 /*
  * Move what from has to to, at most RELAY_BURST pipe loads (the loop
- * serves the others too; level triggering brings us back).  0, or -1
+ * serves the others too; level triggering brings us back).  The pipe
+ * is filled only when empty: a splice into a pipe that is full and one
+ * from a socket that is empty fail alike, with EAGAIN.  A load shorter
+ * than asked for drained the socket: epoll says when more comes, and
+ * the splice that would only fail is saved.  other is the other
+ * direction: once it is done, our FIN goes with the close.  0, or -1
  * with errno when a socket failed.
  */
 static int
-rdir_pump(struct rdir *d, int from, int to)
+rdir_pump(struct rdir *d, const struct rdir *other, int from, int to)
 {
+	ssize_t	 want;
 	ssize_t	 n;
 	int	 i;
 
+	want = RELAY_PIPESZ;
 	for (i = 0; i < RELAY_BURST; ) {
 		if (d->inpipe == 0) {
 			if (d->eof)
@@ -295,6 +302,7 @@ rdir_pump(struct rdir *d, int from, int to)
 				return -1;
 			}
 			d->inpipe = n;
+			want = n;
 			i++;
 		}
 		n = splice(d->pr, NULL, to, NULL, d->inpipe,
@@ -308,12 +316,15 @@ rdir_pump(struct rdir *d, int from, int to)
 		}
 		d->inpipe -= n;
 		d->bytes += n;
+		if (d->inpipe == 0 && want < RELAY_PIPESZ)
+			break;
 	}
 	if (d->inpipe == 0)
 		pipe_give(d);
 	if (d->eof && d->inpipe == 0 && !d->shut) {
 		d->shut = 1;
-		if (shutdown(to, SHUT_WR) == -1 && errno != ENOTCONN)
+		if (!other->shut && shutdown(to, SHUT_WR) == -1 &&
+		    errno != ENOTCONN)
 			return -1;
 	}
 	return 0;
@@ -416,8 +427,8 @@ relay_pump(struct relay *r, int up, int down)
 	struct con	*c = r->c;
 	uint64_t	 b0 = r->up.bytes, b1 = r->down.bytes;
 
-	if ((up && rdir_pump(&r->up, c->fd, r->mfd) == -1) ||
-	    (down && rdir_pump(&r->down, r->mfd, c->fd) == -1)) {
+	if ((up && rdir_pump(&r->up, &r->down, c->fd, r->mfd) == -1) ||
+	    (down && rdir_pump(&r->down, &r->up, r->mfd, c->fd) == -1)) {
 		stats_relay_bytes(r->up.bytes - b0, r->down.bytes - b1);
 		con_close(c, strerror(errno));
 		return;
@@ -465,7 +476,8 @@ relay_header(struct relay *r)
 	log_info("%s: relayed to %s", addr_str(&c->addr, ip, sizeof(ip)),
 	    conf.relay);
 	con_touch(c);
-	relay_pump(r, 1, 1);
+	/* What either side sent meanwhile: epoll says so at once. */
+	(void)relay_arm(r);
 }
 
 /* The connect(2) finished, one way or the other. */
