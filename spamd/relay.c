@@ -91,6 +91,7 @@ static int		 pool[RELAY_POOL][2];
 static int		 npool;
 static time_t		 lastnag;
 static unsigned long	 nfailed;
+static int		 nfds;		/* relay_nfds() */
 
 static void	mta_event(struct evsrc *, uint32_t);
 
@@ -241,6 +242,7 @@ pipe_take(struct rdir *d)
 	}
 	/* A bigger buffer, fewer wake-ups; the default if refused. */
 	(void)fcntl(fds[1], F_SETPIPE_SZ, RELAY_PIPESZ);
+	nfds += 2;
 	d->pr = fds[0];
 	d->pw = fds[1];
 	return 0;
@@ -259,6 +261,7 @@ pipe_give(struct rdir *d)
 	} else {
 		close(d->pr);
 		close(d->pw);
+		nfds -= 2;
 	}
 	d->pr = d->pw = -1;
 	d->inpipe = 0;
@@ -585,6 +588,7 @@ relay_start(struct con *c)
 		relay_fail(r, strerror(errno));
 		return;
 	}
+	nfds++;
 	(void)setsockopt(r->mfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(r->mfd, (struct sockaddr *)&conf.relay_sa,
 	    conf.relay_salen) == -1 && errno != EINPROGRESS) {
@@ -610,8 +614,11 @@ relay_free(struct con *c)
 	pipe_give(&r->up);
 	pipe_give(&r->down);
 	/* Closing the only reference takes it out of the epoll set too. */
-	if (r->mfd != -1 && close(r->mfd) == -1)
-		log_warn("relay: close");
+	if (r->mfd != -1) {
+		nfds--;
+		if (close(r->mfd) == -1)
+			log_warn("relay: close");
+	}
 	free(r);
 	c->relay = NULL;
 }
@@ -633,4 +640,10 @@ relay_due(void)
 	struct relay	*r;
 
 	return (r = TAILQ_FIRST(&connq)) != NULL ? r->due : INT64_MAX;
+}
+
+int
+relay_nfds(void)
+{
+	return nfds;
 }
