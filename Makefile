@@ -95,6 +95,7 @@ UNIT_t_spamlogd	 = regress/unit/store_mem.o
 UNIT_t_cfgparse	 = spamd/cfgparse.o spamd/blacklist.o spamd/smtp.o
 UNIT_t_greymsg	 = spamd/greymsg.o
 UNIT_t_greytrap	 = spamd/greytrap.o
+UNIT_t_relay	 = spamd/relay.o spamd/whiteset.o
 UNIT_t_srctab	 = spamd/srctab.o
 UNIT_t_proxyhdr = spamd/proxyhdr.o
 UNIT_t_trapdom	 = spamd/trapdom.o

@@ -84,6 +84,7 @@ static int		 gfd = -1;	/* to the greylister, -1 with -b */
 static struct evsrc	 greysrc;	/* gfd as an event source */
 static unsigned long	 grey_dropped;	/* tuples the greylister missed */
 static int		 nclients;
+static int		 fdroom;	/* descriptors for clients and relays */
 static int		 nblack;	/* blacklisted clients connected */
 static struct conq	 stutq = TAILQ_HEAD_INITIALIZER(stutq);
 static struct conq	 idleq = TAILQ_HEAD_INITIALIZER(idleq);
@@ -197,6 +198,8 @@ setup_nofile(void)
 			rl.rlim_cur = cur;
 		}
 	}
+	fdroom = rl.rlim_cur > INT_MAX ? INT_MAX - SPAREFDS :
+	    (int)rl.rlim_cur - SPAREFDS;
 	if ((rlim_t)conf.maxcon + SPAREFDS > rl.rlim_cur) {
 		newmax = rl.rlim_cur > SPAREFDS + 1 ?
 		    (int)(rl.rlim_cur - SPAREFDS) : 1;
@@ -226,6 +229,17 @@ setup_smtp(void)
 }
 
 /*
+ * Room for one more client: under -c, and a descriptor for it besides
+ * those relayed sessions hold (their MTA sockets and pipes, relay.c),
+ * so that a relayed client is not accepted only to get a 421.
+ */
+static int
+con_room(void)
+{
+	return nclients < conf.maxcon && nclients + relay_nfds() < fdroom;
+}
+
+/*
  * Listen only while there is room: when full (or out of descriptors)
  * the listeners leave the epoll set and new clients wait in the
  * kernel's accept queue instead of being accepted and dropped.
@@ -235,7 +249,7 @@ listen_update(void)
 {
 	int	 want, i;
 
-	want = nclients < conf.maxcon && paused == 0 && !quit;
+	want = con_room() && paused == 0 && !quit;
 	if (want == listening)
 		return;
 	for (i = 0; i < nlsts; i++) {
@@ -271,7 +285,7 @@ lst_accept(struct evsrc *src, uint32_t ev)
 	/* Taken out of the epoll set earlier in this batch of events. */
 	if (!listening)
 		return;
-	for (i = 0; i < ACCEPT_BURST && nclients < conf.maxcon; i++) {
+	for (i = 0; i < ACCEPT_BURST && con_room(); i++) {
 		sslen = sizeof(ss);
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -556,7 +570,7 @@ con_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	c->start = c->lastio = now;
 	nclients++;
 	TAILQ_INSERT_TAIL(&idleq, c, idq);
-	if (nclients >= conf.maxcon)
+	if (!con_room())
 		listen_update();
 	if (proxyin_expected(&a)) {
 		c->phase = CP_PROXY;

@@ -92,6 +92,7 @@ static int		 pool[RELAY_POOL][2];
 static int		 npool;
 static time_t		 lastnag;
 static unsigned long	 nfailed;
+static int		 nfds;		/* relay_nfds() */
 
 static void	mta_event(struct evsrc *, uint32_t);
 
@@ -235,6 +236,7 @@ pipe_take(struct rdir *d)
 	}
 	/* A bigger buffer, fewer wake-ups; the default if refused. */
 	(void)fcntl(fds[1], F_SETPIPE_SZ, RELAY_PIPESZ);
+	nfds += 2;
 	d->pr = fds[0];
 	d->pw = fds[1];
 	return 0;
@@ -253,6 +255,7 @@ pipe_give(struct rdir *d)
 	} else {
 		close(d->pr);
 		close(d->pw);
+		nfds -= 2;
 	}
 	d->pr = d->pw = -1;
 	d->inpipe = 0;
@@ -260,15 +263,22 @@ pipe_give(struct rdir *d)
 
 /*
  * Move what from has to to, at most RELAY_BURST pipe loads (the loop
- * serves the others too; level triggering brings us back).  0, or -1
+ * serves the others too; level triggering brings us back).  The pipe
+ * is filled only when empty: a splice into a pipe that is full and one
+ * from a socket that is empty fail alike, with EAGAIN.  A load shorter
+ * than asked for drained the socket: epoll says when more comes, and
+ * the splice that would only fail is saved.  other is the other
+ * direction: once it is done, our FIN goes with the close.  0, or -1
  * with errno when a socket failed.
  */
 static int
-rdir_pump(struct rdir *d, int from, int to)
+rdir_pump(struct rdir *d, const struct rdir *other, int from, int to)
 {
+	ssize_t	 want;
 	ssize_t	 n;
 	int	 i;
 
+	want = RELAY_PIPESZ;
 	for (i = 0; i < RELAY_BURST; ) {
 		if (d->inpipe == 0) {
 			if (d->eof)
@@ -289,6 +299,7 @@ rdir_pump(struct rdir *d, int from, int to)
 				return -1;
 			}
 			d->inpipe = n;
+			want = n;
 			i++;
 		}
 		n = splice(d->pr, NULL, to, NULL, d->inpipe,
@@ -302,12 +313,15 @@ rdir_pump(struct rdir *d, int from, int to)
 		}
 		d->inpipe -= n;
 		d->bytes += n;
+		if (d->inpipe == 0 && want < RELAY_PIPESZ)
+			break;
 	}
 	if (d->inpipe == 0)
 		pipe_give(d);
 	if (d->eof && d->inpipe == 0 && !d->shut) {
 		d->shut = 1;
-		if (shutdown(to, SHUT_WR) == -1 && errno != ENOTCONN)
+		if (!other->shut && shutdown(to, SHUT_WR) == -1 &&
+		    errno != ENOTCONN)
 			return -1;
 	}
 	return 0;
@@ -410,8 +424,8 @@ relay_pump(struct relay *r, int up, int down)
 	struct con	*c = r->c;
 	uint64_t	 b0 = r->up.bytes, b1 = r->down.bytes;
 
-	if ((up && rdir_pump(&r->up, c->fd, r->mfd) == -1) ||
-	    (down && rdir_pump(&r->down, r->mfd, c->fd) == -1)) {
+	if ((up && rdir_pump(&r->up, &r->down, c->fd, r->mfd) == -1) ||
+	    (down && rdir_pump(&r->down, &r->up, r->mfd, c->fd) == -1)) {
 		stats_relay_bytes(r->up.bytes - b0, r->down.bytes - b1);
 		con_close(c, strerror(errno));
 		return;
@@ -459,7 +473,8 @@ relay_header(struct relay *r)
 	log_info("%s: relayed to %s", addr_str(&c->addr, ip, sizeof(ip)),
 	    conf.relay);
 	con_touch(c);
-	relay_pump(r, 1, 1);
+	/* What either side sent meanwhile: epoll says so at once. */
+	(void)relay_arm(r);
 }
 
 /* The connect(2) finished, one way or the other. */
@@ -567,6 +582,7 @@ relay_start(struct con *c)
 		relay_fail(r, strerror(errno));
 		return;
 	}
+	nfds++;
 	(void)setsockopt(r->mfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(r->mfd, (struct sockaddr *)&conf.relay_sa,
 	    conf.relay_salen) == -1 && errno != EINPROGRESS) {
@@ -592,8 +608,11 @@ relay_free(struct con *c)
 	pipe_give(&r->up);
 	pipe_give(&r->down);
 	/* Closing the only reference takes it out of the epoll set too. */
-	if (r->mfd != -1 && close(r->mfd) == -1)
-		log_warn("relay: close");
+	if (r->mfd != -1) {
+		nfds--;
+		if (close(r->mfd) == -1)
+			log_warn("relay: close");
+	}
 	free(r);
 	c->relay = NULL;
 }
@@ -615,4 +634,10 @@ relay_due(void)
 	struct relay	*r;
 
 	return (r = TAILQ_FIRST(&connq)) != NULL ? r->due : INT64_MAX;
+}
+
+int
+relay_nfds(void)
+{
+	return nfds;
 }

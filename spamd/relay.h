@@ -23,6 +23,8 @@ void	relay_free(struct con *c);
 void	relay_expire(int64_t now);
 /* ms when relay_expire has work next, INT64_MAX: none. */
 int64_t	relay_due(void);
+/* Descriptors the relay holds: MTA sockets, lent and pooled pipes. */
+int	relay_nfds(void);
 
 /*
  * -R address:port: 192.0.2.1:25 or [2001:db8::1]:25, numeric.  0, or

@@ -138,18 +138,21 @@ sink(int port, int smtp)
 				continue;
 			}
 			off = 0;
-			/* A PROXY v2 header: 16 bytes, then its length. */
+			/*
+			 * A PROXY v2 header: 16 bytes, then its length; the
+			 * first byte off the signature says there is none.
+			 */
 			while (s[fd].hdr < 16 && off < (size_t)r) {
-				s[fd].hbuf[s[fd].hdr++] = buf[off++];
-				if (s[fd].hdr == 16) {
-					if (memcmp(s[fd].hbuf, pp2sig, 12) == 0)
-						s[fd].skip = (s[fd].hbuf[14] <<
-						    8) | s[fd].hbuf[15];
-					else {	/* no header: count it */
-						s[fd].n += 16;
-						s[fd].hdr = 255;
-					}
+				s[fd].hbuf[s[fd].hdr] = buf[off++];
+				if (s[fd].hdr < 12 &&
+				    s[fd].hbuf[s[fd].hdr] != pp2sig[s[fd].hdr]) {
+					s[fd].n += s[fd].hdr + 1;
+					s[fd].hdr = 255;
+					break;
 				}
+				if (++s[fd].hdr == 16)
+					s[fd].skip = (s[fd].hbuf[14] << 8) |
+					    s[fd].hbuf[15];
 			}
 			if (s[fd].hdr < 16)
 				continue;
@@ -162,9 +165,9 @@ sink(int port, int smtp)
 				k -= sk;
 			}
 			s[fd].n += k;
-			if (smtp && k > 0) {
+			if (smtp) {
 				/* QUIT\r\n at the end of what came. */
-				if (k >= 6 && memcmp(buf + r - 6, "QUIT\r\n",
+				if (r >= 6 && memcmp(buf + r - 6, "QUIT\r\n",
 				    6) == 0) {
 					(void)write(fd, "221 bye\r\n", 9);
 					close(fd);
@@ -305,6 +308,8 @@ sessions(const char *host, int port, const char *spec, int c, double secs,
 			break;
 		if (!hold && open == 0 && now() >= end)
 			break;
+		if (!hold && now() > end + 10)
+			break;		/* the rest never answered */
 		n = epoll_wait(ep, evs, 512, 1000);
 		if (n == 0 && hold && now() - last > 5)
 			break;		/* no more come */
