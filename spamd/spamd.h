@@ -6,15 +6,24 @@
  *
  * Which process runs each file:
  *	both		spamd.c (start-up, then the fork), loopsig.c,
- *			greymsg.c (the record between the two)
+ *			greymsg.c (the record between the two), trusted.c
+ *			(each keeps a copy of the trusted networks, -t)
  *	engine		engine.c, smtp.c, tls.c, cfgsock.c, stats.c,
  *			syncfwd.c (peers' sync datagrams to the greylister),
  *			greytrap.c (its copy of the trap list), srctab.c
- *			(connections per source)
+ *			(connections per source), proxyin.c and proxyhdr.c
+ *			(PROXY headers, -X), relay.c and whiteset.c (relay
+ *			to the MTA and its copy of the WHITE hosts, -R),
+ *			dnsrep.c and spfq.c (what it asks the resolver)
  *	greylister	greyproc.c, firewall.c, gsync.c, metrics.c,
- *			trapdom.c, srctab.c (GREY entries per source)
- *	resolver	resolver.c, resrep.c (DNS reputation, -D); the
- *			engine's side is dnsrep.c, the sites dnssite.c
+ *			trapdom.c, srctab.c (GREY entries per source),
+ *			gpcompact.c, gpdns.c (DNS-whitelisted hosts),
+ *			gpwhite.c (the WHITE hosts told to the engine),
+ *			nftwatch.c (-F)
+ *	resolver	resolver.c, resrep.c (DNS reputation, -D), resspf.c
+ *			(SPF-aware passing); dnsmsg.c is its record, the
+ *			sites are dnssite.c
+ *	keeper		keeper.c: files for the chrooted engine
  *	both, apart	blacklist.c, cfgparse.c, blfile.c: the engine keeps
  *			the lists and saves them; the greylister reads the
  *			saved file back to drop listed WHITE hosts
