@@ -294,7 +294,8 @@ regress/fuzz/fuzz_maillog: spamdb/maillog.c spamdb/maillog.h
 FUZZ_proxy   = spamd/proxyhdr.c lib/addr.c
 FUZZ_dnssite = spamd/dnssite.c lib/addr.c
 # includes spfwalk/walk.c itself
-FUZZ_spfdns  = lib/spf.c lib/spftxt.c lib/spfcheck.c lib/cidr.c lib/addr.c
+FUZZ_spfdns  = lib/spf.c lib/spftxt.c lib/spfcheck.c lib/cidr.c lib/addr.c \
+	       lib/aresloop.c lib/mono.c $(FUZZ_LOG)
 FUZZ_LIBS_spfdns = $(call pc_libs,libcares)
 regress/fuzz/fuzz_spfdns: spfwalk/walk.c spfwalk/spfwalk.h lib/spf.h
 FUZZ_BINS    = $(patsubst %.c,%,$(wildcard regress/fuzz/fuzz_*.c))

@@ -38,6 +38,7 @@
 #include "greytrap.h"
 #include "stats.h"
 #include "log.h"
+#include "mono.h"
 #include "proxyin.h"
 #include "relay.h"
 #include "smtp.h"
@@ -98,7 +99,6 @@ static volatile sig_atomic_t quit;
 static volatile sig_atomic_t reload;	/* SIGHUP */
 
 static void	sighandler(int);
-static int64_t	mono_ms(void);
 static void	setup_signals(sigset_t *);
 static void	setup_nofile(void);
 static void	setup_smtp(void);
@@ -139,16 +139,6 @@ sighandler(int sig)
 		reload = 1;
 	else
 		quit = sig;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Signals are let in only while waiting (waitmask), so none is missed. */

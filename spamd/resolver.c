@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aresloop.h"
 #include "dnsmsg.h"
 #include "log.h"
 #include "priv.h"
@@ -44,14 +45,6 @@
 #define RESOLV_CHECK	30	/* seconds between looks at it */
 #define MSGS_PER_TURN	256	/* records read per wake-up */
 #define RESOLVER_SNDBUF	(2 * 1024 * 1024)	/* each way: ~1000 records */
-/*
- * c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign bit for
- * the last socket: the same tests on unsigned bits (as spfwalk/walk.c).
- */
-#define SOCK_READABLE(b, i)	(((unsigned)(b) >> (i)) & 1U)
-#define SOCK_WRITABLE(b, i)	\
-	(((unsigned)(b) >> ((i) + ARES_GETSOCK_MAXNUM)) & 1U)
-
 static int		 rfd = -1;	/* to the engine */
 static ares_channel	 ch;
 static int		 ch_ok;
@@ -59,21 +52,10 @@ static int64_t		 now;
 static struct stat	 rc_st;		/* resolv.conf when last read */
 static int64_t		 rc_next;	/* ms: next look at it */
 
-static int64_t	mono_ms(void);
 static void	channel_init(void);
 static void	channel_check(void);
 static void	engine_read(void);
 static void	resolver_main(void) __attribute__((noreturn));
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int64_t
 resolver_now(void)
@@ -197,11 +179,9 @@ engine_read(void)
 static void
 resolver_main(void)
 {
-	struct pollfd	 pfd[1 + ARES_GETSOCK_MAXNUM];
-	ares_socket_t	 s[ARES_GETSOCK_MAXNUM];
-	struct timeval	 tv, *tvp;
+	struct pollfd	 pfd[1 + ARESLOOP_MAXFDS];
 	int64_t		 t, due;
-	int		 bits, i, n, ms, r, w;
+	int		 n, ms;
 
 	now = mono_ms();
 	channel_init();
@@ -213,42 +193,19 @@ resolver_main(void)
 		pfd[0].fd = rfd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
-		bits = ares_getsock(ch, s, ARES_GETSOCK_MAXNUM);
-		for (i = 0, n = 1; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!SOCK_READABLE(bits, i) && !SOCK_WRITABLE(bits, i))
-				continue;
-			pfd[n].fd = s[i];
-			pfd[n].events = (SOCK_READABLE(bits, i) ? POLLIN : 0) |
-			    (SOCK_WRITABLE(bits, i) ? POLLOUT : 0);
-			pfd[n++].revents = 0;
-		}
+		n = 1 + aresloop_fds(ch, pfd + 1);
 		/* The nearest of: c-ares's retries, an answer due, resolv.conf. */
 		due = rc_next;
 		if ((t = resrep_due()) < due)
 			due = t;
 		if ((t = resspf_due()) < due)
 			due = t;
-		ms = due > now ? (due - now > INT_MAX ? INT_MAX :
-		    (int)(due - now)) : 0;
-		tvp = ares_timeout(ch, NULL, &tv);
-		if (tvp != NULL && tvp->tv_sec * 1000 +
-		    (tvp->tv_usec + 999) / 1000 < ms)
-			ms = (int)(tvp->tv_sec * 1000 +
-			    (tvp->tv_usec + 999) / 1000);
+		ms = aresloop_wait(ch, due > now ? (due - now > INT_MAX ?
+		    INT_MAX : (int)(due - now)) : 0);
 		if (poll(pfd, n, ms) == -1 && errno != EINTR)
 			fatal("resolver: poll");
 		now = mono_ms();
-		for (i = 1; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			r = pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ?
-			    pfd[i].fd : ARES_SOCKET_BAD;
-			w = pfd[i].revents & POLLOUT ? pfd[i].fd :
-			    ARES_SOCKET_BAD;
-			ares_process_fd(ch, r, w);
-		}
-		/* Timeouts and retries. */
-		ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		aresloop_run(ch, pfd + 1, n - 1);
 		if (pfd[0].revents != 0)
 			engine_read();
 		resrep_expire(now);

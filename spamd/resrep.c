@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "aresloop.h"
 #include "dnsmsg.h"
 #include "dnssite.h"
 #include "log.h"
@@ -238,7 +239,6 @@ rep_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	const struct dnssite	*site = &conf.dnssites[q->site];
 	struct ares_addrttl	 a[MAXANSWERS];
 	struct centry		*e;
-	struct timespec		 ts;
 	int64_t			 now, ms;
 	uint32_t		 bit = 1U << q->site;
 	int			 n = MAXANSWERS, i, res, ttl = -1, listed = 0;
@@ -246,9 +246,7 @@ rep_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	(void)timeouts;
 	inflight--;
 	/* The loop's clock is older than this answer may be. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = mono_ms();
 	switch (status) {
 	case ARES_SUCCESS:
 		if (ares_parse_a_reply(abuf, alen, NULL, a, &n) !=

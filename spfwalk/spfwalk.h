@@ -46,6 +46,5 @@ void	walk_done(void);
 const struct cidr_list *walk_nets(int af);
 /* -c: evaluate r's SPF for ip within ms (walk_run runs it). */
 void	walk_check(struct spf_root *, const struct addr *ip, int ms);
-int64_t	walk_ms(void);
 
 #endif

@@ -29,16 +29,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "aresloop.h"
 #include "spfwalk.h"
-
-/*
- * c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign bit for
- * the last socket (undefined behaviour, which UBSan reports): the same
- * tests on unsigned bits.
- */
-#define SOCK_READABLE(b, i)	(((unsigned)(b) >> (i)) & 1U)
-#define SOCK_WRITABLE(b, i)	\
-	(((unsigned)(b) >> ((i) + ARES_GETSOCK_MAXNUM)) & 1U)
 
 enum qkind { Q_SPF, Q_MX, Q_ADDR };
 
@@ -212,12 +204,10 @@ ask(struct spf_root *r, enum qkind kind, int type, int node,
 void
 walk_run(void)
 {
-	struct pollfd	 pfd[ARES_GETSOCK_MAXNUM];
-	ares_socket_t	 s[ARES_GETSOCK_MAXNUM];
-	struct timeval	 tv, *tvp;
+	struct pollfd	 pfd[ARESLOOP_MAXFDS];
 	struct query	*q;
 	int64_t		 due;
-	int		 bits, i, n, ms, rfd, wfd;
+	int		 n, ms;
 
 	for (;;) {
 		while (qhead != NULL && inflight < SPF_INFLIGHT) {
@@ -230,50 +220,20 @@ walk_run(void)
 		if (inflight == 0 && qhead == NULL &&
 		    spf_check_running() == 0)
 			return;
-		bits = ares_getsock(ch, s, ARES_GETSOCK_MAXNUM);
-		for (i = n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!SOCK_READABLE(bits, i) && !SOCK_WRITABLE(bits, i))
-				continue;
-			pfd[n].fd = s[i];
-			pfd[n].events = (SOCK_READABLE(bits, i) ? POLLIN : 0) |
-			    (SOCK_WRITABLE(bits, i) ? POLLOUT : 0);
-			pfd[n++].revents = 0;
-		}
-		tvp = ares_timeout(ch, NULL, &tv);
-		ms = tvp == NULL ? 1000 :
-		    (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+		n = aresloop_fds(ch, pfd);
+		ms = aresloop_wait(ch, 1000);
 		/* -c: the checks' time bound. */
-		if ((due = spf_check_next()) != -1 && due - walk_ms() < ms)
-			ms = due > walk_ms() ? (int)(due - walk_ms()) : 0;
+		if ((due = spf_check_next()) != -1 && due - mono_ms() < ms)
+			ms = due > mono_ms() ? (int)(due - mono_ms()) : 0;
 		if (poll(pfd, n, ms) == -1) {
 			if (errno == EINTR)
 				continue;
 			perror("spfwalk: poll");
 			exit(1);
 		}
-		for (i = 0; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			rfd = pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ?
-			    pfd[i].fd : ARES_SOCKET_BAD;
-			wfd = pfd[i].revents & POLLOUT ? pfd[i].fd :
-			    ARES_SOCKET_BAD;
-			ares_process_fd(ch, rfd, wfd);
-		}
-		/* Timeouts and retries. */
-		ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-		spf_check_expire(walk_ms());
+		aresloop_run(ch, pfd, n);
+		spf_check_expire(mono_ms());
 	}
-}
-
-/* CLOCK_MONOTONIC in ms, for -c's time bound. */
-int64_t
-walk_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* -c: check_host() of r->name for ip (lib/spfcheck.c), on our channel. */
@@ -290,7 +250,7 @@ void
 walk_check(struct spf_root *r, const struct addr *ip, int ms)
 {
 	r->result = SPF_R_TEMPERROR;
-	if (spf_check(ch, r->name, ip, walk_ms(), ms, checked, r) == -1)
+	if (spf_check(ch, r->name, ip, mono_ms(), ms, checked, r) == -1)
 		snprintf(r->why, sizeof(r->why), "%s", strerror(errno));
 }
 
