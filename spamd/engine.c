@@ -95,6 +95,8 @@ static struct smtp_conf	 smtpconf;	/* what every session reads */
 static char		 banner[HOST_NAME_MAX + 320];
 static size_t		 bannerlen;
 static int64_t		 now;		/* ms, set every loop turn */
+static int		 inbatch;	/* handing out epoll events */
+static struct evsrc	*deadq;		/* engine_free'd in this batch */
 static volatile sig_atomic_t quit;
 static volatile sig_atomic_t reload;	/* SIGHUP */
 
@@ -639,6 +641,26 @@ con_greet(struct con *c)
 		con_written(c);
 }
 
+/* An event for a source engine_free has taken: nothing to do. */
+static void
+ev_gone(struct evsrc *src, uint32_t ev)
+{
+	(void)src;
+	(void)ev;
+}
+
+void
+engine_free(struct evsrc *src)
+{
+	if (!inbatch) {
+		free(src);
+		return;
+	}
+	src->ev = ev_gone;
+	src->dead = deadq;
+	deadq = src;
+}
+
 int64_t
 engine_now(void)
 {
@@ -1149,7 +1171,7 @@ con_close(struct con *c, const char *why)
 	if (close(c->fd) == -1)
 		log_warn("%s: close", ip);
 	smtp_sess_free(c->sess);
-	free(c);
+	engine_free(&c->src);
 	/* A free slot and a free descriptor: accept again. */
 	paused = 0;
 	listen_update();
@@ -1344,9 +1366,15 @@ engine_run(const int *listenfds, int nlisten, int greyfd)
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_pwait");
 		now = mono_ms();
+		inbatch = 1;
 		for (i = 0; i < n; i++) {
 			src = evs[i].data.ptr;
 			src->ev(src, evs[i].events);
+		}
+		inbatch = 0;
+		while ((src = deadq) != NULL) {
+			deadq = src->dead;
+			free(src);
 		}
 		run_timers();
 		stats_tick(gfd, now, 0);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct con;
+struct evsrc;
 
 /* CLOCK_MONOTONIC milliseconds, as of this turn of the loop. */
 int64_t	engine_now(void);
@@ -24,6 +25,13 @@ int	engine_epfd(void);
 void	con_begin(struct con *c);
 /* Start spamd's own dialogue (CP_SMTP): the banner.  c may be closed. */
 void	con_greet(struct con *c);
+/*
+ * Free the allocation that src begins, once no event of this batch can
+ * still point at it: a relayed client has two sockets, and closing
+ * both on an event of one must not leave the other's, later in the
+ * same batch, to a freed struct.  Its events are ignored meanwhile.
+ */
+void	engine_free(struct evsrc *src);
 /* Close c and free it, logging why (NULL: nothing to add). */
 void	con_close(struct con *c, const char *why);
 /* Ask epoll for ev on c; -1: c was closed. */

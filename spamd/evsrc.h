@@ -16,6 +16,7 @@
 struct evsrc {
 	/* src is the struct evsrc that begins the source's own struct. */
 	void	(*ev)(struct evsrc *src, uint32_t events);
+	struct evsrc	*dead;	/* engine_free: freed after the batch */
 };
 
 /* epoll_ctl(2) with src as the event's data: 0, or -1 and errno. */

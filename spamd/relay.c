@@ -613,7 +613,7 @@ relay_free(struct con *c)
 		if (close(r->mfd) == -1)
 			log_warn("relay: close");
 	}
-	free(r);
+	engine_free(&r->src);
 	c->relay = NULL;
 }
 

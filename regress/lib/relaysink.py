@@ -25,6 +25,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 SIG = b'\r\n\r\n\x00\r\nQUIT\n'
 
@@ -123,6 +124,16 @@ def halfdn(c, rec, n):
     rec['got'] = got.decode(errors='replace')[:200]
 
 
+def rst(c, rec):
+    """A banner, then a reset a second later (the test stops spamd's
+    engine meanwhile, so that it finds both sockets ready at once)."""
+    c.sendall(b'220 sink.test ESMTP relaysink\r\n')
+    time.sleep(1)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                 struct.pack('ii', 1, 0))
+    rec['reset'] = True
+
+
 def session(c, path, mode, n, bysrc, lock):
     rec = {'mode': mode}
     try:
@@ -133,6 +144,8 @@ def session(c, path, mode, n, bysrc, lock):
                 smtp(c, rec)
             elif mode == 'halfup':
                 halfup(c, rec)
+            elif mode == 'rst':
+                rst(c, rec)
             else:
                 halfdn(c, rec, n)
     except (OSError, EOFError) as e:

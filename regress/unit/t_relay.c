@@ -32,6 +32,7 @@
 struct spamd_conf conf;
 
 int64_t engine_now(void) { return 0; }
+void engine_free(struct evsrc *src) { free(src); }
 int engine_epfd(void) { return -1; }
 int con_setev(struct con *c, uint32_t ev) { (void)c; (void)ev; return 0; }
 void con_close(struct con *c, const char *why) { (void)c; (void)why; }
