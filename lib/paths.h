@@ -11,5 +11,6 @@
 #define PATH_SPAMD_DB	"/var/db/spamd"	/* Berkeley DB environment */
 /* Networks never greylisted nor tarpitted (lib/cidrfile.h's format). */
 #define PATH_TRUSTED	"/etc/spamd-nft/trusted"
+#define PATH_NOSPAMD	"/etc/mail/nospamd"	/* spamd-setup -x, spamd -x */
 
 #endif

@@ -59,7 +59,7 @@ int	slist_load(struct slist *, int oversize);
 void	slist_free(struct slist *);
 
 /* nospamd.c */
-#define NOSPAMD_PATH	"/etc/mail/nospamd"
+#define NOSPAMD_PATH	PATH_NOSPAMD
 #define TRUSTED_PATH	PATH_TRUSTED
 /*
  * The bypass lists: nospamd_read and trusted_read read a file into v4

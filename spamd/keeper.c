@@ -28,10 +28,12 @@
 #include "priv.h"
 #include "spamd.h"
 #include "tls.h"
+#include "trusted.h"
 
 #define KP_SAVE		1	/* store the blacklists file passed */
 #define KP_TLS		2	/* open the TLS pair and pass it */
 #define KP_TRUSTED	3	/* open the trusted file (trusted.h) */
+#define KP_NOSPAMD	4	/* ... the nospamd file */
 #define KP_WAIT_MS	30000	/* longest wait for an answer (fsync) */
 
 struct kmsg {
@@ -244,12 +246,13 @@ keeper_tls(int *certfd, int *keyfd, char *err, size_t errlen)
 }
 
 int
-keeper_trusted(int *fd, char *err, size_t errlen)
+keeper_bypass(int which, int *fd, char *err, size_t errlen)
 {
 	int	 fds[1];
 
 	/* ok with no descriptor: there is no file. */
-	if (keeper_call(KP_TRUSTED, -1, fds, -1, err, errlen) == -1)
+	if (keeper_call(which == BYPASS_NOSPAMD ? KP_NOSPAMD : KP_TRUSTED,
+	    -1, fds, -1, err, errlen) == -1)
 		return -1;
 	*fd = fds[0];
 	return 0;
@@ -307,6 +310,7 @@ static void
 keeper_main(int sock, const struct passwd *pw)
 {
 	struct kmsg	 m;
+	const char	*path;
 	uint64_t	 caps;
 	int		 fds[2], n, r;
 
@@ -371,14 +375,18 @@ keeper_main(int sock, const struct passwd *pw)
 			close_fds(fds, n);
 			break;
 		case KP_TRUSTED:
+		case KP_NOSPAMD:
 			/* No file: ok and no descriptor, an empty list. */
 			close_fds(fds, n);
 			n = 0;
-			if (conf.trusted == NULL)
-				snprintf(m.err, sizeof(m.err), "no trusted "
-				    "file");
+			path = m.type == KP_TRUSTED ? conf.trusted :
+			    conf.nospamd;
+			if (path == NULL)
+				snprintf(m.err, sizeof(m.err), "no %s file",
+				    m.type == KP_TRUSTED ? "trusted" :
+				    "nospamd");
 			else if ((errno = 0, fds[0] = open_pair_file(
-			    conf.trusted, m.err, sizeof(m.err))) != -1) {
+			    path, m.err, sizeof(m.err))) != -1) {
 				m.ok = 1;
 				n = 1;
 			} else if (errno == ENOENT) {

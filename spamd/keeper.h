@@ -27,10 +27,11 @@ void	keeper_start(const struct passwd *pw, const char *cert,
 /* Engine: store fd (the blacklists file, read from offset 0). */
 int	keeper_save(int fd, char *err, size_t errlen);
 /*
- * Engine: a descriptor of the trusted file (spamd -t), opened now, or
- * -1 in *fd when there is no such file.
+ * Engine: a descriptor of the trusted file (spamd -t) or, which ==
+ * BYPASS_NOSPAMD (trusted.h), of the nospamd file (spamd -x), opened
+ * now, or -1 in *fd when there is no such file.
  */
-int	keeper_trusted(int *fd, char *err, size_t errlen);
+int	keeper_bypass(int which, int *fd, char *err, size_t errlen);
 /* Engine: descriptors of the TLS certificate and key files, opened now. */
 int	keeper_tls(int *certfd, int *keyfd, char *err, size_t errlen);
 

@@ -213,8 +213,13 @@ relay_wanted(const struct con *c)
 	/* -b: only blacklisted hosts were meant for spamd. */
 	if (!conf.greylist)
 		return 1;
-	/* Trusted networks (-t) go to the MTA as WHITE hosts do. */
-	return whiteset_lookup(&c->addr) || trusted_match(&c->addr);
+	/*
+	 * Trusted networks (-t) and the nospamd list (-x) go to the MTA
+	 * as WHITE hosts do: behind a balancer, or without nftables, the
+	 * kernel cannot let them past.
+	 */
+	return whiteset_lookup(&c->addr) || trusted_match(&c->addr) ||
+	    nospamd_match(&c->addr);
 }
 
 /* An empty pipe for d, from the pool or new.  0, or -1 (logged). */

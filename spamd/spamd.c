@@ -85,7 +85,7 @@ usage(void)
 	    "\t[-U cfgsocket] [-w window] [-k keyfile] [-m metricsfile]\n"
 	    "\t[-Y synctarget] [-y synclisten]\n"
 	    "\t[-C certfile -K keyfile [-T maxtls]] [-D site]\n"
-	    "\t[-t trustedfile] [-X network]\n");
+	    "\t[-t trustedfile] [-X network] [-x nospamdfile]\n");
 	exit(1);
 }
 
@@ -405,6 +405,7 @@ main(int argc, char *argv[])
 	conf.dbpath = PATH_SPAMD_DB;
 	conf.alloweddomains = PATH_ALLOWEDDOMAINS;
 	conf.trusted = PATH_TRUSTED;
+	conf.nospamd = PATH_NOSPAMD;
 	conf.gc.passtime = PASSTIME;
 	conf.gc.greyexp = GREYEXP;
 	conf.gc.whiteexp = WHITEEXP;
@@ -438,7 +439,7 @@ main(int argc, char *argv[])
 		conf.maxcon = maxcon_max;
 
 	while ((ch = getopt(argc, argv,
-	    "45A:bB:C:c:D:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:R:S:s:T:t:U:vw:X:Y:y:"))
+	    "45A:bB:C:c:D:dF:f:G:h:K:k:L:l:M:m:N:n:P:p:R:S:s:T:t:U:vw:X:x:Y:y:"))
 	    != -1) {
 		switch (ch) {
 		case '4':
@@ -533,6 +534,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			conf.trusted = optarg;
+			break;
+		case 'x':
+			conf.nospamd = optarg;
 			break;
 		case 'U':
 			cfgpath = optarg;
@@ -641,7 +645,8 @@ main(int argc, char *argv[])
 	/* The saved blacklists: read by each process, written by the keeper. */
 	blfile_open(conf.dbpath);
 	/* Trusted networks: both processes keep a copy (trusted.h). */
-	trusted_init(conf.trusted);
+	bypass_init(BYPASS_TRUSTED, conf.trusted);
+	bypass_init(BYPASS_NOSPAMD, conf.nospamd);
 	/* The table and sets must be there before the first whitelisting. */
 	if (nft_file != NULL && nftwatch_load(nft_file, nft_table, nft_set4,
 	    nft_set6, errbuf, sizeof(errbuf)) == -1)

@@ -98,6 +98,7 @@ struct spamd_conf {
 	struct syncnet	*sync;		/* -y, -Y: NULL without */
 	const struct sync_key *synckey;	/* -k: with sync */
 	const char	*trusted;	/* -t: trusted networks (trusted.h) */
+	const char	*nospamd;	/* -x: the nospamd list (trusted.h) */
 	const char	*relay;		/* -R address:port, NULL: no relay */
 	struct sockaddr_storage relay_sa; /* -R: the MTA, numeric */
 	socklen_t	 relay_salen;

@@ -1,6 +1,7 @@
 /*
- * Trusted networks; see trusted.h.  Two sorted, disjoint range arrays
- * (lib/cidr.h lists, normalized), searched by bisection.
+ * Trusted networks and the nospamd list; see trusted.h.  For each, two
+ * sorted, disjoint range arrays (lib/cidr.h lists, normalized),
+ * searched by bisection.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -19,13 +20,25 @@
 #include "log.h"
 #include "trusted.h"
 
-static const char	*tpath;
-static struct cidr_list	 t4 = { NULL, 0, 0, AF_INET };
-static struct cidr_list	 t6 = { NULL, 0, 0, AF_INET6 };
+struct bypass {
+	const char	*name;		/* for the log */
+	const char	*path;		/* NULL: none */
+	int		 min4, min6;	/* wider lines are left out */
+	struct cidr_list t4, t6;
+};
+
+/* The same widths as spamd-setup's for each list. */
+static struct bypass	 lists[BYPASS_N] = {
+	[BYPASS_TRUSTED] = { "trusted", NULL, TRUSTED_MIN4, TRUSTED_MIN6,
+	    { NULL, 0, 0, AF_INET }, { NULL, 0, 0, AF_INET6 } },
+	[BYPASS_NOSPAMD] = { "nospamd", NULL, CIDR_SENDER_MIN4,
+	    CIDR_SENDER_MIN6,
+	    { NULL, 0, 0, AF_INET }, { NULL, 0, 0, AF_INET6 } }
+};
 
 /* Read fd (closed here), -1: no file.  The old list stays on failure. */
 static void
-trusted_load(int fd)
+bp_load(struct bypass *b, int fd)
 {
 	struct cidr_list	 n4, n6;
 	unsigned long		 bad = 0, wide = 0;
@@ -35,75 +48,79 @@ trusted_load(int fd)
 	cidr_list_init(&n6, AF_INET6);
 	if (fd != -1) {
 		if ((fp = fdopen(fd, "r")) == NULL) {
-			log_warn("trusted: %s", tpath);
+			log_warn("%s: %s", b->name, b->path);
 			close(fd);
 			return;
 		}
-		bad = cidrfile_read(fp, tpath, TRUSTED_MIN4, TRUSTED_MIN6,
+		bad = cidrfile_read(fp, b->path, b->min4, b->min6,
 		    &n4, &n6, &wide);
 		fclose(fp);
 	}
 	if (bad > 0) {
-		log_warnx("trusted: %s: %lu bad line%s, the %zu networks "
-		    "read before stay", tpath, bad, bad == 1 ? "" : "s",
-		    t4.n + t6.n);
+		log_warnx("%s: %s: %lu bad line%s, the %zu networks "
+		    "read before stay", b->name, b->path, bad,
+		    bad == 1 ? "" : "s", b->t4.n + b->t6.n);
 		cidr_list_free(&n4);
 		cidr_list_free(&n6);
 		return;
 	}
-	cidr_list_free(&t4);
-	cidr_list_free(&t6);
-	t4 = n4;
-	t6 = n6;
-	if (fd != -1 || t4.n + t6.n > 0)
-		log_info("trusted: %zu IPv4 and %zu IPv6 networks from %s",
-		    t4.n, t6.n, tpath);
+	cidr_list_free(&b->t4);
+	cidr_list_free(&b->t6);
+	b->t4 = n4;
+	b->t6 = n6;
+	if (fd != -1 || b->t4.n + b->t6.n > 0)
+		log_info("%s: %zu IPv4 and %zu IPv6 networks from %s",
+		    b->name, b->t4.n, b->t6.n, b->path);
 }
 
 /* Open path as the process is; -1 with errno ENOENT: no file. */
 static int
-trusted_open(int *fd)
+bp_open(const struct bypass *b, int *fd)
 {
-	if ((*fd = open(tpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) != -1)
+	if ((*fd = open(b->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) != -1)
 		return 0;
 	if (errno == ENOENT)
 		return 0;
-	log_warn("trusted: %s", tpath);
+	log_warn("%s: %s", b->name, b->path);
 	return -1;
 }
 
 void
-trusted_init(const char *path)
+bypass_init(enum bypass_list which, const char *path)
 {
-	int	 fd;
+	struct bypass	*b = &lists[which];
+	int		 fd;
 
-	if ((tpath = path) == NULL || *path == '\0') {
-		tpath = NULL;
+	if ((b->path = path) == NULL || *path == '\0') {
+		b->path = NULL;
 		return;
 	}
-	if (trusted_open(&fd) == 0)
-		trusted_load(fd);
+	if (bp_open(b, &fd) == 0)
+		bp_load(b, fd);
 }
 
 void
 trusted_reload(int viakeeper)
 {
-	char	 err[256];
-	int	 fd;
+	struct bypass	*b;
+	char		 err[256];
+	int		 fd, i;
 
-	if (tpath == NULL)
-		return;
-	if (!viakeeper) {
-		if (trusted_open(&fd) == 0)
-			trusted_load(fd);
-		return;
+	for (i = 0; i < BYPASS_N; i++) {
+		if ((b = &lists[i])->path == NULL)
+			continue;
+		if (!viakeeper) {
+			if (bp_open(b, &fd) == 0)
+				bp_load(b, fd);
+			continue;
+		}
+		if (keeper_bypass(i, &fd, err, sizeof(err)) == -1) {
+			log_warnx("%s: SIGHUP: %s; the list read before "
+			    "stays", b->name, err);
+			continue;
+		}
+		bp_load(b, fd);
 	}
-	if (keeper_trusted(&fd, err, sizeof(err)) == -1) {
-		log_warnx("trusted: SIGHUP: %s; the list read before stays",
-		    err);
-		return;
-	}
-	trusted_load(fd);
 }
 
 static int
@@ -124,12 +141,15 @@ find(const struct cidr_list *l, const struct cidr_ip *ip)
 }
 
 int
-trusted_match(const struct addr *a)
+bypass_match(enum bypass_list which, const struct addr *a)
 {
-	struct cidr_ip	 ip;
-	const struct cidr_list *l = a->af == AF_INET ? &t4 : &t6;
+	struct cidr_ip		 ip;
+	const struct cidr_list	*l;
 
-	if (l->n == 0 || (a->af != AF_INET && a->af != AF_INET6))
+	if (a->af != AF_INET && a->af != AF_INET6)
+		return 0;
+	l = a->af == AF_INET ? &lists[which].t4 : &lists[which].t6;
+	if (l->n == 0)
 		return 0;
 	cidr_ip_from_bytes(a->af, a->a, &ip);
 	return find(l, &ip);

@@ -20,11 +20,36 @@
 #include "paths.h"
 
 
+/*
+ * The nospamd list (/etc/mail/nospamd, spamd -x) is read the same way:
+ * the kernel lets those networks past spamd too (spamd-nospamd), but
+ * behind a balancer (-X) or without nftables (-R alone) only spamd can
+ * tell them, so relay mode relays them.  Unlike trusted networks they
+ * do not win over blacklists.
+ */
+enum bypass_list {
+	BYPASS_TRUSTED,
+	BYPASS_NOSPAMD,
+	BYPASS_N
+};
+
 /* Remember path (NULL: none) and read it now. */
-void	trusted_init(const char *path);
-/* Read the file again: the greylister itself, the engine via the keeper. */
+void	bypass_init(enum bypass_list, const char *path);
+/* Read the files again: the greylister itself, the engine via the keeper. */
 void	trusted_reload(int viakeeper);
-/* 1 if a is in a trusted network, else 0.  For any relay decision too. */
-int	trusted_match(const struct addr *a);
+/* 1 if a is in a network of the list, else 0. */
+int	bypass_match(enum bypass_list, const struct addr *a);
+
+static inline int
+trusted_match(const struct addr *a)
+{
+	return bypass_match(BYPASS_TRUSTED, a);
+}
+
+static inline int
+nospamd_match(const struct addr *a)
+{
+	return bypass_match(BYPASS_NOSPAMD, a);
+}
 
 #endif

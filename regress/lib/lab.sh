@@ -268,10 +268,11 @@ lab_spamd() {
 	# Unix sockets are not per namespace: a path of the lab's own.
 	LAB_CFGSOCK=$LAB_DIR/cfg.sock
 	# ip netns exec execs spamd: $! is spamd itself.
-	# Not the host's /etc/spamd-nft/trusted: the lab's own (a later
-	# -t in "$@" wins).
+	# Not the host's /etc/spamd-nft/trusted nor /etc/mail/nospamd: the
+	# lab's own (a later -t or -x in "$@" wins).
 	ip netns exec "$LAB_P-gw" "$LAB_SPAMD" -d -v -f "$LAB_DB" \
-	    -U "$LAB_CFGSOCK" -t "$LAB_DIR/trusted" "$@" \
+	    -U "$LAB_CFGSOCK" -t "$LAB_DIR/trusted" -x "$LAB_DIR/nospamd" \
+	    "$@" \
 	    >>"$LAB_SPAMD_LOG" 2>&1 &
 	LAB_SPAMD_PID=$!
 	for i in $(seq 100); do

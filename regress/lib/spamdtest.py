@@ -287,10 +287,13 @@ class Spamd:
         if '-U' not in self.args:
             self.cfgsock = os.path.join(self.tmp, 'cfg.sock')
             cfg += ['-U', self.cfgsock]
-        # The host's /etc/spamd-nft/trusted (spamd's default -t) is no
-        # business of a test: a file of its own, absent unless written.
+        # The host's /etc/spamd-nft/trusted and /etc/mail/nospamd
+        # (spamd's default -t, -x) are no business of a test: files of
+        # its own, absent unless written.
         if '-t' not in self.args:
             cfg += ['-t', os.path.join(self.tmp, 'trusted')]
+        if '-x' not in self.args:
+            cfg += ['-x', os.path.join(self.tmp, 'nospamd')]
         for attempt in range(5):
             if self.netns is not None:
                 self.port = 8025
