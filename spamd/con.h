@@ -66,6 +66,7 @@ struct con {
 	uint16_t		 opos;	/* bytes of the output written */
 	uint16_t		 flags;	/* CF_* */
 	uint16_t		 dport;	/* original destination port */
+	uint16_t		 sport;	/* -X: the header's; 0: ask the socket */
 	uint8_t			 phase;	/* enum con_phase */
 	char			 tail[SMTP_TIMELEN]; /* banner time stamp */
 	struct relay		*relay;	/* CP_RELAY: relay.c's, or NULL */

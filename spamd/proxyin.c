@@ -167,6 +167,7 @@ px_read(struct con *c, uint32_t ev)
 		c->addr = h.src;
 		c->dst = h.dst;
 		c->dport = h.dport;
+		c->sport = h.sport;
 		stats_proxy(SP_PROXIED);
 	}
 	c->phase = CP_SMTP;

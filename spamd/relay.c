@@ -547,10 +547,12 @@ client_port(const struct con *c)
 	socklen_t		 len = sizeof(ss);
 	struct addr		 a;
 
+	if (c->sport != 0)
+		return c->sport;	/* the PROXY header's (-X) */
 	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    addr_from_sa(&a, (struct sockaddr *)&ss, len) == -1 ||
 	    addr_cmp(&a, &c->addr) != 0)
-		return 0;	/* behind a balancer (-X): not known here */
+		return 0;	/* a LOCAL header's balancer: none */
 	return ntohs(ss.ss_family == AF_INET ?
 	    ((struct sockaddr_in *)&ss)->sin_port :
 	    ((struct sockaddr_in6 *)&ss)->sin6_port);
