@@ -441,11 +441,9 @@ white_send(const struct addr *a)
 
 	if (fd == -1)
 		return;
-	memset(&m, 0, sizeof(m));
-	m.version = GREYMSG_VERSION;
-	m.type = GM_DNSWHITE;
+	greymsg_init(&m, GM_DNSWHITE);
 	m.ip = *a;
-	if (send(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1 &&
+	if (greymsg_send(fd, &m) == -1 &&
 	    log_nag(&lastnag, NAG_SECS))
 		log_warn("DNS whitelisting: send to the greylister");
 }
@@ -457,10 +455,8 @@ dnsrep_stats_send(int fd)
 
 	if (conf.ndnssites == 0)
 		return;
-	memset(&m, 0, sizeof(m));
-	m.version = GREYMSG_VERSION;
-	m.type = GM_DNSSTATS;
+	greymsg_init(&m, GM_DNSSTATS);
 	memcpy(&m.dns, &ds, sizeof(ds));
 	/* Lost, it is replaced by the next one. */
-	(void)send(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)greymsg_send(fd, &m);
 }

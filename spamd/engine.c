@@ -393,11 +393,9 @@ engine_tuple(const struct grey_tuple *t)
 
 	if (gfd == -1)
 		return;
-	memset(&m, 0, sizeof(m));
-	m.version = GREYMSG_VERSION;
-	m.type = GM_TUPLE;
+	greymsg_init(&m, GM_TUPLE);
 	m.tuple = *t;
-	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != -1) {
+	if (greymsg_send(gfd, &m) == 0) {
 		stats_tuple(1);
 		return;
 	}
@@ -429,10 +427,8 @@ black_saved(void)
 
 	if (gfd == -1)
 		return;
-	memset(&m, 0, sizeof(m));
-	m.version = GREYMSG_VERSION;
-	m.type = GM_BLACK;
-	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+	greymsg_init(&m, GM_BLACK);
+	if (greymsg_send(gfd, &m) == -1)
 		log_warn("greylister not told of the new blacklists; "
 		    "listed WHITE hosts stay until the next load");
 }
@@ -489,11 +485,9 @@ con_pregreet(struct con *c)
 	con_ip(c, ip);
 	log_info("%s: pregreet: wrote before the banner ended, trapped", ip);
 	con_listed(c, &traphit);
-	memset(&m, 0, sizeof(m));
-	m.version = GREYMSG_VERSION;
-	m.type = GM_PREGREET;
+	greymsg_init(&m, GM_PREGREET);
 	m.ip = c->addr;
-	if (send(gfd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+	if (greymsg_send(gfd, &m) == -1)
 		log_warn("%s: pregreet not sent to the greylister", ip);
 }
 
@@ -512,8 +506,8 @@ con_refuse(struct con *c)
 
 	if (srctab_count(srcs, &c->addr) < (unsigned int)conf.maxsrccon)
 		return 0;
-	stats_limit(srctab_count_src(srcs, &c->addr) < (unsigned int)conf.maxsrccon ?
-	    SL_NETCONN : SL_CONN, 1);
+	stats_limit(srctab_count_src(srcs, &c->addr) <
+	    (unsigned int)conf.maxsrccon ? SL_NETCONN : SL_CONN, 1);
 	refused++;
 	con_ip(c, ip);
 	if (log_nag(&lastnag, NAG_SECS))
@@ -578,9 +572,10 @@ con_begin(struct con *c)
 	static char	 lasttail[SMTP_TIMELEN];
 	char		 ip[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	time_t		 t;
+	int		 trusted = trusted_match(&c->addr);
 
 	/* Trusted networks are never refused by -L conn= (trusted.h). */
-	if (!trusted_match(&c->addr) && con_refuse(c))
+	if (!trusted && con_refuse(c))
 		return;
 	/* Cannot fail: at most maxcon sources, and room for as many. */
 	if (srctab_add(srcs, &c->addr, 1) == -1)
@@ -596,7 +591,7 @@ con_begin(struct con *c)
 	memcpy(c->tail, lasttail, SMTP_TIMELEN);
 
 	/* Trusted: never stuttered nor tarpitted, whatever lists it. */
-	if (trusted_match(&c->addr))
+	if (trusted)
 		c->flags |= CF_NOSTUTTER;
 	if (!(c->flags & CF_NOSTUTTER) && (bl_lookup(c) || trap_lookup(c))) {
 		c->flags |= CF_BLACK;
@@ -610,7 +605,7 @@ con_begin(struct con *c)
 	log_info("%s: connected (%d/%d)%s%s", ip, nclients, nblack,
 	    c->bl != NULL ? ", lists: " : "",
 	    c->bl != NULL && c->bl->tags != NULL ? c->bl->tags : "");
-	if ((c->flags & (CF_NOSTUTTER | CF_BLACK)) == CF_NOSTUTTER)
+	if (trusted)
 		log_debug("%s: trusted network: not stuttered, whitelisted "
 		    "at its first tuple", ip);
 	if (c->dst.af != 0)

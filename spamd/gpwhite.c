@@ -10,8 +10,6 @@
  */
 #include <sys/socket.h>
 
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,26 +46,14 @@ gpw_send(struct grey_msg *m)
 {
 	static time_t	 lastnag;
 	static int	 stuck;
-	struct pollfd	 pfd;
 
-	m->version = GREYMSG_VERSION;
-	pfd.fd = gpw_fd;
-	pfd.events = POLLOUT;
-	while (send(gpw_fd, m, sizeof(*m), MSG_NOSIGNAL | MSG_DONTWAIT) ==
-	    -1) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN && !stuck &&
-		    poll(&pfd, 1, GPW_SEND_MS) == 1)
-			continue;
-		stuck = 1;
+	if (greymsg_send_wait(gpw_fd, m, GPW_SEND_MS, &stuck) == -1) {
 		gpw.lost = 1;
 		if (log_nag(&lastnag, 60))
 			log_warn("greylister: WHITE list to the engine "
 			    "dropped; sent again after the next scan");
 		return -1;
 	}
-	stuck = 0;
 	return 0;
 }
 
@@ -78,8 +64,7 @@ gpwhite_add(const struct addr *a)
 
 	if (gpw_fd == -1)
 		return;
-	memset(&m, 0, sizeof(m));
-	m.type = GM_WHITE_ADD;
+	greymsg_init(&m, GM_WHITE_ADD);
 	m.len = 1;
 	m.white[0] = *a;
 	(void)gpw_send(&m);
@@ -114,21 +99,18 @@ gpw_flush(void)
 	size_t		 i, k;
 
 	gpw.lost = 0;
-	memset(&m, 0, sizeof(m));
-	m.type = GM_WHITE_BEGIN;
+	greymsg_init(&m, GM_WHITE_BEGIN);
 	if (gpw_send(&m) == -1)
 		return;
 	for (i = 0; i < gpw.n; i += k) {
-		memset(&m, 0, sizeof(m));
-		m.type = GM_WHITE_ADD;
+		greymsg_init(&m, GM_WHITE_ADD);
 		for (k = 0; k < GM_WHITE_MAX && i + k < gpw.n; k++)
 			m.white[k] = gpw.v[i + k];
 		m.len = (uint16_t)k;
 		if (gpw_send(&m) == -1)
 			return;
 	}
-	memset(&m, 0, sizeof(m));
-	m.type = GM_WHITE_END;
+	greymsg_init(&m, GM_WHITE_END);
 	if (gpw_send(&m) == -1)
 		return;
 	log_debug("WHITE list to the engine: %zu addresses", gpw.n);

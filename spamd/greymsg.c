@@ -1,15 +1,51 @@
 /*
- * Receiving a grey_msg: both processes take only records of exactly
- * the right size and version, so the two check here, once.
+ * Sending and receiving a grey_msg: both processes take only records of
+ * exactly the right size and version, so the two check here, once, and
+ * make their records here too.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include "greymsg.h"
 #include "log.h"
+
+void
+greymsg_init(struct grey_msg *m, int type)
+{
+	memset(m, 0, sizeof(*m));
+	m->version = GREYMSG_VERSION;
+	m->type = (uint8_t)type;
+}
+
+int
+greymsg_send(int fd, const struct grey_msg *m)
+{
+	return send(fd, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1 ?
+	    -1 : 0;
+}
+
+int
+greymsg_send_wait(int fd, const struct grey_msg *m, int waitms, int *stuck)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	while (greymsg_send(fd, m) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN && !*stuck && poll(&pfd, 1, waitms) == 1)
+			continue;
+		*stuck = 1;
+		return -1;
+	}
+	*stuck = 0;
+	return 0;
+}
 
 int
 greymsg_check(const void *buf, size_t len, const char *from)

@@ -101,6 +101,17 @@ enum greymsg_recv {
  * otherwise -1, and a line naming `from' (the sender) is logged.
  */
 int	greymsg_check(const void *buf, size_t len, const char *from);
+/* Zero m and make it a record of GREYMSG_VERSION and type. */
+void	greymsg_init(struct grey_msg *m, int type);
+/* Send m without blocking: 0, or -1 and errno. */
+int	greymsg_send(int fd, const struct grey_msg *m);
+/*
+ * Send m, waiting at most waitms for room, and not at all while the
+ * last send through *stuck failed: a reader that has stopped costs the
+ * sender one wait, not one a record.  0, or -1 and errno.
+ */
+int	greymsg_send_wait(int fd, const struct grey_msg *m, int waitms,
+	    int *stuck);
 /* Receive one record from fd without blocking, and check it. */
 enum greymsg_recv greymsg_recv(int fd, struct grey_msg *m,
 	    const char *from);

@@ -636,32 +636,18 @@ gp_trap_send(int type, const struct addr *ip, int64_t expire)
 	static unsigned	 dropped;
 	static int	 stuck;		/* the last message was dropped */
 	struct grey_msg	 m;
-	struct pollfd	 pfd;
 
-	memset(&m, 0, sizeof(m));
-	m.version = GREYMSG_VERSION;
-	m.type = (uint8_t)type;
+	greymsg_init(&m, type);
 	m.expire = expire;
 	if (ip != NULL)
 		m.ip = *ip;
-	pfd.fd = gp_fd;
-	pfd.events = POLLOUT;
-	while (send(gp_fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) ==
-	    -1) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN && !stuck &&
-		    poll(&pfd, 1, TRAP_SEND_MS) == 1)
-			continue;
-		stuck = 1;
+	if (greymsg_send_wait(gp_fd, &m, TRAP_SEND_MS, &stuck) == -1) {
 		dropped++;
 		if (log_nag(&lastnag, 60))
 			log_warn("greylister: send to the engine (%u trap "
 			    "updates dropped; the engine is not reading)",
 			    dropped);
-		return;
 	}
-	stuck = 0;
 }
 
 static void

@@ -155,12 +155,10 @@ stats_tick(int fd, int64_t now_ms, int force)
 	st_next = now_ms + STATS_INTERVAL * 1000;
 	st.bl_lists = bl_nlists();
 	st.bl_loaded = bl_ninstalls();
-	memset(&m, 0, sizeof(m));
-	m.version = GREYMSG_VERSION;
-	m.type = GM_STATS;
+	greymsg_init(&m, GM_STATS);
 	memcpy(&m.stats, &st, sizeof(st));
 	/* A lost snapshot is replaced by the next one: never block. */
-	if (send(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == -1 &&
+	if (greymsg_send(fd, &m) == -1 &&
 	    errno != EAGAIN && errno != ENOBUFS && !warned) {
 		warned = 1;
 		log_warn("statistics: send to greylister");
